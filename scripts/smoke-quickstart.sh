@@ -1,0 +1,63 @@
+#!/usr/bin/env bash
+# Smoke test of the quick start as a newcomer runs it: the packaged service on its embedded
+# PostgreSQL, killed with SIGKILL mid-life (the PostgreSQL it started is orphaned) and started again
+# on the same data directory; then stopped with SIGTERM, which must stop PostgreSQL too.
+# Needs target/quarkus-app (./mvnw package). Uses its own port and data directory.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+PORT=${SMOKE_PORT:-18080}
+WORK=$(mktemp -d)
+DATA="$WORK/pg"
+BASE="http://localhost:$PORT"
+PID=
+cleanup() {
+  [ -n "$PID" ] && kill -9 "$PID" 2>/dev/null || true
+  pkill -INT -f -- "-D $DATA" 2>/dev/null || true
+  rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+fail() { echo "smoke: FAILED: $*" >&2; tail -50 "$WORK/service.log" >&2 || true; exit 1; }
+
+start() {
+  java -Dquarkus.http.port="$PORT" -Deligo.embedded-postgres.data-dir="$DATA" \
+    -jar target/quarkus-app/quarkus-run.jar >>"$WORK/service.log" 2>&1 &
+  PID=$!
+  for _ in $(seq 1 240); do
+    curl -sf "$BASE/q/health/ready" >/dev/null && return 0
+    kill -0 "$PID" 2>/dev/null || fail "service exited during start"
+    sleep 0.25
+  done
+  fail "service not ready within 60 s"
+}
+
+await_processed() {
+  for _ in $(seq 1 120); do
+    curl -sf "$BASE/v1/messages/$1" | grep -q '"status":"PROCESSED"' && return 0
+    sleep 0.25
+  done
+  fail "message $1 not processed"
+}
+
+submit() {
+  curl -sf -H 'Content-Type: application/json' -d "$1" "$BASE/v1/messages" | sed -n 's/.*"id":"\(msg_[0-9A-Z]*\)".*/\1/p'
+}
+
+start
+first=$(submit '{"source":"smoke","external_id":"1","type":"person.birthdate","beneficiary_id":"S-1","data":{"birth_date":"1970-01-01"}}')
+[ -n "$first" ] || fail "submit failed"
+await_processed "$first"
+
+kill -9 "$PID"; wait "$PID" 2>/dev/null || true; PID=
+pgrep -f -- "-D $DATA" >/dev/null || fail "expected the killed service's PostgreSQL to be left running"
+start
+await_processed "$first"
+second=$(submit '{"source":"smoke","external_id":"2","type":"disability.status","beneficiary_id":"S-1","data":{"disabled":true}}')
+await_processed "$second"
+
+kill -TERM "$PID"; wait "$PID" 2>/dev/null || true; PID=
+for _ in $(seq 1 40); do pgrep -f -- "-D $DATA" >/dev/null || break; sleep 0.25; done
+pgrep -f -- "-D $DATA" >/dev/null && fail "PostgreSQL still running after the service stopped"
+grep -q "Embedded PostgreSQL stopped" "$WORK/service.log" || fail "no clean embedded PostgreSQL shutdown logged"
+echo "smoke: quick start OK (start, SIGKILL, restart on the same data, SIGTERM)"

@@ -1,0 +1,188 @@
+package org.eligo.facts;
+
+import java.math.BigDecimal;
+import java.math.BigInteger;
+import java.time.LocalDate;
+import java.time.format.DateTimeFormatter;
+import java.time.format.DateTimeParseException;
+import java.time.format.ResolverStyle;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Map;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+
+import org.eligo.support.problem.FieldError;
+
+/**
+ * Validates and parses a message's {@code data} against its {@link FactType}. Validation collects
+ * every problem with a JSON Pointer; parsing assumes validation passed and yields typed values in
+ * field order (Integer, Long, BigDecimal, Boolean, LocalDate, or null when absent).
+ */
+public final class FactData {
+
+    private static final DateTimeFormatter DATE = DateTimeFormatter.ofPattern("uuuu-MM-dd").withResolverStyle(ResolverStyle.STRICT);
+    private static final LocalDate EARLIEST_DATE = LocalDate.of(1850, 1, 1);
+
+    private FactData() {
+    }
+
+    /**
+     * Adds to {@code errors} everything wrong with {@code data} for {@code type}.
+     *
+     * @param pointer JSON Pointer of {@code data} in the request body
+     * @param today   the day the message is received
+     */
+    public static void validate(FactType type, JsonNode data, String pointer, LocalDate today, List<FieldError> errors) {
+        if (data == null || !data.isObject()) {
+            errors.add(FieldError.at(pointer, data == null ? "is required" : "must be an object"));
+            return;
+        }
+        for (Iterator<String> names = data.fieldNames(); names.hasNext(); ) {
+            String name = names.next();
+            if (type.field(name) == null) {
+                errors.add(FieldError.at(pointer + "/" + escape(name), "unknown field for type " + type.name()));
+            }
+        }
+        for (Field field : type.fields()) {
+            JsonNode value = data.get(field.name());
+            String at = pointer + "/" + field.name();
+            if (value == null || value.isNull()) {
+                if (field.required()) {
+                    errors.add(FieldError.at(at, value == null ? "is required" : "must not be null"));
+                }
+                continue;
+            }
+            String problem = checkValue(field, value, today);
+            if (problem != null) {
+                errors.add(FieldError.at(at, problem));
+            }
+        }
+    }
+
+    private static String checkValue(Field field, JsonNode value, LocalDate today) {
+        switch (field.kind()) {
+            case INTEGER, BIGINT -> {
+                if (!value.isIntegralNumber()) {
+                    return "must be an integer";
+                }
+                return checkRange(field, new BigDecimal(value.bigIntegerValue()));
+            }
+            case DECIMAL -> {
+                if (!value.isNumber()) {
+                    return "must be a number";
+                }
+                BigDecimal number = value.decimalValue();
+                String range = checkRange(field, number);
+                if (range != null) {
+                    return range;
+                }
+                return number.stripTrailingZeros().scale() > Field.MAX_DECIMAL_SCALE
+                        ? "must have at most " + Field.MAX_DECIMAL_SCALE + " decimal places" : null;
+            }
+            case BOOLEAN -> {
+                return value.isBoolean() ? null : "must be true or false";
+            }
+            case DATE -> {
+                if (!value.isTextual()) {
+                    return "must be a date (YYYY-MM-DD)";
+                }
+                LocalDate date;
+                try {
+                    date = LocalDate.parse(value.textValue(), DATE);
+                } catch (DateTimeParseException e) {
+                    return "must be a date (YYYY-MM-DD)";
+                }
+                if (date.isBefore(EARLIEST_DATE)) {
+                    return "must not be before " + EARLIEST_DATE;
+                }
+                if (field.notAfterToday() && date.isAfter(today)) {
+                    return "must not be after the day the message is received (" + today + ")";
+                }
+                return null;
+            }
+            default -> throw new IllegalStateException("unknown kind " + field.kind());
+        }
+    }
+
+    private static String checkRange(Field field, BigDecimal number) {
+        if ((field.min() != null && number.compareTo(field.min()) < 0) || (field.max() != null && number.compareTo(field.max()) > 0)) {
+            return "must be between " + field.min().toPlainString() + " and " + field.max().toPlainString();
+        }
+        return null;
+    }
+
+    /** Typed values of a validated {@code data} object, in the type's field order. */
+    public static Object[] parse(FactType type, JsonNode data) {
+        if (data == null || !data.isObject()) {
+            throw new IllegalArgumentException("data must be an object");
+        }
+        List<Field> fields = type.fields();
+        Object[] values = new Object[fields.size()];
+        for (int i = 0; i < fields.size(); i++) {
+            Field field = fields.get(i);
+            JsonNode node = data.get(field.name());
+            if (node == null || node.isNull()) {
+                if (field.required()) {
+                    throw new IllegalArgumentException(field.name() + " is required");
+                }
+                values[i] = field.defaultValue();
+                continue;
+            }
+            values[i] = switch (field.kind()) {
+                case INTEGER -> exactInteger(field, node).intValueExact();
+                case BIGINT -> exactInteger(field, node).longValueExact();
+                case DECIMAL -> {
+                    if (!node.isNumber()) {
+                        throw new IllegalArgumentException(field.name() + " must be a number");
+                    }
+                    yield node.decimalValue();
+                }
+                case BOOLEAN -> {
+                    if (!node.isBoolean()) {
+                        throw new IllegalArgumentException(field.name() + " must be true or false");
+                    }
+                    yield node.booleanValue();
+                }
+                case DATE -> LocalDate.parse(node.asText(), DATE);
+            };
+        }
+        return values;
+    }
+
+    private static BigInteger exactInteger(Field field, JsonNode node) {
+        if (!node.isIntegralNumber()) {
+            throw new IllegalArgumentException(field.name() + " must be an integer");
+        }
+        return node.bigIntegerValue();
+    }
+
+    /** The {@code data} object a fact shows: every field, null where absent. */
+    public static ObjectNode toJson(FactType type, Map<String, Object> values) {
+        ObjectNode node = JsonNodeFactory.instance.objectNode();
+        for (Field field : type.fields()) {
+            Object value = values.get(field.name());
+            if (value == null) {
+                node.putNull(field.name());
+            } else if (value instanceof Integer i) {
+                node.put(field.name(), i);
+            } else if (value instanceof Long l) {
+                node.put(field.name(), l);
+            } else if (value instanceof BigDecimal d) {
+                node.put(field.name(), d);
+            } else if (value instanceof Boolean b) {
+                node.put(field.name(), b);
+            } else {
+                node.put(field.name(), value.toString());
+            }
+        }
+        return node;
+    }
+
+    /** JSON Pointer escaping of one reference token (RFC 6901). */
+    public static String escape(String token) {
+        return token.replace("~", "~0").replace("/", "~1");
+    }
+}

@@ -1,0 +1,87 @@
+package org.eligo.facts;
+
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+import jakarta.enterprise.context.ApplicationScoped;
+
+import org.eligo.support.Db;
+
+/** Reads facts: one by id, a message's, and a beneficiary's as of an instant. */
+@ApplicationScoped
+public class FactReader {
+
+    private final Db db;
+
+    public FactReader(Db db) {
+        this.db = db;
+    }
+
+    public Optional<Fact> find(String factId) {
+        return db.read(connection -> {
+            for (FactType type : FactTypes.ALL) {
+                List<Fact> found = query(connection, FactSql.of(type), FactSql.of(type).byId, factId);
+                if (!found.isEmpty()) {
+                    return Optional.of(found.get(0));
+                }
+            }
+            return Optional.empty();
+        });
+    }
+
+    /** Ids of the facts derived from a message of type {@code type}, oldest first. */
+    public List<String> idsForMessage(Connection connection, FactType type, String messageId) throws SQLException {
+        List<String> ids = new ArrayList<>();
+        try (PreparedStatement statement = connection.prepareStatement(FactSql.of(type).idsByMessage)) {
+            statement.setString(1, messageId);
+            try (ResultSet rs = statement.executeQuery()) {
+                while (rs.next()) {
+                    ids.add(rs.getString(1));
+                }
+            }
+        }
+        return ids;
+    }
+
+    /**
+     * A beneficiary's facts at {@code asOf}: those active then (created at or before it and not revoked
+     * at it), or with {@code includeRevoked} every fact created at or before it. Ordered by type, key, id.
+     */
+    public List<Fact> forBeneficiary(String beneficiaryId, Instant asOf, boolean includeRevoked) {
+        return db.read(connection -> {
+            List<Fact> facts = new ArrayList<>();
+            for (FactType type : FactTypes.ALL) {
+                FactSql typeSql = FactSql.of(type);
+                facts.addAll(includeRevoked
+                        ? query(connection, typeSql, typeSql.createdBy, beneficiaryId, asOf)
+                        : query(connection, typeSql, typeSql.activeAt, beneficiaryId, asOf, asOf));
+            }
+            return facts;
+        });
+    }
+
+    private static List<Fact> query(Connection connection, FactSql sql, String statementText, Object... parameters) throws SQLException {
+        try (PreparedStatement statement = connection.prepareStatement(statementText)) {
+            for (int i = 0; i < parameters.length; i++) {
+                Object parameter = parameters[i];
+                statement.setObject(i + 1, parameter instanceof Instant instant ? instant.atOffset(ZoneOffset.UTC) : parameter);
+            }
+            List<Fact> facts = new ArrayList<>();
+            try (ResultSet rs = statement.executeQuery()) {
+                while (rs.next()) {
+                    facts.add(FactRows.read(sql.type, rs));
+                }
+            }
+            return facts;
+        }
+    }
+}

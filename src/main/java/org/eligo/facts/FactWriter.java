@@ -1,0 +1,248 @@
+package org.eligo.facts;
+
+import java.math.BigDecimal;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.time.Instant;
+import java.time.OffsetDateTime;
+import java.time.ZoneOffset;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+
+import jakarta.enterprise.context.ApplicationScoped;
+
+import org.eligo.support.Ids;
+
+/**
+ * Stores new facts and applies supersession, inside the caller's transaction.
+ *
+ * <p>The rule (contract, "Facts"): for one key the fact from the later-received message — the greater
+ * message id — is active; every other is revoked, with {@code revoked_by} naming the active fact. The
+ * order in which messages are processed does not matter: a message processed after a newer one for
+ * the same key yields a fact that is revoked from birth.
+ *
+ * <p>Why two writers cannot leave two active facts for a key, or lose one: every write first takes
+ * the transaction-scoped advisory locks of all its beneficiaries ({@code eligo_lock_beneficiaries},
+ * in sorted order, so no deadlock). A second transaction touching the same beneficiary waits until
+ * the first commits, and then, in READ COMMITTED, its next statements see the first one's facts, so
+ * it compares message ids against the real current active fact. The partial unique index on the
+ * key {@code WHERE revoked_at IS NULL} is the database's own guarantee behind that reasoning: a bug
+ * here would fail the transaction, never store two active facts. {@code UNIQUE (message_id)} makes
+ * processing a message twice unable to store a second fact.
+ */
+@ApplicationScoped
+public class FactWriter {
+
+    private static final String LOCK_BENEFICIARIES = "SELECT eligo_lock_beneficiaries(?::text[])";
+
+    private final Ids ids;
+
+    public FactWriter(Ids ids) {
+        this.ids = ids;
+    }
+
+    /** What a write did. */
+    public record Outcome(Instant at, Set<String> changedBeneficiaries, Map<String, String> factIdsByMessage) {
+    }
+
+    /**
+     * Stores the facts derived from {@code facts} (messages without a fact yet) and revokes what they
+     * supersede. Messages that already have their fact are skipped.
+     */
+    public Outcome write(Connection connection, List<NewFact> facts) throws SQLException {
+        String[] beneficiaries = facts.stream().map(NewFact::beneficiaryId).distinct().toArray(String[]::new);
+        Instant at = lockBeneficiaries(connection, beneficiaries);
+        Map<FactType, List<NewFact>> byType = new LinkedHashMap<>();
+        for (NewFact fact : facts) {
+            byType.computeIfAbsent(fact.type(), t -> new ArrayList<>()).add(fact);
+        }
+        Set<String> changed = new TreeSet<>();
+        Map<String, String> factIds = new HashMap<>();
+        for (Map.Entry<FactType, List<NewFact>> entry : byType.entrySet()) {
+            writeType(connection, FactSql.of(entry.getKey()), entry.getValue(), at, changed, factIds);
+        }
+        return new Outcome(at, changed, factIds);
+    }
+
+    private static Instant lockBeneficiaries(Connection connection, String[] beneficiaries) throws SQLException {
+        try (PreparedStatement statement = connection.prepareStatement(LOCK_BENEFICIARIES)) {
+            statement.setArray(1, connection.createArrayOf("text", beneficiaries));
+            try (ResultSet rs = statement.executeQuery()) {
+                rs.next();
+                return FactRows.instant(rs, 1);
+            }
+        }
+    }
+
+    /** The current active fact of a key. */
+    private record Active(String factId, String messageId) {
+    }
+
+    private void writeType(Connection connection, FactSql sql, List<NewFact> facts, Instant at,
+                           Set<String> changed, Map<String, String> factIds) throws SQLException {
+        Set<String> alreadyDerived = existingFor(connection, sql, facts);
+        Map<List<Object>, List<NewFact>> byKey = new LinkedHashMap<>();
+        for (NewFact fact : facts) {
+            if (!alreadyDerived.contains(fact.messageId())) {
+                byKey.computeIfAbsent(fact.key(), k -> new ArrayList<>()).add(fact);
+            }
+        }
+        if (byKey.isEmpty()) {
+            return;
+        }
+        Map<List<Object>, Active> active = activeFor(connection, sql, byKey.keySet());
+
+        List<String> revokeIds = new ArrayList<>();
+        List<String> revokeBy = new ArrayList<>();
+        List<NewFact> inserts = new ArrayList<>();
+        List<String> insertIds = new ArrayList<>();
+        List<String> insertRevokedBy = new ArrayList<>();
+        for (Map.Entry<List<Object>, List<NewFact>> entry : byKey.entrySet()) {
+            List<NewFact> group = new ArrayList<>(entry.getValue());
+            group.sort(Comparator.comparing(NewFact::messageId));
+            List<String> newIds = group.stream().map(f -> ids.next(Ids.FACT)).toList();
+            NewFact newest = group.get(group.size() - 1);
+            Active current = active.get(entry.getKey());
+            String winner;
+            if (current != null && current.messageId().compareTo(newest.messageId()) > 0) {
+                // A later-received message already decided this key: every new fact is revoked from birth.
+                winner = current.factId();
+            } else {
+                winner = newIds.get(newIds.size() - 1);
+                if (current != null) {
+                    revokeIds.add(current.factId());
+                    revokeBy.add(winner);
+                }
+                changed.add(newest.beneficiaryId());
+            }
+            for (int i = 0; i < group.size(); i++) {
+                String id = newIds.get(i);
+                inserts.add(group.get(i));
+                insertIds.add(id);
+                insertRevokedBy.add(id.equals(winner) ? null : winner);
+                factIds.put(group.get(i).messageId(), id);
+            }
+        }
+        revoke(connection, sql, at, revokeIds, revokeBy);
+        insert(connection, sql, at, inserts, insertIds, insertRevokedBy);
+    }
+
+    private static Set<String> existingFor(Connection connection, FactSql sql, List<NewFact> facts) throws SQLException {
+        Set<String> existing = new HashSet<>();
+        try (PreparedStatement statement = connection.prepareStatement(sql.existingForMessages)) {
+            statement.setArray(1, connection.createArrayOf("text", facts.stream().map(NewFact::messageId).toArray()));
+            try (ResultSet rs = statement.executeQuery()) {
+                while (rs.next()) {
+                    existing.add(rs.getString(1));
+                }
+            }
+        }
+        return existing;
+    }
+
+    private static Map<List<Object>, Active> activeFor(Connection connection, FactSql sql, Set<List<Object>> keys) throws SQLException {
+        int width = 1 + sql.type.keyFields().size();
+        List<String[]> columns = new ArrayList<>();
+        for (int c = 0; c < width; c++) {
+            columns.add(new String[keys.size()]);
+        }
+        int row = 0;
+        for (List<Object> key : keys) {
+            for (int c = 0; c < width; c++) {
+                columns.get(c)[row] = text(key.get(c));
+            }
+            row++;
+        }
+        Map<List<Object>, Active> active = new HashMap<>();
+        try (PreparedStatement statement = connection.prepareStatement(sql.activeForKeys)) {
+            for (int c = 0; c < width; c++) {
+                statement.setArray(c + 1, connection.createArrayOf("text", columns.get(c)));
+            }
+            try (ResultSet rs = statement.executeQuery()) {
+                while (rs.next()) {
+                    List<Object> key = new ArrayList<>();
+                    key.add(rs.getString(3));
+                    for (int c = 1; c < width; c++) {
+                        key.add(sqlValue(sql.type.keyFields().get(c - 1), rs, 3 + c));
+                    }
+                    active.put(key, new Active(rs.getString(1), rs.getString(2)));
+                }
+            }
+        }
+        return active;
+    }
+
+    private static Object sqlValue(Field field, ResultSet rs, int column) throws SQLException {
+        return switch (field.kind()) {
+            case INTEGER -> rs.getObject(column, Integer.class);
+            case BIGINT -> rs.getObject(column, Long.class);
+            case DECIMAL -> rs.getBigDecimal(column);
+            case BOOLEAN -> rs.getObject(column, Boolean.class);
+            case DATE -> rs.getObject(column, java.time.LocalDate.class);
+        };
+    }
+
+    private static void revoke(Connection connection, FactSql sql, Instant at, List<String> factIds, List<String> revokedBy)
+            throws SQLException {
+        if (factIds.isEmpty()) {
+            return;
+        }
+        try (PreparedStatement statement = connection.prepareStatement(sql.revoke)) {
+            statement.setObject(1, at.atOffset(ZoneOffset.UTC));
+            statement.setArray(2, connection.createArrayOf("text", factIds.toArray()));
+            statement.setArray(3, connection.createArrayOf("text", revokedBy.toArray()));
+            int revoked = statement.executeUpdate();
+            if (revoked != factIds.size()) {
+                // Cannot happen while the beneficiary lock is held; failing keeps the data consistent if it does.
+                throw new IllegalStateException("expected to revoke " + factIds.size() + " facts in " + sql.type.table()
+                        + " but revoked " + revoked);
+            }
+        }
+    }
+
+    private static void insert(Connection connection, FactSql sql, Instant at, List<NewFact> facts, List<String> factIds,
+                               List<String> revokedBy) throws SQLException {
+        List<Field> fields = sql.type.fields();
+        int n = facts.size();
+        String[] beneficiaries = new String[n];
+        String[] messages = new String[n];
+        String[][] values = new String[fields.size()][n];
+        for (int i = 0; i < n; i++) {
+            NewFact fact = facts.get(i);
+            beneficiaries[i] = fact.beneficiaryId();
+            messages[i] = fact.messageId();
+            for (int f = 0; f < fields.size(); f++) {
+                values[f][i] = text(fact.values()[f]);
+            }
+        }
+        try (PreparedStatement statement = connection.prepareStatement(sql.insert)) {
+            OffsetDateTime timestamp = at.atOffset(ZoneOffset.UTC);
+            statement.setObject(1, timestamp);
+            statement.setObject(2, timestamp);
+            statement.setArray(3, connection.createArrayOf("text", factIds.toArray()));
+            statement.setArray(4, connection.createArrayOf("text", beneficiaries));
+            statement.setArray(5, connection.createArrayOf("text", messages));
+            statement.setArray(6, connection.createArrayOf("text", revokedBy.toArray()));
+            for (int f = 0; f < fields.size(); f++) {
+                statement.setArray(7 + f, connection.createArrayOf("text", values[f]));
+            }
+            statement.executeUpdate();
+        }
+    }
+
+    private static String text(Object value) {
+        if (value == null) {
+            return null;
+        }
+        return value instanceof BigDecimal d ? d.toPlainString() : value.toString();
+    }
+}

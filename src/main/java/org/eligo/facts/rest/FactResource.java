@@ -1,0 +1,86 @@
+package org.eligo.facts.rest;
+
+import java.time.Instant;
+import java.time.format.DateTimeParseException;
+import java.util.List;
+
+import jakarta.ws.rs.GET;
+import jakarta.ws.rs.Path;
+import jakarta.ws.rs.PathParam;
+import jakarta.ws.rs.Produces;
+import jakarta.ws.rs.QueryParam;
+import jakarta.ws.rs.core.MediaType;
+
+import org.eclipse.microprofile.openapi.annotations.Operation;
+import org.eclipse.microprofile.openapi.annotations.media.Content;
+import org.eclipse.microprofile.openapi.annotations.media.Schema;
+import org.eclipse.microprofile.openapi.annotations.parameters.Parameter;
+import org.eclipse.microprofile.openapi.annotations.responses.APIResponse;
+import org.eclipse.microprofile.openapi.annotations.tags.Tag;
+import org.eligo.facts.Fact;
+import org.eligo.facts.FactReader;
+import org.eligo.support.EligoClock;
+import org.eligo.support.Ids;
+import org.eligo.support.Requests;
+import org.eligo.support.Timestamps;
+import org.eligo.support.problem.Problem;
+import org.eligo.support.problem.ProblemException;
+
+/** Read access to facts: one by id, and a beneficiary's facts as of an instant. */
+@Path("/v1")
+@Produces(MediaType.APPLICATION_JSON)
+@Tag(name = "Facts")
+public class FactResource {
+
+    /** A beneficiary's facts at an instant. */
+    @Schema(name = "BeneficiaryFacts")
+    public record BeneficiaryFacts(String beneficiaryId, Instant asOf, List<Fact> facts) {
+    }
+
+    private final FactReader facts;
+    private final EligoClock clock;
+
+    public FactResource(FactReader facts, EligoClock clock) {
+        this.facts = facts;
+        this.clock = clock;
+    }
+
+    @GET
+    @Path("/facts/{id}")
+    @Operation(summary = "Read one fact")
+    @APIResponse(responseCode = "200", description = "The fact")
+    @APIResponse(responseCode = "404", description = "No such fact",
+            content = @Content(mediaType = Problem.MEDIA_TYPE, schema = @Schema(implementation = Problem.class)))
+    public Fact fact(@PathParam("id") String id) {
+        if (!Ids.isWellFormed(id, Ids.FACT)) {
+            throw ProblemException.notFound("No fact with id " + id);
+        }
+        return facts.find(id).orElseThrow(() -> ProblemException.notFound("No fact with id " + id));
+    }
+
+    @GET
+    @Path("/beneficiaries/{beneficiary_id}/facts")
+    @Operation(summary = "A beneficiary's facts as of an instant",
+            description = "The facts active at as_of (created at or before it, not revoked at it); with include_revoked=true, "
+                    + "every fact created at or before as_of.")
+    @APIResponse(responseCode = "200", description = "The facts")
+    @APIResponse(responseCode = "400", description = "A malformed parameter",
+            content = @Content(mediaType = Problem.MEDIA_TYPE, schema = @Schema(implementation = Problem.class)))
+    public BeneficiaryFacts beneficiaryFacts(
+            @PathParam("beneficiary_id") String beneficiaryId,
+            @Parameter(description = "RFC 3339 instant; default now") @QueryParam("as_of") String asOf,
+            @Parameter(description = "true to include revoked facts; default false") @QueryParam("include_revoked") String includeRevoked) {
+        Requests.requireBeneficiaryId(beneficiaryId);
+        Instant instant = asOf == null ? clock.now() : parseAsOf(asOf);
+        boolean revoked = Requests.parseBoolean("include_revoked", includeRevoked, false);
+        return new BeneficiaryFacts(beneficiaryId, instant, facts.forBeneficiary(beneficiaryId, instant, revoked));
+    }
+
+    private static Instant parseAsOf(String text) {
+        try {
+            return Timestamps.parse(text);
+        } catch (DateTimeParseException e) {
+            throw ProblemException.badParameter("as_of", "must be an RFC 3339 timestamp, e.g. 2027-05-02T10:00:00Z");
+        }
+    }
+}

@@ -1,0 +1,58 @@
+package org.eligo.ingest;
+
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+
+import jakarta.enterprise.context.ApplicationScoped;
+
+import org.eligo.support.Db;
+import org.eligo.support.problem.ProblemException;
+
+/**
+ * Guards ingest against an unbounded backlog. Counting the backlog costs O(backlog), so the count
+ * stops at the limit and is reused for {@code eligo.ingest.backlog-cache-ttl}; the limit can thus be
+ * overshot by what one instance accepts in that window, which is the price of not counting per request.
+ */
+@ApplicationScoped
+public class Backlog {
+
+    /** Counts unprocessed messages up to a bound (the partial index makes this an index-only walk). */
+    static final String COUNT_UP_TO = "SELECT count(*) FROM (SELECT 1 FROM message WHERE status = 'RECEIVED' LIMIT ?) AS backlog";
+
+    private final Db db;
+    private final IngestConfig config;
+    private long measured;
+    private long measuredAtNanos;
+    private boolean everMeasured;
+
+    public Backlog(Db db, IngestConfig config) {
+        this.db = db;
+        this.config = config;
+    }
+
+    /** Throws 503 with Retry-After when the backlog is over its limit. */
+    public void requireRoom() {
+        if (size() > config.maxBacklog()) {
+            throw ProblemException.unavailable("The backlog of unprocessed messages is over its limit of " + config.maxBacklog()
+                    + "; retry later.", config.retryAfter());
+        }
+    }
+
+    private synchronized long size() {
+        long now = System.nanoTime();
+        if (!everMeasured || now - measuredAtNanos > config.backlogCacheTtl().toNanos()) {
+            measured = db.read(connection -> {
+                try (PreparedStatement statement = connection.prepareStatement(COUNT_UP_TO)) {
+                    statement.setLong(1, config.maxBacklog() + 1);
+                    try (ResultSet rs = statement.executeQuery()) {
+                        rs.next();
+                        return rs.getLong(1);
+                    }
+                }
+            });
+            measuredAtNanos = now;
+            everMeasured = true;
+        }
+        return measured;
+    }
+}

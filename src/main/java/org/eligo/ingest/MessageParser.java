@@ -1,0 +1,231 @@
+package org.eligo.ingest;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.time.Instant;
+import java.time.LocalDate;
+import java.time.format.DateTimeParseException;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+import java.util.regex.Pattern;
+
+import jakarta.enterprise.context.ApplicationScoped;
+
+import com.fasterxml.jackson.core.JacksonException;
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.StreamReadFeature;
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.ObjectReader;
+
+import org.eligo.facts.FactData;
+import org.eligo.facts.FactType;
+import org.eligo.facts.FactTypes;
+import org.eligo.support.EligoClock;
+import org.eligo.support.Requests;
+import org.eligo.support.Timestamps;
+import org.eligo.support.problem.FieldError;
+import org.eligo.support.problem.ProblemException;
+
+/**
+ * Reads submitted messages from a request body and validates them strictly, collecting every
+ * problem with a JSON Pointer into the body. Nothing that passes here can fail to store: strings
+ * are checked for what PostgreSQL cannot hold (NUL, lone surrogates) and numbers for range and scale.
+ */
+@ApplicationScoped
+public class MessageParser {
+
+    private static final Pattern SOURCE = Pattern.compile("[a-z0-9][a-z0-9._-]{0,63}");
+    private static final int MAX_EXTERNAL_ID_LENGTH = 200;
+    private static final Set<String> MESSAGE_FIELDS = Set.of("source", "external_id", "type", "beneficiary_id", "occurred_at", "data");
+    private static final Set<String> BATCH_FIELDS = Set.of("messages");
+
+    private final ObjectReader reader;
+    private final IngestConfig config;
+    private final EligoClock clock;
+
+    public MessageParser(ObjectMapper mapper, IngestConfig config, EligoClock clock) {
+        // Duplicate keys and trailing content would make "what was sent" ambiguous: both are errors.
+        this.reader = mapper.reader()
+                .with(StreamReadFeature.STRICT_DUPLICATE_DETECTION)
+                .with(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
+                .with(DeserializationFeature.USE_BIG_DECIMAL_FOR_FLOATS);
+        this.config = config;
+        this.clock = clock;
+    }
+
+    /** The body of {@code POST /v1/messages}. */
+    public IncomingMessage parseOne(InputStream body) {
+        JsonNode root = readJson(body, config.maxBodyBytes());
+        List<FieldError> errors = new ArrayList<>();
+        IncomingMessage message = validate(root, "", clock.today(), errors);
+        if (!errors.isEmpty()) {
+            throw ProblemException.badRequest("The message is invalid; see errors.", errors);
+        }
+        return message;
+    }
+
+    /** The body of {@code POST /v1/messages/batch}: every invalid item is reported, or all are returned. */
+    public List<IncomingMessage> parseBatch(InputStream body) {
+        JsonNode root = readJson(body, config.batchMaxBodyBytes());
+        List<FieldError> errors = new ArrayList<>();
+        if (!root.isObject()) {
+            throw ProblemException.badRequest("The body must be a JSON object {\"messages\": [...]}.", List.of(FieldError.at("", "must be an object")));
+        }
+        unknownFields(root, BATCH_FIELDS, "", errors);
+        JsonNode items = root.get("messages");
+        if (items == null || !items.isArray()) {
+            errors.add(FieldError.at("/messages", items == null ? "is required" : "must be an array"));
+            throw ProblemException.badRequest("The batch is invalid; see errors.", errors);
+        }
+        if (items.isEmpty()) {
+            errors.add(FieldError.at("/messages", "must hold at least one message"));
+        }
+        if (items.size() > config.batchMaxMessages()) {
+            throw ProblemException.tooLarge("A batch holds at most " + config.batchMaxMessages() + " messages; this one has " + items.size() + ".",
+                    List.of(FieldError.at("/messages", "at most " + config.batchMaxMessages() + " messages")));
+        }
+        LocalDate today = clock.today();
+        List<IncomingMessage> messages = new ArrayList<>(items.size());
+        for (int i = 0; i < items.size(); i++) {
+            messages.add(validate(items.get(i), "/messages/" + i, today, errors));
+        }
+        if (!errors.isEmpty()) {
+            throw ProblemException.badRequest("The batch is invalid; nothing was stored. See errors.", errors);
+        }
+        return messages;
+    }
+
+    private JsonNode readJson(InputStream body, int maxBytes) {
+        byte[] bytes = readBounded(body, maxBytes);
+        if (bytes.length == 0) {
+            throw ProblemException.badRequest("The request body is empty; a JSON object is expected.", List.of(FieldError.at("", "is required")));
+        }
+        try {
+            return reader.readTree(bytes);
+        } catch (JacksonException e) {
+            String reason = e instanceof JsonProcessingException processing ? processing.getOriginalMessage() : e.getMessage();
+            String where = e.getLocation() == null ? "" : " (line " + e.getLocation().getLineNr() + ", column " + e.getLocation().getColumnNr() + ")";
+            throw ProblemException.badRequest("The body is not valid JSON" + where + ": " + reason, List.of(FieldError.at("", "is not valid JSON")));
+        } catch (IOException e) {
+            throw ProblemException.badRequest("The body could not be read: " + e.getMessage(), List.of(FieldError.at("", "could not be read")));
+        }
+    }
+
+    private static byte[] readBounded(InputStream body, int maxBytes) {
+        if (body == null) {
+            return new byte[0];
+        }
+        try {
+            byte[] bytes = body.readNBytes(maxBytes + 1);
+            if (bytes.length > maxBytes) {
+                throw ProblemException.tooLarge("The body is larger than " + maxBytes + " bytes.", null);
+            }
+            return bytes;
+        } catch (IOException e) {
+            throw ProblemException.badRequest("The body could not be read: " + e.getMessage(), List.of(FieldError.at("", "could not be read")));
+        }
+    }
+
+    /** Validates one message object at {@code pointer}; returns it, or null with {@code errors} added. */
+    IncomingMessage validate(JsonNode node, String pointer, LocalDate today, List<FieldError> errors) {
+        int before = errors.size();
+        if (node == null || !node.isObject()) {
+            errors.add(FieldError.at(pointer, "must be an object"));
+            return null;
+        }
+        unknownFields(node, MESSAGE_FIELDS, pointer, errors);
+        String source = requiredText(node, "source", pointer, errors);
+        if (source != null && !SOURCE.matcher(source).matches()) {
+            errors.add(FieldError.at(pointer + "/source", "must match [a-z0-9][a-z0-9._-]{0,63}"));
+        }
+        String externalId = requiredText(node, "external_id", pointer, errors);
+        if (externalId != null) {
+            String problem = checkExternalId(externalId);
+            if (problem != null) {
+                errors.add(FieldError.at(pointer + "/external_id", problem));
+            }
+        }
+        String beneficiaryId = requiredText(node, "beneficiary_id", pointer, errors);
+        if (beneficiaryId != null && !Requests.BENEFICIARY_ID.matcher(beneficiaryId).matches()) {
+            errors.add(FieldError.at(pointer + "/beneficiary_id", "must be 1 to 64 of A-Z, a-z, 0-9, '.', '_', ':', '-'"));
+        }
+        Instant occurredAt = null;
+        JsonNode occurred = node.get("occurred_at");
+        if (occurred != null && !occurred.isNull()) {
+            if (!occurred.isTextual()) {
+                errors.add(FieldError.at(pointer + "/occurred_at", "must be an RFC 3339 timestamp string"));
+            } else {
+                try {
+                    occurredAt = Timestamps.parse(occurred.textValue());
+                } catch (DateTimeParseException e) {
+                    errors.add(FieldError.at(pointer + "/occurred_at", "must be an RFC 3339 timestamp, e.g. 2027-05-02T10:00:00Z"));
+                }
+            }
+        }
+        String typeName = requiredText(node, "type", pointer, errors);
+        Optional<FactType> type = Optional.empty();
+        if (typeName != null) {
+            type = FactTypes.byName(typeName);
+            if (type.isEmpty()) {
+                errors.add(FieldError.at(pointer + "/type", "unknown type; known types: " + FactTypes.names()));
+            }
+        }
+        JsonNode data = node.get("data");
+        if (type.isPresent()) {
+            FactData.validate(type.get(), data, pointer + "/data", today, errors);
+        } else if (data == null || !data.isObject()) {
+            errors.add(FieldError.at(pointer + "/data", data == null ? "is required" : "must be an object"));
+        }
+        if (errors.size() > before) {
+            return null;
+        }
+        return new IncomingMessage(pointer, source, externalId, type.get(), beneficiaryId, occurredAt, data);
+    }
+
+    private static void unknownFields(JsonNode node, Set<String> known, String pointer, List<FieldError> errors) {
+        for (Iterator<String> names = node.fieldNames(); names.hasNext(); ) {
+            String name = names.next();
+            if (!known.contains(name)) {
+                errors.add(FieldError.at(pointer + "/" + FactData.escape(name), "unknown field"));
+            }
+        }
+    }
+
+    private static String requiredText(JsonNode node, String field, String pointer, List<FieldError> errors) {
+        JsonNode value = node.get(field);
+        if (value == null || value.isNull()) {
+            errors.add(FieldError.at(pointer + "/" + field, value == null ? "is required" : "must not be null"));
+            return null;
+        }
+        if (!value.isTextual()) {
+            errors.add(FieldError.at(pointer + "/" + field, "must be a string"));
+            return null;
+        }
+        return value.textValue();
+    }
+
+    private static String checkExternalId(String externalId) {
+        int length = externalId.codePointCount(0, externalId.length());
+        if (length < 1 || length > MAX_EXTERNAL_ID_LENGTH) {
+            return "must be 1 to " + MAX_EXTERNAL_ID_LENGTH + " characters";
+        }
+        for (int i = 0; i < externalId.length(); i++) {
+            char c = externalId.charAt(i);
+            if (Character.isISOControl(c)) {
+                return "must not contain control characters";
+            }
+            if (Character.isHighSurrogate(c) && (i + 1 >= externalId.length() || !Character.isLowSurrogate(externalId.charAt(++i)))) {
+                return "must be valid Unicode (a lone surrogate was found)";
+            }
+            if (Character.isLowSurrogate(c)) {
+                return "must be valid Unicode (a lone surrogate was found)";
+            }
+        }
+        return null;
+    }
+}

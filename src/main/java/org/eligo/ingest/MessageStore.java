@@ -1,0 +1,144 @@
+package org.eligo.ingest;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+
+import jakarta.enterprise.context.ApplicationScoped;
+
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.ObjectReader;
+
+import org.eligo.facts.FactReader;
+import org.eligo.facts.FactTypes;
+import org.eligo.support.Timestamps;
+
+/** SQL for stored messages: the idempotent insert, the look-up of existing keys, and reads. */
+@ApplicationScoped
+public class MessageStore {
+
+    /**
+     * Inserts a set of messages in one statement. A key that exists already (committed, or committed
+     * meanwhile by a concurrent request: ON CONFLICT waits for it) is skipped; RETURNING names the
+     * rows that were new. Binds text[] of: id, source, external_id, type, beneficiary_id, occurred_at, data.
+     */
+    static final String INSERT = """
+            INSERT INTO message (id, source, external_id, type, beneficiary_id, occurred_at, data)
+            SELECT m.id, m.source, m.external_id, m.type, m.beneficiary_id, m.occurred_at::timestamptz, m.data::jsonb
+              FROM unnest(?::text[], ?::text[], ?::text[], ?::text[], ?::text[], ?::text[], ?::text[])
+                   AS m(id, source, external_id, type, beneficiary_id, occurred_at, data)
+            ON CONFLICT (source, external_id) DO NOTHING
+            RETURNING id
+            """;
+
+    /** Stored messages with the given keys. Binds text[] of sources and external ids, pairwise. */
+    static final String EXISTING = """
+            SELECT m.source, m.external_id, m.id, m.status, m.type, m.beneficiary_id, m.occurred_at, m.data::text
+              FROM unnest(?::text[], ?::text[]) AS k(source, external_id)
+              JOIN message m ON m.source = k.source AND m.external_id = k.external_id
+            """;
+
+    static final String BY_ID = """
+            SELECT id, source, external_id, type, beneficiary_id, occurred_at, received_at, status, attempts, last_error, data::text
+              FROM message
+             WHERE id = ?
+            """;
+
+    /** A message already stored under a submitted key. */
+    public record Existing(String id, String status, IncomingMessage content) {
+    }
+
+    private final ObjectReader reader;
+    private final FactReader facts;
+
+    public MessageStore(ObjectMapper mapper, FactReader facts) {
+        // Decimals read back exactly as stored (35.50 stays 35.50), not through a double.
+        this.reader = mapper.reader().with(DeserializationFeature.USE_BIG_DECIMAL_FOR_FLOATS);
+        this.facts = facts;
+    }
+
+    /** Inserts {@code messages} (with their ids, distinct keys); returns the ids that were new. */
+    public Set<String> insert(Connection connection, List<IncomingMessage> messages, List<String> ids) throws SQLException {
+        int n = messages.size();
+        String[][] columns = new String[7][n];
+        for (int i = 0; i < n; i++) {
+            IncomingMessage m = messages.get(i);
+            columns[0][i] = ids.get(i);
+            columns[1][i] = m.source();
+            columns[2][i] = m.externalId();
+            columns[3][i] = m.type().name();
+            columns[4][i] = m.beneficiaryId();
+            columns[5][i] = m.occurredAt() == null ? null : Timestamps.format(m.occurredAt());
+            columns[6][i] = m.data().toString();
+        }
+        Set<String> inserted = new HashSet<>();
+        try (PreparedStatement statement = connection.prepareStatement(INSERT)) {
+            for (int c = 0; c < columns.length; c++) {
+                statement.setArray(c + 1, connection.createArrayOf("text", columns[c]));
+            }
+            try (ResultSet rs = statement.executeQuery()) {
+                while (rs.next()) {
+                    inserted.add(rs.getString(1));
+                }
+            }
+        }
+        return inserted;
+    }
+
+    /** The stored messages for the keys of {@code messages}, keyed by idempotency key. */
+    public java.util.Map<IncomingMessage.Key, Existing> existing(Connection connection, List<IncomingMessage> messages) throws SQLException {
+        java.util.Map<IncomingMessage.Key, Existing> found = new java.util.HashMap<>();
+        try (PreparedStatement statement = connection.prepareStatement(EXISTING)) {
+            statement.setArray(1, connection.createArrayOf("text", messages.stream().map(IncomingMessage::source).toArray()));
+            statement.setArray(2, connection.createArrayOf("text", messages.stream().map(IncomingMessage::externalId).toArray()));
+            try (ResultSet rs = statement.executeQuery()) {
+                while (rs.next()) {
+                    IncomingMessage content = new IncomingMessage(null, rs.getString(1), rs.getString(2),
+                            FactTypes.byName(rs.getString(5)).orElse(null), rs.getString(6), instant(rs, 7), json(rs.getString(8)));
+                    found.put(content.key(), new Existing(rs.getString(3), rs.getString(4), content));
+                }
+            }
+        }
+        return found;
+    }
+
+    public Optional<MessageView> find(Connection connection, String id) throws SQLException {
+        try (PreparedStatement statement = connection.prepareStatement(BY_ID)) {
+            statement.setString(1, id);
+            try (ResultSet rs = statement.executeQuery()) {
+                if (!rs.next()) {
+                    return Optional.empty();
+                }
+                String type = rs.getString(4);
+                List<String> factIds = FactTypes.byName(type).isPresent()
+                        ? facts.idsForMessage(connection, FactTypes.byName(type).get(), id) : new ArrayList<>();
+                return Optional.of(new MessageView(rs.getString(1), rs.getString(2), rs.getString(3), type, rs.getString(5),
+                        instant(rs, 6), instant(rs, 7), rs.getString(8), rs.getInt(9), rs.getString(10), json(rs.getString(11)), factIds));
+            }
+        }
+    }
+
+    private static Instant instant(ResultSet rs, int column) throws SQLException {
+        java.time.OffsetDateTime value = rs.getObject(column, java.time.OffsetDateTime.class);
+        return value == null ? null : value.toInstant();
+    }
+
+    private JsonNode json(String text) {
+        try {
+            return reader.readTree(text);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+}

@@ -1,0 +1,8 @@
+package org.eligo.ingest;
+
+import org.eclipse.microprofile.openapi.annotations.media.Schema;
+
+/** What ingest answers for one message: its id, current status, and whether it was a resubmission. */
+@Schema(name = "MessageReceipt")
+public record Receipt(String id, String status, boolean duplicate) {
+}

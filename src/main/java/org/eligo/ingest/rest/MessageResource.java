@@ -1,0 +1,108 @@
+package org.eligo.ingest.rest;
+
+import java.io.InputStream;
+import java.util.List;
+
+import jakarta.ws.rs.Consumes;
+import jakarta.ws.rs.GET;
+import jakarta.ws.rs.POST;
+import jakarta.ws.rs.Path;
+import jakarta.ws.rs.PathParam;
+import jakarta.ws.rs.Produces;
+import jakarta.ws.rs.core.MediaType;
+
+import org.eclipse.microprofile.openapi.annotations.Operation;
+import org.eclipse.microprofile.openapi.annotations.media.Content;
+import org.eclipse.microprofile.openapi.annotations.media.Schema;
+import org.eclipse.microprofile.openapi.annotations.parameters.RequestBody;
+import org.eclipse.microprofile.openapi.annotations.responses.APIResponse;
+import org.eclipse.microprofile.openapi.annotations.tags.Tag;
+import org.eligo.ingest.MessageParser;
+import org.eligo.ingest.MessageQueries;
+import org.eligo.ingest.MessageService;
+import org.eligo.ingest.MessageView;
+import org.eligo.ingest.Receipt;
+import org.eligo.support.problem.Problem;
+import org.jboss.resteasy.reactive.RestResponse;
+
+/**
+ * The ingest API. The body is read as bytes and parsed here (not bound by the framework) so that
+ * size limits, malformed JSON and every invalid field come back as problem+json with pointers.
+ */
+@Path("/v1/messages")
+@Tag(name = "Messages")
+public class MessageResource {
+
+    /** The answer to a batch: one receipt per submitted message, in input order. */
+    @Schema(name = "BatchReceipt")
+    public record BatchReceipt(List<Receipt> results) {
+    }
+
+    private final MessageParser parser;
+    private final MessageService messages;
+    private final MessageQueries queries;
+
+    public MessageResource(MessageParser parser, MessageService messages, MessageQueries queries) {
+        this.parser = parser;
+        this.messages = messages;
+        this.queries = queries;
+    }
+
+    @POST
+    @Consumes(MediaType.WILDCARD)
+    @Produces(MediaType.APPLICATION_JSON)
+    @Operation(summary = "Submit one message",
+            description = "Idempotent on (source, external_id). The message is committed before the answer.")
+    @RequestBody(required = true, content = @Content(mediaType = MediaType.APPLICATION_JSON,
+            schema = @Schema(implementation = ApiSchemas.MessageSubmission.class)))
+    @APIResponse(responseCode = "202", description = "Stored; it will be processed",
+            content = @Content(mediaType = MediaType.APPLICATION_JSON, schema = @Schema(implementation = Receipt.class)))
+    @APIResponse(responseCode = "200", description = "Already stored with identical content (duplicate: true)",
+            content = @Content(mediaType = MediaType.APPLICATION_JSON, schema = @Schema(implementation = Receipt.class)))
+    @APIResponse(responseCode = "400", description = "Not JSON, not an object, an unknown type, or invalid fields (errors name each by pointer)",
+            content = @Content(mediaType = Problem.MEDIA_TYPE, schema = @Schema(implementation = Problem.class)))
+    @APIResponse(responseCode = "409", description = "The key is already used for different content",
+            content = @Content(mediaType = Problem.MEDIA_TYPE, schema = @Schema(implementation = Problem.class)))
+    @APIResponse(responseCode = "413", description = "The body is over the limit (default 1 MiB)",
+            content = @Content(mediaType = Problem.MEDIA_TYPE, schema = @Schema(implementation = Problem.class)))
+    @APIResponse(responseCode = "503", description = "The backlog is over its limit; see Retry-After",
+            content = @Content(mediaType = Problem.MEDIA_TYPE, schema = @Schema(implementation = Problem.class)))
+    public RestResponse<Receipt> submit(InputStream body) {
+        Receipt receipt = messages.submit(List.of(parser.parseOne(body))).get(0);
+        return RestResponse.ResponseBuilder.create(receipt.duplicate() ? RestResponse.Status.OK : RestResponse.Status.ACCEPTED, receipt).build();
+    }
+
+    @POST
+    @Path("/batch")
+    @Consumes(MediaType.WILDCARD)
+    @Produces(MediaType.APPLICATION_JSON)
+    @Operation(summary = "Submit up to 1000 messages, all or nothing",
+            description = "If any item is invalid, 400 lists every bad item by pointer and nothing is stored; a 409 likewise stores nothing.")
+    @RequestBody(required = true, content = @Content(mediaType = MediaType.APPLICATION_JSON,
+            schema = @Schema(implementation = ApiSchemas.BatchSubmission.class)))
+    @APIResponse(responseCode = "202", description = "Stored (or recognised as duplicates), one result per message in input order",
+            content = @Content(mediaType = MediaType.APPLICATION_JSON, schema = @Schema(implementation = BatchReceipt.class)))
+    @APIResponse(responseCode = "400", description = "Invalid items; nothing stored",
+            content = @Content(mediaType = Problem.MEDIA_TYPE, schema = @Schema(implementation = Problem.class)))
+    @APIResponse(responseCode = "409", description = "A key already used for different content; nothing stored",
+            content = @Content(mediaType = Problem.MEDIA_TYPE, schema = @Schema(implementation = Problem.class)))
+    @APIResponse(responseCode = "413", description = "The body (default 16 MiB) or the number of messages is over the limit",
+            content = @Content(mediaType = Problem.MEDIA_TYPE, schema = @Schema(implementation = Problem.class)))
+    @APIResponse(responseCode = "503", description = "The backlog is over its limit; see Retry-After",
+            content = @Content(mediaType = Problem.MEDIA_TYPE, schema = @Schema(implementation = Problem.class)))
+    public RestResponse<BatchReceipt> submitBatch(InputStream body) {
+        return RestResponse.ResponseBuilder.create(RestResponse.Status.ACCEPTED, new BatchReceipt(messages.submit(parser.parseBatch(body)))).build();
+    }
+
+    @GET
+    @Path("/{id}")
+    @Produces(MediaType.APPLICATION_JSON)
+    @Operation(summary = "Read a message, its processing state and the facts derived from it")
+    @APIResponse(responseCode = "200", description = "The message",
+            content = @Content(mediaType = MediaType.APPLICATION_JSON, schema = @Schema(implementation = MessageView.class)))
+    @APIResponse(responseCode = "404", description = "No such message",
+            content = @Content(mediaType = Problem.MEDIA_TYPE, schema = @Schema(implementation = Problem.class)))
+    public MessageView get(@PathParam("id") String id) {
+        return queries.get(id);
+    }
+}

@@ -1,0 +1,113 @@
+package org.eligo.queue;
+
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+
+import jakarta.enterprise.context.ApplicationScoped;
+
+/**
+ * The queue's SQL. A claim is a row lock held by the worker's transaction for as long as it works
+ * on the batch: the same transaction stores the facts and marks the messages PROCESSED, so either
+ * all of that commits or none of it does, and a worker that dies simply releases its locks.
+ */
+@ApplicationScoped
+public class MessageQueue {
+
+    /**
+     * Claims up to ? messages. SKIP LOCKED passes over rows other workers hold, so workers never wait
+     * for or share a message. A row another worker marked PROCESSED after this statement's snapshot
+     * was taken is re-checked against the WHERE clause when locked (PostgreSQL re-evaluates it on the
+     * newest row version) and dropped, so a message is never claimed after it was processed.
+     */
+    static final String CLAIM = """
+            SELECT id, type, beneficiary_id, data::text, attempts
+              FROM message
+             WHERE status = 'RECEIVED'                     -- the backlog (partial index message_backlog)
+               AND next_attempt_at <= clock_timestamp()    -- not while a failed message waits out its backoff
+             ORDER BY id                                   -- oldest first: ids are arrival order
+             LIMIT ?                                       -- 1: the batch size
+               FOR UPDATE SKIP LOCKED
+            """;
+
+    /** Claims one given message, if it is still unprocessed and free. Binds the message id. */
+    static final String CLAIM_ONE = """
+            SELECT id, type, beneficiary_id, data::text, attempts
+              FROM message
+             WHERE id = ? AND status = 'RECEIVED'
+               FOR UPDATE SKIP LOCKED
+            """;
+
+    /** Binds: processed_at, text[] of message ids. */
+    static final String MARK_PROCESSED = """
+            UPDATE message
+               SET status = 'PROCESSED', attempts = attempts + 1, processed_at = ?
+             WHERE id = ANY(?::text[])
+            """;
+
+    /** Binds: last_error, max attempts, backoff in milliseconds, message id. */
+    static final String RECORD_FAILURE = """
+            UPDATE message
+               SET attempts = attempts + 1,
+                   last_error = ?,
+                   status = CASE WHEN attempts + 1 >= ? THEN 'FAILED' ELSE 'RECEIVED' END,
+                   next_attempt_at = clock_timestamp() + ? * interval '1 millisecond'
+             WHERE id = ?
+            """;
+
+    private static final int MAX_ERROR_LENGTH = 2000;
+
+    public List<ClaimedMessage> claim(Connection connection, int limit) throws SQLException {
+        try (PreparedStatement statement = connection.prepareStatement(CLAIM)) {
+            statement.setInt(1, limit);
+            return read(statement);
+        }
+    }
+
+    public Optional<ClaimedMessage> claimOne(Connection connection, String id) throws SQLException {
+        try (PreparedStatement statement = connection.prepareStatement(CLAIM_ONE)) {
+            statement.setString(1, id);
+            return read(statement).stream().findFirst();
+        }
+    }
+
+    public void markProcessed(Connection connection, List<String> ids, Instant at) throws SQLException {
+        if (ids.isEmpty()) {
+            return;
+        }
+        try (PreparedStatement statement = connection.prepareStatement(MARK_PROCESSED)) {
+            statement.setObject(1, at.atOffset(ZoneOffset.UTC));
+            statement.setArray(2, connection.createArrayOf("text", ids.toArray()));
+            statement.executeUpdate();
+        }
+    }
+
+    public void recordFailure(Connection connection, String id, String error, int maxAttempts, Duration backoff) throws SQLException {
+        try (PreparedStatement statement = connection.prepareStatement(RECORD_FAILURE)) {
+            // PostgreSQL text cannot hold NUL; an error message quoting bad data might.
+            String text = error.replace('\u0000', ' ');
+            statement.setString(1, text.length() > MAX_ERROR_LENGTH ? text.substring(0, MAX_ERROR_LENGTH) : text);
+            statement.setInt(2, maxAttempts);
+            statement.setLong(3, backoff.toMillis());
+            statement.setString(4, id);
+            statement.executeUpdate();
+        }
+    }
+
+    private static List<ClaimedMessage> read(PreparedStatement statement) throws SQLException {
+        List<ClaimedMessage> claimed = new ArrayList<>();
+        try (ResultSet rs = statement.executeQuery()) {
+            while (rs.next()) {
+                claimed.add(new ClaimedMessage(rs.getString(1), rs.getString(2), rs.getString(3), rs.getString(4), rs.getInt(5)));
+            }
+        }
+        return claimed;
+    }
+}

@@ -1,0 +1,43 @@
+package org.eligo.queue;
+
+import java.time.Duration;
+
+import io.smallrye.config.ConfigMapping;
+import io.smallrye.config.WithDefault;
+
+/** The message work queue ({@code eligo.queue.*}). */
+@ConfigMapping(prefix = "eligo.queue")
+public interface QueueConfig {
+
+    /** Worker threads claiming messages; 0 turns processing off in this instance. */
+    @WithDefault("2")
+    int workers();
+
+    /** Messages claimed per transaction. */
+    @WithDefault("200")
+    int batchSize();
+
+    /** How often an idle worker looks for work when no notification arrives (the fallback to LISTEN/NOTIFY). */
+    @WithDefault("1s")
+    Duration pollInterval();
+
+    /** LISTEN for new-message notifications, so idle workers wake at once. */
+    @WithDefault("true")
+    boolean listen();
+
+    /** Attempts before a message is given up as FAILED. */
+    @WithDefault("5")
+    int maxAttempts();
+
+    /** Wait before the first retry of a failed message; doubled for each further attempt. */
+    @WithDefault("1s")
+    Duration retryInitialBackoff();
+
+    /** Longest wait between retries. */
+    @WithDefault("5m")
+    Duration retryMaxBackoff();
+
+    /** On shutdown, how long in-flight batches may take to finish. */
+    @WithDefault("30s")
+    Duration shutdownGrace();
+}

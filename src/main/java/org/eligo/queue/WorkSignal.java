@@ -1,0 +1,58 @@
+package org.eligo.queue;
+
+import java.time.Duration;
+import java.util.concurrent.locks.Condition;
+import java.util.concurrent.locks.ReentrantLock;
+
+import jakarta.enterprise.context.ApplicationScoped;
+
+/**
+ * Wakes idle workers when there may be new work: after this instance commits new messages, and when
+ * a notification arrives from PostgreSQL (messages committed by any instance).
+ *
+ * <p>A generation counter closes the gap between "the claim found nothing" and "start waiting": a
+ * worker reads the generation before it claims and waits only if no wake-up came since.
+ */
+@ApplicationScoped
+public class WorkSignal {
+
+    private final ReentrantLock lock = new ReentrantLock();
+    private final Condition changed = lock.newCondition();
+    private long generation;
+
+    public void wake() {
+        lock.lock();
+        try {
+            generation++;
+            changed.signalAll();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    public long generation() {
+        lock.lock();
+        try {
+            return generation;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Waits until a wake-up after {@code seen}, or {@code timeout}; false on interrupt. */
+    public boolean awaitAfter(long seen, Duration timeout) {
+        long remaining = timeout.toNanos();
+        lock.lock();
+        try {
+            while (generation == seen && remaining > 0) {
+                remaining = changed.awaitNanos(remaining);
+            }
+            return true;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return false;
+        } finally {
+            lock.unlock();
+        }
+    }
+}

@@ -1,0 +1,49 @@
+package org.eligo.ingest;
+
+import static org.eligo.testing.Api.income;
+import static org.eligo.testing.Api.post;
+import static org.eligo.testing.Api.unique;
+import static org.hamcrest.Matchers.equalTo;
+import static org.hamcrest.Matchers.notNullValue;
+
+import java.util.List;
+import java.util.Map;
+
+import org.eligo.testing.Sql;
+import org.junit.jupiter.api.Test;
+
+import io.quarkus.test.junit.QuarkusTest;
+import io.quarkus.test.junit.QuarkusTestProfile;
+import io.quarkus.test.junit.TestProfile;
+
+/** Past the configured backlog, ingest answers 503 with Retry-After and stores nothing. */
+@QuarkusTest
+@TestProfile(BacklogLimitTest.NoWorkersSmallBacklog.class)
+class BacklogLimitTest {
+
+    /** No workers, so the backlog only grows; a limit of 3 unprocessed messages; no count caching. */
+    public static class NoWorkersSmallBacklog implements QuarkusTestProfile {
+        @Override
+        public Map<String, String> getConfigOverrides() {
+            return Map.of("eligo.queue.workers", "0", "eligo.ingest.max-backlog", "3", "eligo.ingest.backlog-cache-ttl", "PT0S");
+        }
+    }
+
+    @Test
+    void ingestAnswers503WhenTheBacklogIsFull() {
+        Sql.update("UPDATE message SET status = 'PROCESSED' WHERE status = 'RECEIVED'");
+        String source = unique("flood");
+        post("/v1/messages/batch", Map.of("messages", List.of(
+                income(source, "1", "B-1", 2027, 1, 1, null),
+                income(source, "2", "B-1", 2027, 2, 1, null),
+                income(source, "3", "B-1", 2027, 3, 1, null),
+                income(source, "4", "B-1", 2027, 4, 1, null)))).then().statusCode(202);
+
+        post("/v1/messages", income(source, "5", "B-1", 2027, 5, 1, null)).then()
+                .statusCode(503)
+                .contentType("application/problem+json")
+                .header("Retry-After", equalTo("5"))
+                .body("detail", notNullValue());
+        org.junit.jupiter.api.Assertions.assertEquals(4, Sql.count("SELECT count(*) FROM message WHERE source = ?", source));
+    }
+}
