@@ -221,6 +221,12 @@ class MessageIngestTest {
                 .statusCode(413)
                 .contentType("application/problem+json")
                 .body("status", equalTo(413));
+
+        String batchPadding = "x".repeat(16 * 1024 * 1024);
+        post("/v1/messages/batch", "{\"messages\": [], \"pad\": \"" + batchPadding + "\"}").then()
+                .statusCode(413)
+                .contentType("application/problem+json")
+                .body("detail", containsString("16777216"));
     }
 
     @Test
