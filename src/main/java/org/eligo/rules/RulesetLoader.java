@@ -1,0 +1,427 @@
+package org.eligo.rules;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.math.BigDecimal;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.time.LocalDate;
+import java.time.format.DateTimeParseException;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.HexFormat;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.regex.Pattern;
+import java.util.stream.Stream;
+
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+
+import org.eligo.facts.FactType;
+import org.eligo.facts.FactTypes;
+import org.eligo.facts.Field;
+import org.eligo.rules.Ruleset.AgeOf;
+import org.eligo.rules.Ruleset.AllOf;
+import org.eligo.rules.Ruleset.AnyOf;
+import org.eligo.rules.Ruleset.Check;
+import org.eligo.rules.Ruleset.Combination;
+import org.eligo.rules.Ruleset.Compare;
+import org.eligo.rules.Ruleset.Condition;
+import org.eligo.rules.Ruleset.FieldValue;
+import org.eligo.rules.Ruleset.Literal;
+import org.eligo.rules.Ruleset.LookbackMonths;
+import org.eligo.rules.Ruleset.Operand;
+import org.eligo.rules.Ruleset.ParameterValue;
+import org.eligo.rules.Ruleset.Subcheck;
+
+/**
+ * Reads and validates rulesets. A ruleset is a folder holding {@code ruleset.yaml} (id, version,
+ * checks) and {@code parameters.yaml} (dated parameters with their legal sources). Everything is
+ * checked before anything is returned — unknown keys, fact types and fields, parameter references,
+ * operand types — so a ruleset loads whole or not at all, and every error names file and line.
+ */
+public final class RulesetLoader {
+
+    public static final String RULESET_FILE = "ruleset.yaml";
+    public static final String PARAMETERS_FILE = "parameters.yaml";
+    /** The folder of rule tests beside the rulesets; not a ruleset. */
+    public static final String TESTS_FOLDER = "tests";
+
+    private static final Pattern ID = Pattern.compile("[a-z0-9][a-z0-9-]{0,63}");
+    private static final Pattern NAME = Pattern.compile("[a-z][a-z0-9_]{0,63}");
+    private static final Pattern TEMPLATE_ID = Pattern.compile("[a-z][a-z0-9_{}]{0,63}");
+    private static final Set<String> OPERATORS = Set.of("<", "<=", ">", ">=", "==", "!=");
+    private static final Set<String> PERIOD_PARTS = Set.of("period.year", "period.month");
+
+    private RulesetLoader() {
+    }
+
+    /** Every ruleset under {@code directory} (one per sub-folder holding a ruleset.yaml). */
+    public static List<Ruleset> loadAll(Path directory) {
+        List<Ruleset> rulesets = new ArrayList<>();
+        Set<String> ids = new HashSet<>();
+        try (Stream<Path> children = Files.list(directory)) {
+            for (Path child : children.sorted().toList()) {
+                if (!Files.isDirectory(child) || child.getFileName().toString().equals(TESTS_FOLDER)
+                        || !Files.exists(child.resolve(RULESET_FILE))) {
+                    continue;
+                }
+                Ruleset ruleset = load(child);
+                if (!ids.add(ruleset.id())) {
+                    throw new RuleFileException(child.resolve(RULESET_FILE), 0, "a second ruleset with id '" + ruleset.id() + "'");
+                }
+                rulesets.add(ruleset);
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException("Could not read the rules folder " + directory, e);
+        }
+        return rulesets;
+    }
+
+    /** One ruleset folder. */
+    public static Ruleset load(Path folder) {
+        Path rulesetFile = folder.resolve(RULESET_FILE);
+        Path parametersFile = folder.resolve(PARAMETERS_FILE);
+        if (!Files.exists(parametersFile)) {
+            throw new RuleFileException(parametersFile, 0, "missing: a ruleset needs its parameters file");
+        }
+        YamlNode parametersYaml = YamlNode.parse(parametersFile, read(parametersFile));
+        YamlNode rulesetYaml = YamlNode.parse(rulesetFile, read(rulesetFile));
+        Map<String, Parameter> parameters = parameters(parametersYaml);
+
+        Map<String, YamlNode> root = rulesetYaml.map("the ruleset",
+                Set.of("id", "version", "title", "reference", "in_effect_when_defined", "result", "checks"));
+        String id = required(rulesetYaml, root, "id").text("id");
+        if (!ID.matcher(id).matches()) {
+            throw root.get("id").error("id must be lower-case letters, digits and '-' (at most 64)");
+        }
+        String version = required(rulesetYaml, root, "version").text("version");
+        String title = required(rulesetYaml, root, "title").text("title");
+        String reference = root.containsKey("reference") ? root.get("reference").text("reference") : null;
+        List<String> inEffect = new ArrayList<>();
+        if (root.containsKey("in_effect_when_defined")) {
+            for (YamlNode name : root.get("in_effect_when_defined").list("in_effect_when_defined")) {
+                inEffect.add(parameterName(name, parameters));
+            }
+        }
+        Combination result = combination(required(rulesetYaml, root, "result"), parameters, "result");
+        List<Check> checks = new ArrayList<>();
+        Set<String> checkIds = new HashSet<>();
+        List<YamlNode> checkNodes = required(rulesetYaml, root, "checks").list("checks");
+        if (checkNodes.isEmpty()) {
+            throw root.get("checks").error("a ruleset needs at least one check");
+        }
+        for (YamlNode node : checkNodes) {
+            Check check = check(node, parameters);
+            if (!checkIds.add(check.id())) {
+                throw node.error("a second check with id '" + check.id() + "'");
+            }
+            checks.add(check);
+        }
+
+        ObjectNode definition = JsonNodeFactory.instance.objectNode();
+        definition.set("ruleset", rulesetYaml.toJson());
+        definition.set("parameters", parametersYaml.toJson());
+        return new Ruleset(id, version, title, reference, sha256(folder), Map.copyOf(parameters), List.copyOf(inEffect), result,
+                List.copyOf(checks), definition);
+    }
+
+    private static Map<String, Parameter> parameters(YamlNode file) {
+        Map<String, Parameter> parameters = new LinkedHashMap<>();
+        Map<String, YamlNode> derived = new LinkedHashMap<>();
+        for (Map.Entry<YamlNode, YamlNode> entry : file.entries("the parameters file")) {
+            String name = entry.getKey().text("a parameter name");
+            if (!NAME.matcher(name).matches()) {
+                throw entry.getKey().error("parameter name '" + name + "' must be lower_snake_case");
+            }
+            if (parameters.containsKey(name) || derived.containsKey(name)) {
+                throw entry.getKey().error("parameter '" + name + "' is defined twice");
+            }
+            YamlNode node = entry.getValue();
+            Map<String, YamlNode> members = node.map("parameter " + name, Set.of("description", "reference", "values", "product", "unit"));
+            String description = members.containsKey("description") ? members.get("description").text("description") : null;
+            if (!members.containsKey("reference")) {
+                throw node.error("parameter " + name + " needs a 'reference' to the law or rule it comes from");
+            }
+            String reference = members.get("reference").text("reference");
+            if (members.containsKey("values") == members.containsKey("product")) {
+                throw node.error("parameter " + name + " needs either 'values' (dated) or 'product' (derived), not both or neither");
+            }
+            if (members.containsKey("product")) {
+                derived.put(name, node);
+                parameters.put(name, new Parameter(name, description, reference, new TreeMap<>(), List.of()));
+                continue;
+            }
+            TreeMap<LocalDate, BigDecimal> values = new TreeMap<>();
+            for (Map.Entry<YamlNode, YamlNode> value : members.get("values").entries("values of " + name)) {
+                LocalDate since;
+                try {
+                    since = LocalDate.parse(value.getKey().text("a date"));
+                } catch (DateTimeParseException e) {
+                    throw value.getKey().error("'" + value.getKey().text("a date") + "' is not a date (YYYY-MM-DD)");
+                }
+                values.put(since, value.getValue().number("the value of " + name + " since " + since));
+            }
+            if (values.isEmpty()) {
+                throw members.get("values").error("parameter " + name + " has no values");
+            }
+            parameters.put(name, new Parameter(name, description, reference, values, List.of()));
+        }
+        for (Map.Entry<String, YamlNode> entry : derived.entrySet()) {
+            Map<String, YamlNode> members = entry.getValue().map("parameter " + entry.getKey(), null);
+            List<String> factors = new ArrayList<>();
+            for (YamlNode factor : members.get("product").list("product")) {
+                String factorName = factor.text("a parameter name");
+                Parameter referenced = parameters.get(factorName);
+                if (referenced == null || derived.containsKey(factorName)) {
+                    throw factor.error("'" + factorName + "' is not a dated parameter of this ruleset (a product multiplies dated parameters)");
+                }
+                factors.add(factorName);
+            }
+            Parameter plain = parameters.get(entry.getKey());
+            parameters.put(entry.getKey(), new Parameter(plain.name(), plain.description(), plain.reference(), plain.values(), List.copyOf(factors)));
+        }
+        return parameters;
+    }
+
+    private static Check check(YamlNode node, Map<String, Parameter> parameters) {
+        Map<String, YamlNode> members = node.map("a check", Set.of("id", "title", "combine", "subchecks", "each_lookback_month"));
+        String id = name(required(node, members, "id"), "check id");
+        String title = required(node, members, "title").text("title");
+        Combination combination = combination(required(node, members, "combine"), parameters, "combine");
+        if (members.containsKey("subchecks") == members.containsKey("each_lookback_month")) {
+            throw node.error("check " + id + " needs either 'subchecks' or 'each_lookback_month'");
+        }
+        if (members.containsKey("each_lookback_month")) {
+            YamlNode lookback = members.get("each_lookback_month");
+            Map<String, YamlNode> spec = lookback.map("each_lookback_month", Set.of("months", "id", "title", "fact", "key", "test"));
+            Operand months = count(required(lookback, spec, "months"), parameters, "months");
+            String template = required(lookback, spec, "id").text("id");
+            if (!TEMPLATE_ID.matcher(template).matches() || !template.contains("{yyyy}") || !template.contains("{mm}")) {
+                throw spec.get("id").error("a look-back subcheck id is a template with {yyyy} and {mm}, e.g. month_{yyyy}_{mm}");
+            }
+            Subcheck subcheck = subcheck(lookback, spec, template, parameters);
+            if (subcheck.keyBinding().isEmpty()) {
+                throw lookback.error("a look-back subcheck reads a monthly fact: its 'key' must bind period.year and period.month");
+            }
+            return new Check(id, title, combination, List.of(), new LookbackMonths(months, subcheck));
+        }
+        List<Subcheck> subchecks = new ArrayList<>();
+        Set<String> ids = new HashSet<>();
+        for (YamlNode child : members.get("subchecks").list("subchecks")) {
+            Map<String, YamlNode> spec = child.map("a subcheck", Set.of("id", "title", "fact", "key", "test"));
+            Subcheck subcheck = subcheck(child, spec, name(required(child, spec, "id"), "subcheck id"), parameters);
+            if (!ids.add(subcheck.id())) {
+                throw child.error("a second subcheck with id '" + subcheck.id() + "' in check " + id);
+            }
+            subchecks.add(subcheck);
+        }
+        if (subchecks.isEmpty()) {
+            throw members.get("subchecks").error("check " + id + " has no subchecks");
+        }
+        return new Check(id, title, combination, List.copyOf(subchecks), null);
+    }
+
+    private static Subcheck subcheck(YamlNode node, Map<String, YamlNode> spec, String id, Map<String, Parameter> parameters) {
+        String title = required(node, spec, "title").text("title");
+        YamlNode factNode = required(node, spec, "fact");
+        String factName = factNode.text("fact");
+        FactType type = FactTypes.byName(factName)
+                .orElseThrow(() -> factNode.error("unknown fact type '" + factName + "'; known: " + FactTypes.names()));
+        Map<String, String> binding = new LinkedHashMap<>();
+        if (spec.containsKey("key")) {
+            for (Map.Entry<String, YamlNode> entry : spec.get("key").map("key", null).entrySet()) {
+                Field field = type.field(entry.getKey());
+                if (field == null || !field.key()) {
+                    throw entry.getValue().error("'" + entry.getKey() + "' is not a key field of " + factName);
+                }
+                String part = entry.getValue().text("a key binding");
+                if (!PERIOD_PARTS.contains(part)) {
+                    throw entry.getValue().error("a key field binds to period.year or period.month, not '" + part + "'");
+                }
+                binding.put(entry.getKey(), part);
+            }
+        }
+        for (Field keyField : type.keyFields()) {
+            if (!binding.containsKey(keyField.name())) {
+                throw node.error("fact " + factName + " is keyed by " + keyField.name() + ": bind it under 'key' (period.year or period.month)");
+            }
+        }
+        Condition test = condition(required(node, spec, "test"), type, parameters);
+        return new Subcheck(id, title, type, Map.copyOf(binding), test);
+    }
+
+    private static Condition condition(YamlNode node, FactType type, Map<String, Parameter> parameters) {
+        Map<String, YamlNode> members = node.map("a test", Set.of("any", "all", "compare", "op", "to", "label", "unit"));
+        if (members.containsKey("any") || members.containsKey("all")) {
+            if (members.size() != 1) {
+                throw node.error("a test is either 'any: [...]', 'all: [...]' or a comparison, not a mix");
+            }
+            String kind = members.containsKey("any") ? "any" : "all";
+            List<Condition> parts = new ArrayList<>();
+            for (YamlNode part : members.get(kind).list(kind)) {
+                parts.add(condition(part, type, parameters));
+            }
+            if (parts.isEmpty()) {
+                throw members.get(kind).error("'" + kind + "' needs at least one test");
+            }
+            return kind.equals("any") ? new AnyOf(List.copyOf(parts)) : new AllOf(List.copyOf(parts));
+        }
+        YamlNode leftNode = required(node, members, "compare");
+        Map<String, YamlNode> left = leftNode.map("compare", Set.of("field", "age_of"));
+        if (left.size() != 1) {
+            throw leftNode.error("compare names one thing: {field: name} or {age_of: date_field}");
+        }
+        Operand leftOperand;
+        Field.Kind leftKind;
+        if (left.containsKey("field")) {
+            Field field = field(left.get("field"), type);
+            leftOperand = new FieldValue(field.name());
+            leftKind = field.kind();
+        } else {
+            Field field = field(left.get("age_of"), type);
+            if (field.kind() != Field.Kind.DATE) {
+                throw left.get("age_of").error("age_of needs a date field; " + field.name() + " is " + field.kind());
+            }
+            leftOperand = new AgeOf(field.name());
+            leftKind = Field.Kind.INTEGER;
+        }
+        String op = required(node, members, "op").text("op");
+        if (!OPERATORS.contains(op)) {
+            throw members.get("op").error("op must be one of " + String.join(" ", OPERATORS.stream().sorted().toList()));
+        }
+        YamlNode rightNode = required(node, members, "to");
+        Operand right = value(rightNode, leftKind, parameters);
+        if (leftKind == Field.Kind.BOOLEAN && !(op.equals("==") || op.equals("!="))) {
+            throw members.get("op").error("a true/false field is compared with == or != only");
+        }
+        String label = members.containsKey("label") ? members.get("label").text("label")
+                : leftOperand instanceof AgeOf ? "age" : ((FieldValue) leftOperand).field();
+        String unit = members.containsKey("unit") ? members.get("unit").text("unit") : null;
+        return new Compare(leftOperand, op, right, label, unit);
+    }
+
+    private static Operand value(YamlNode node, Field.Kind kind, Map<String, Parameter> parameters) {
+        Map<String, YamlNode> members = node.map("to", Set.of("parameter", "value"));
+        if (members.size() != 1) {
+            throw node.error("'to' is {parameter: name} or {value: literal}");
+        }
+        if (members.containsKey("parameter")) {
+            if (kind == Field.Kind.BOOLEAN || kind == Field.Kind.DATE) {
+                throw node.error("parameters are numbers; a " + kind + " field is compared with a {value: ...}");
+            }
+            return new ParameterValue(parameterName(members.get("parameter"), parameters));
+        }
+        YamlNode literal = members.get("value");
+        return switch (kind) {
+            case BOOLEAN -> new Literal(literal.bool("value"));
+            case DATE -> {
+                try {
+                    yield new Literal(LocalDate.parse(literal.text("value")));
+                } catch (DateTimeParseException e) {
+                    throw literal.error("value must be a date (YYYY-MM-DD)");
+                }
+            }
+            default -> new Literal(literal.number("value"));
+        };
+    }
+
+    private static Combination combination(YamlNode node, Map<String, Parameter> parameters, String what) {
+        if (node.isScalar()) {
+            String kind = node.text(what);
+            return switch (kind) {
+                case "any" -> new Combination(Combination.Kind.ANY, new Literal(BigDecimal.ONE));
+                case "all" -> new Combination(Combination.Kind.ALL, null);
+                default -> throw node.error(what + " is any, all, or {at_least: n}");
+            };
+        }
+        Map<String, YamlNode> members = node.map(what, Set.of("at_least"));
+        if (!members.containsKey("at_least")) {
+            throw node.error(what + " is any, all, or {at_least: n}");
+        }
+        return new Combination(Combination.Kind.AT_LEAST, count(members.get("at_least"), parameters, "at_least"));
+    }
+
+    /** A whole number written in the file, or a parameter. */
+    private static Operand count(YamlNode node, Map<String, Parameter> parameters, String what) {
+        if (node.isNumber()) {
+            BigDecimal value = node.number(what);
+            if (value.signum() < 0 || value.stripTrailingZeros().scale() > 0) {
+                throw node.error(what + " must be a whole number of 0 or more");
+            }
+            return new Literal(value);
+        }
+        Map<String, YamlNode> members = node.map(what, Set.of("parameter"));
+        if (!members.containsKey("parameter")) {
+            throw node.error(what + " is a whole number or {parameter: name}");
+        }
+        return new ParameterValue(parameterName(members.get("parameter"), parameters));
+    }
+
+    private static Field field(YamlNode node, FactType type) {
+        String name = node.text("a field name");
+        Field field = type.field(name);
+        if (field == null) {
+            throw node.error(type.name() + " has no field '" + name + "'; its fields: "
+                    + String.join(", ", type.fields().stream().map(Field::name).toList()));
+        }
+        return field;
+    }
+
+    private static String parameterName(YamlNode node, Map<String, Parameter> parameters) {
+        String name = node.text("a parameter name");
+        if (!parameters.containsKey(name)) {
+            throw node.error("unknown parameter '" + name + "' (not in " + PARAMETERS_FILE + ")");
+        }
+        return name;
+    }
+
+    private static String name(YamlNode node, String what) {
+        String name = node.text(what);
+        if (!NAME.matcher(name).matches()) {
+            throw node.error(what + " '" + name + "' must be lower_snake_case");
+        }
+        return name;
+    }
+
+    private static YamlNode required(YamlNode parent, Map<String, YamlNode> members, String key) {
+        YamlNode value = members.get(key);
+        if (value == null) {
+            throw parent.error("'" + key + "' is required here");
+        }
+        return value;
+    }
+
+    private static String read(Path file) {
+        try {
+            return Files.readString(file, StandardCharsets.UTF_8);
+        } catch (IOException e) {
+            throw new RuleFileException(file, 0, "cannot be read: " + e.getMessage());
+        }
+    }
+
+    /** SHA-256 over the folder's files, each as its name, a NUL, its bytes and a NUL, in name order. */
+    static String sha256(Path folder) {
+        try (Stream<Path> files = Files.walk(folder)) {
+            MessageDigest digest = MessageDigest.getInstance("SHA-256");
+            for (Path file : files.filter(Files::isRegularFile).sorted().toList()) {
+                digest.update(folder.relativize(file).toString().replace('\\', '/').getBytes(StandardCharsets.UTF_8));
+                digest.update((byte) 0);
+                digest.update(Files.readAllBytes(file));
+                digest.update((byte) 0);
+            }
+            return HexFormat.of().formatHex(digest.digest());
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+}
