@@ -7,6 +7,7 @@ import java.sql.SQLException;
 import java.time.Instant;
 import java.time.ZoneOffset;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -67,6 +68,33 @@ public class FactReader {
             }
             return facts;
         });
+    }
+
+    /** The facts of several beneficiaries active at {@code asOf}, by beneficiary, in the caller's transaction. */
+    public Map<String, List<Fact>> activeFor(Connection connection, Collection<String> beneficiaryIds, Instant asOf) throws SQLException {
+        Map<String, List<Fact>> byBeneficiary = new HashMap<>();
+        Object ids = connection.createArrayOf("text", beneficiaryIds.toArray());
+        for (FactType type : FactTypes.ALL) {
+            FactSql typeSql = FactSql.of(type);
+            for (Fact fact : query(connection, typeSql, typeSql.activeAtForMany, ids, asOf, asOf)) {
+                byBeneficiary.computeIfAbsent(fact.beneficiaryId(), b -> new ArrayList<>()).add(fact);
+            }
+        }
+        return byBeneficiary;
+    }
+
+    /** The facts with these ids, whatever their type, in the caller's transaction. */
+    public List<Fact> byIds(Connection connection, Collection<String> factIds) throws SQLException {
+        List<Fact> facts = new ArrayList<>();
+        if (factIds.isEmpty()) {
+            return facts;
+        }
+        Object ids = connection.createArrayOf("text", factIds.toArray());
+        for (FactType type : FactTypes.ALL) {
+            FactSql typeSql = FactSql.of(type);
+            facts.addAll(query(connection, typeSql, typeSql.byIds, ids));
+        }
+        return facts;
     }
 
     private static List<Fact> query(Connection connection, FactSql sql, String statementText, Object... parameters) throws SQLException {

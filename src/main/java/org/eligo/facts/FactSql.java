@@ -27,6 +27,8 @@ final class FactSql {
     final String idsByMessage;
     final String activeAt;
     final String createdBy;
+    final String activeAtForMany;
+    final String byIds;
     /** Active facts for a set of keys: binds one text[] per key column (beneficiary first). */
     final String activeForKeys;
     /** Facts already made from these messages: binds text[] of message ids. */
@@ -48,6 +50,9 @@ final class FactSql {
         // Active at T: created at or before T and not (yet) revoked at T.
         this.activeAt = "SELECT " + selectColumns + from
                 + "WHERE beneficiary_id = ? AND created_at <= ? AND (revoked_at IS NULL OR revoked_at > ?)" + order;
+        this.activeAtForMany = "SELECT " + selectColumns + from
+                + "WHERE beneficiary_id = ANY(?::text[]) AND created_at <= ? AND (revoked_at IS NULL OR revoked_at > ?)" + order;
+        this.byIds = "SELECT " + selectColumns + from + "WHERE id = ANY(?::text[])";
         // Everything known at T, revoked or not.
         this.createdBy = "SELECT " + selectColumns + from + "WHERE beneficiary_id = ? AND created_at <= ?" + order;
 

@@ -42,8 +42,6 @@ import org.eligo.support.Ids;
 @ApplicationScoped
 public class FactWriter {
 
-    private static final String LOCK_BENEFICIARIES = "SELECT eligo_lock_beneficiaries(?::text[])";
-
     private final Ids ids;
 
     public FactWriter(Ids ids) {
@@ -59,8 +57,7 @@ public class FactWriter {
      * supersede. Messages that already have their fact are skipped.
      */
     public Outcome write(Connection connection, List<NewFact> facts) throws SQLException {
-        String[] beneficiaries = facts.stream().map(NewFact::beneficiaryId).distinct().toArray(String[]::new);
-        Instant at = lockBeneficiaries(connection, beneficiaries);
+        Instant at = BeneficiaryLocks.lock(connection, facts.stream().map(NewFact::beneficiaryId).toList());
         Map<FactType, List<NewFact>> byType = new LinkedHashMap<>();
         for (NewFact fact : facts) {
             byType.computeIfAbsent(fact.type(), t -> new ArrayList<>()).add(fact);
@@ -71,16 +68,6 @@ public class FactWriter {
             writeType(connection, FactSql.of(entry.getKey()), entry.getValue(), at, changed, factIds);
         }
         return new Outcome(at, changed, factIds);
-    }
-
-    private static Instant lockBeneficiaries(Connection connection, String[] beneficiaries) throws SQLException {
-        try (PreparedStatement statement = connection.prepareStatement(LOCK_BENEFICIARIES)) {
-            statement.setArray(1, connection.createArrayOf("text", beneficiaries));
-            try (ResultSet rs = statement.executeQuery()) {
-                rs.next();
-                return FactRows.instant(rs, 1);
-            }
-        }
     }
 
     /** The current active fact of a key. */

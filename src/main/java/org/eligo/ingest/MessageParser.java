@@ -1,12 +1,10 @@
 package org.eligo.ingest;
 
-import java.io.IOException;
 import java.io.InputStream;
 import java.time.Instant;
 import java.time.LocalDate;
 import java.time.format.DateTimeParseException;
 import java.util.ArrayList;
-import java.util.Iterator;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
@@ -14,18 +12,13 @@ import java.util.regex.Pattern;
 
 import jakarta.enterprise.context.ApplicationScoped;
 
-import com.fasterxml.jackson.core.JacksonException;
-import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.core.StreamReadFeature;
-import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.ObjectReader;
 
 import org.eligo.facts.FactData;
 import org.eligo.facts.FactType;
 import org.eligo.facts.FactTypes;
 import org.eligo.support.EligoClock;
+import org.eligo.support.JsonBodies;
 import org.eligo.support.Requests;
 import org.eligo.support.Timestamps;
 import org.eligo.support.problem.FieldError;
@@ -44,23 +37,19 @@ public class MessageParser {
     private static final Set<String> MESSAGE_FIELDS = Set.of("source", "external_id", "type", "beneficiary_id", "occurred_at", "data");
     private static final Set<String> BATCH_FIELDS = Set.of("messages");
 
-    private final ObjectReader reader;
+    private final JsonBodies bodies;
     private final IngestConfig config;
     private final EligoClock clock;
 
-    public MessageParser(ObjectMapper mapper, IngestConfig config, EligoClock clock) {
-        // Duplicate keys and trailing content would make "what was sent" ambiguous: both are errors.
-        this.reader = mapper.reader()
-                .with(StreamReadFeature.STRICT_DUPLICATE_DETECTION)
-                .with(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
-                .with(DeserializationFeature.USE_BIG_DECIMAL_FOR_FLOATS);
+    public MessageParser(JsonBodies bodies, IngestConfig config, EligoClock clock) {
+        this.bodies = bodies;
         this.config = config;
         this.clock = clock;
     }
 
     /** The body of {@code POST /v1/messages}. */
     public IncomingMessage parseOne(InputStream body) {
-        JsonNode root = readJson(body, config.maxBodyBytes());
+        JsonNode root = bodies.read(body, config.maxBodyBytes());
         List<FieldError> errors = new ArrayList<>();
         IncomingMessage message = validate(root, "", clock.today(), errors);
         if (!errors.isEmpty()) {
@@ -71,12 +60,12 @@ public class MessageParser {
 
     /** The body of {@code POST /v1/messages/batch}: every invalid item is reported, or all are returned. */
     public List<IncomingMessage> parseBatch(InputStream body) {
-        JsonNode root = readJson(body, config.batchMaxBodyBytes());
+        JsonNode root = bodies.read(body, config.batchMaxBodyBytes());
         List<FieldError> errors = new ArrayList<>();
         if (!root.isObject()) {
             throw ProblemException.badRequest("The body must be a JSON object {\"messages\": [...]}.", List.of(FieldError.at("", "must be an object")));
         }
-        unknownFields(root, BATCH_FIELDS, "", errors);
+        JsonBodies.unknownFields(root, BATCH_FIELDS, "", errors);
         JsonNode items = root.get("messages");
         if (items == null || !items.isArray()) {
             errors.add(FieldError.at("/messages", items == null ? "is required" : "must be an array"));
@@ -100,37 +89,6 @@ public class MessageParser {
         return messages;
     }
 
-    private JsonNode readJson(InputStream body, int maxBytes) {
-        byte[] bytes = readBounded(body, maxBytes);
-        if (bytes.length == 0) {
-            throw ProblemException.badRequest("The request body is empty; a JSON object is expected.", List.of(FieldError.at("", "is required")));
-        }
-        try {
-            return reader.readTree(bytes);
-        } catch (JacksonException e) {
-            String reason = e instanceof JsonProcessingException processing ? processing.getOriginalMessage() : e.getMessage();
-            String where = e.getLocation() == null ? "" : " (line " + e.getLocation().getLineNr() + ", column " + e.getLocation().getColumnNr() + ")";
-            throw ProblemException.badRequest("The body is not valid JSON" + where + ": " + reason, List.of(FieldError.at("", "is not valid JSON")));
-        } catch (IOException e) {
-            throw ProblemException.badRequest("The body could not be read: " + e.getMessage(), List.of(FieldError.at("", "could not be read")));
-        }
-    }
-
-    private static byte[] readBounded(InputStream body, int maxBytes) {
-        if (body == null) {
-            return new byte[0];
-        }
-        try {
-            byte[] bytes = body.readNBytes(maxBytes + 1);
-            if (bytes.length > maxBytes) {
-                throw ProblemException.tooLarge("The body is larger than " + maxBytes + " bytes.", null);
-            }
-            return bytes;
-        } catch (IOException e) {
-            throw ProblemException.badRequest("The body could not be read: " + e.getMessage(), List.of(FieldError.at("", "could not be read")));
-        }
-    }
-
     /** Validates one message object at {@code pointer}; returns it, or null with {@code errors} added. */
     IncomingMessage validate(JsonNode node, String pointer, LocalDate today, List<FieldError> errors) {
         int before = errors.size();
@@ -138,7 +96,7 @@ public class MessageParser {
             errors.add(FieldError.at(pointer, "must be an object"));
             return null;
         }
-        unknownFields(node, MESSAGE_FIELDS, pointer, errors);
+        JsonBodies.unknownFields(node, MESSAGE_FIELDS, pointer, errors);
         String source = requiredText(node, "source", pointer, errors);
         if (source != null && !SOURCE.matcher(source).matches()) {
             errors.add(FieldError.at(pointer + "/source", "must match [a-z0-9][a-z0-9._-]{0,63}"));
@@ -185,15 +143,6 @@ public class MessageParser {
             return null;
         }
         return new IncomingMessage(pointer, source, externalId, type.get(), beneficiaryId, occurredAt, data);
-    }
-
-    private static void unknownFields(JsonNode node, Set<String> known, String pointer, List<FieldError> errors) {
-        for (Iterator<String> names = node.fieldNames(); names.hasNext(); ) {
-            String name = names.next();
-            if (!known.contains(name)) {
-                errors.add(FieldError.at(pointer + "/" + FactData.escape(name), "unknown field"));
-            }
-        }
     }
 
     private static String requiredText(JsonNode node, String field, String pointer, List<FieldError> errors) {

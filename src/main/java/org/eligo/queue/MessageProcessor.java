@@ -22,12 +22,16 @@ import org.eligo.facts.FactType;
 import org.eligo.facts.FactTypes;
 import org.eligo.facts.FactWriter;
 import org.eligo.facts.NewFact;
+import org.eligo.determinations.DeterminationQueue;
+import org.eligo.rules.Ruleset;
+import org.eligo.rules.RulesetRegistry;
 import org.eligo.support.Db;
+import org.eligo.support.EligoClock;
 import org.eligo.support.problem.FieldError;
 import org.jboss.logging.Logger;
 
 /**
- * Turns claimed messages into facts.
+ * Turns claimed messages into facts, and queues the determinations their changes call for.
  *
  * <p>Fast path: one transaction claims a batch, derives every fact, stores them set-wise and marks
  * the messages PROCESSED. A message whose data cannot be turned into a fact gets its failure recorded
@@ -36,7 +40,7 @@ import org.jboss.logging.Logger;
  * transaction, so one bad message fails by itself.
  */
 @ApplicationScoped
-public class MessageProcessor {
+public class MessageProcessor implements WorkSource {
 
     private static final Logger LOG = Logger.getLogger(MessageProcessor.class);
 
@@ -45,16 +49,24 @@ public class MessageProcessor {
     private final FactWriter facts;
     private final QueueConfig config;
     private final ObjectReader reader;
+    private final DeterminationQueue determinations;
+    private final RulesetRegistry rulesets;
+    private final EligoClock clock;
 
-    public MessageProcessor(Db db, MessageQueue queue, FactWriter facts, QueueConfig config, ObjectMapper mapper) {
+    public MessageProcessor(Db db, MessageQueue queue, FactWriter facts, QueueConfig config, ObjectMapper mapper,
+                            DeterminationQueue determinations, RulesetRegistry rulesets, EligoClock clock) {
         this.db = db;
         this.queue = queue;
         this.facts = facts;
         this.config = config;
+        this.determinations = determinations;
+        this.rulesets = rulesets;
+        this.clock = clock;
         this.reader = mapper.reader().with(DeserializationFeature.USE_BIG_DECIMAL_FOR_FLOATS);
     }
 
     /** Claims and processes one batch; returns how many messages it claimed (0: the queue is empty). */
+    @Override
     public int processBatch() {
         List<String> claimedIds = new ArrayList<>();
         try {
@@ -113,6 +125,10 @@ public class MessageProcessor {
         if (!derived.isEmpty()) {
             FactWriter.Outcome outcome = facts.write(connection, derived);
             queue.markProcessed(connection, derivedIds, outcome.at());
+            // Beneficiaries whose active facts changed get a determination for the current period,
+            // queued in this transaction so that it exists exactly when the facts do.
+            determinations.enqueue(connection, outcome.changedBeneficiaries(), clock.currentPeriod(),
+                    rulesets.all().stream().map(Ruleset::id).toList());
         }
     }
 

@@ -1,6 +1,7 @@
 package org.eligo.queue;
 
 import java.time.Duration;
+import java.util.List;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
@@ -9,6 +10,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
 
+import org.eligo.determinations.DeterminationProcessor;
 import org.eligo.support.Db;
 import org.jboss.logging.Logger;
 
@@ -16,8 +18,8 @@ import io.quarkus.runtime.ShutdownEvent;
 import io.quarkus.runtime.StartupEvent;
 
 /**
- * The worker threads. Each loops: claim a batch and process it; when the queue is empty, wait for a
- * wake-up ({@link WorkSignal}: new messages here, or a NOTIFY from any instance) or the poll interval.
+ * The worker threads. Each loops over the work sources (messages, then queued determinations),
+ * doing a batch of each; when none had work, it waits for a wake-up ({@link WorkSignal}: new messages here, or a NOTIFY from any instance) or the poll interval.
  * On shutdown, workers finish the batch in hand (up to the grace period) and stop.
  */
 @ApplicationScoped
@@ -26,15 +28,17 @@ public class QueueWorkers {
     private static final Logger LOG = Logger.getLogger(QueueWorkers.class);
     private static final Duration MAX_ERROR_BACKOFF = Duration.ofSeconds(30);
 
-    private final MessageProcessor processor;
+    private final List<WorkSource> sources;
     private final WorkSignal signal;
     private final MessageNotificationListener listener;
     private final QueueConfig config;
     private volatile boolean running;
     private ExecutorService executor;
 
-    public QueueWorkers(MessageProcessor processor, WorkSignal signal, MessageNotificationListener listener, QueueConfig config) {
-        this.processor = processor;
+    public QueueWorkers(MessageProcessor messages, DeterminationProcessor determinations, WorkSignal signal,
+                        MessageNotificationListener listener, QueueConfig config) {
+        // Messages first: a determination follows the facts its messages produce.
+        this.sources = List.of(messages, determinations);
         this.signal = signal;
         this.listener = listener;
         this.config = config;
@@ -89,7 +93,10 @@ public class QueueWorkers {
         while (running) {
             long seen = signal.generation();
             try {
-                int claimed = processor.processBatch();
+                int claimed = 0;
+                for (WorkSource source : sources) {
+                    claimed += source.processBatch();
+                }
                 failuresInRow = 0;
                 if (claimed == 0) {
                     signal.awaitAfter(seen, config.pollInterval());

@@ -1,0 +1,217 @@
+package org.eligo.determinations;
+
+import java.nio.charset.StandardCharsets;
+import java.time.Instant;
+import java.time.YearMonth;
+import java.time.format.DateTimeParseException;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.regex.Pattern;
+
+import jakarta.enterprise.context.ApplicationScoped;
+
+import com.fasterxml.jackson.databind.JsonNode;
+
+import org.eligo.facts.BeneficiaryLocks;
+import org.eligo.facts.Fact;
+import org.eligo.facts.FactReader;
+import org.eligo.rules.Ruleset;
+import org.eligo.rules.RulesetRegistry;
+import org.eligo.support.Db;
+import org.eligo.support.Ids;
+import org.eligo.support.Requests;
+import org.eligo.support.Timestamps;
+import org.eligo.support.problem.FieldError;
+import org.eligo.support.problem.ProblemException;
+
+/**
+ * Determinations on request, evaluations (time travel and what-if, not stored), and reads.
+ *
+ * <p>A requested determination takes the beneficiary's lock, reads the clock, and evaluates the
+ * facts active at that instant: no fact of the beneficiary is being written meanwhile, so
+ * {@code facts_as_of} names exactly the facts that were used.
+ */
+@ApplicationScoped
+public class DeterminationService {
+
+    private static final Pattern PERIOD = Pattern.compile("(19\\d\\d|2[01]\\d\\d|2200)-(0[1-9]|1[0-2])");
+    public static final int DEFAULT_LIMIT = 50;
+    public static final int MAX_LIMIT = 500;
+
+    /** A page of a history. */
+    public record Page(List<Determination> items, String nextCursor) {
+    }
+
+    private final Db db;
+    private final RulesetRegistry rulesets;
+    private final FactReader facts;
+    private final Determinations determinations;
+    private final DeterminationStore store;
+
+    public DeterminationService(Db db, RulesetRegistry rulesets, FactReader facts, Determinations determinations, DeterminationStore store) {
+        this.db = db;
+        this.rulesets = rulesets;
+        this.facts = facts;
+        this.determinations = determinations;
+        this.store = store;
+    }
+
+    /** Makes and stores a determination ({@code trigger: request}). Body: {"period", "ruleset"}. */
+    public Determination request(String beneficiaryId, JsonNode body, List<FieldError> errors) {
+        Requests.requireBeneficiaryId(beneficiaryId);
+        YearMonth period = period(body, errors);
+        Ruleset ruleset = ruleset(body, errors);
+        fail(errors);
+        return db.inTransaction(connection -> {
+            Instant asOf = BeneficiaryLocks.lock(connection, List.of(beneficiaryId));
+            List<Fact> active = facts.activeFor(connection, List.of(beneficiaryId), asOf).getOrDefault(beneficiaryId, List.of());
+            DeterminationStore.NewDetermination made = determinations.make(ruleset, beneficiaryId, period, active, asOf, asOf,
+                    Determination.REQUEST, null, true);
+            determinations.store(connection, List.of(made));
+            return made.determination();
+        });
+    }
+
+    /** Evaluates without storing, on the facts active at {@code as_of} (default now). Body: {"period", "ruleset", "as_of"}. */
+    public Determination evaluate(String beneficiaryId, JsonNode body, List<FieldError> errors) {
+        Requests.requireBeneficiaryId(beneficiaryId);
+        YearMonth period = period(body, errors);
+        Ruleset ruleset = ruleset(body, errors);
+        Instant requestedAsOf = null;
+        JsonNode asOf = body.get("as_of");
+        if (asOf != null && !asOf.isNull()) {
+            try {
+                requestedAsOf = Timestamps.parse(asOf.isTextual() ? asOf.textValue() : "");
+            } catch (DateTimeParseException e) {
+                errors.add(FieldError.at("/as_of", "must be an RFC 3339 timestamp, e.g. 2027-05-02T10:00:00Z"));
+            }
+        }
+        fail(errors);
+        Instant explicit = requestedAsOf;
+        return db.inTransaction(connection -> {
+            Instant now = explicit == null ? BeneficiaryLocks.lock(connection, List.of(beneficiaryId)) : BeneficiaryLocks.now(connection);
+            Instant at = explicit == null ? now : explicit;
+            List<Fact> active = facts.activeFor(connection, List.of(beneficiaryId), at).getOrDefault(beneficiaryId, List.of());
+            return determinations.make(ruleset, beneficiaryId, period, active, at, now, Determination.REQUEST, null, false).determination();
+        });
+    }
+
+    public Determination get(String id, boolean expandFacts) {
+        if (!Ids.isWellFormed(id, Ids.DETERMINATION)) {
+            throw ProblemException.notFound("No determination with id " + id);
+        }
+        return db.read(connection -> {
+            List<Determination> found = store.byIds(connection, List.of(id));
+            if (found.isEmpty()) {
+                throw ProblemException.notFound("No determination with id " + id);
+            }
+            Determination determination = found.get(0);
+            if (!expandFacts) {
+                return determination;
+            }
+            Set<String> factIds = new LinkedHashSet<>();
+            determination.checks().forEach(check -> check.subchecks().forEach(subcheck -> factIds.addAll(subcheck.factIds())));
+            Map<String, Fact> byId = new java.util.HashMap<>();
+            facts.byIds(connection, factIds).forEach(fact -> byId.put(fact.id(), fact));
+            List<Fact> ordered = new ArrayList<>();
+            factIds.forEach(factId -> {
+                if (byId.containsKey(factId)) {
+                    ordered.add(byId.get(factId));
+                }
+            });
+            return determination.withFacts(ordered);
+        });
+    }
+
+    /** A beneficiary's determinations, newest first, optionally for one period. */
+    public Page history(String beneficiaryId, String period, String limitText, String cursor) {
+        Requests.requireBeneficiaryId(beneficiaryId);
+        if (period != null && !PERIOD.matcher(period).matches()) {
+            throw ProblemException.badParameter("period", "must be a month YYYY-MM");
+        }
+        int limit = limit(limitText);
+        String after = cursor == null || cursor.isEmpty() ? null : decodeCursor(cursor);
+        List<Determination> rows = db.read(connection -> store.history(connection, beneficiaryId, period, after, limit + 1));
+        if (rows.size() <= limit) {
+            return new Page(rows, null);
+        }
+        List<Determination> items = rows.subList(0, limit);
+        return new Page(List.copyOf(items), encodeCursor(items.get(items.size() - 1).id()));
+    }
+
+    public static int limit(String text) {
+        if (text == null || text.isEmpty()) {
+            return DEFAULT_LIMIT;
+        }
+        try {
+            int limit = Integer.parseInt(text);
+            if (limit >= 1 && limit <= MAX_LIMIT) {
+                return limit;
+            }
+        } catch (NumberFormatException e) {
+            // reported below
+        }
+        throw ProblemException.badParameter("limit", "must be a whole number from 1 to " + MAX_LIMIT);
+    }
+
+    /** Cursors are opaque to clients: the last id of the page, encoded. */
+    public static String encodeCursor(String id) {
+        return Base64.getUrlEncoder().withoutPadding().encodeToString(id.getBytes(StandardCharsets.UTF_8));
+    }
+
+    public static String decodeCursor(String cursor) {
+        try {
+            String id = new String(Base64.getUrlDecoder().decode(cursor), StandardCharsets.UTF_8);
+            if (id.matches("[a-z]+_[0-9A-HJKMNP-TV-Z]{26}")) {
+                return id;
+            }
+        } catch (IllegalArgumentException e) {
+            // reported below
+        }
+        throw ProblemException.badParameter("cursor", "is not a cursor this service gave out");
+    }
+
+    private static YearMonth period(JsonNode body, List<FieldError> errors) {
+        JsonNode period = body.get("period");
+        if (period == null || period.isNull()) {
+            errors.add(FieldError.at("/period", "is required"));
+            return null;
+        }
+        if (!period.isTextual() || !PERIOD.matcher(period.textValue()).matches()) {
+            errors.add(FieldError.at("/period", "must be a month YYYY-MM between 1900-01 and 2200-12"));
+            return null;
+        }
+        return YearMonth.parse(period.textValue());
+    }
+
+    private Ruleset ruleset(JsonNode body, List<FieldError> errors) {
+        JsonNode id = body.get("ruleset");
+        if (id == null || id.isNull()) {
+            List<Ruleset> loaded = List.copyOf(rulesets.all());
+            if (loaded.size() == 1) {
+                return loaded.get(0);
+            }
+            errors.add(FieldError.at("/ruleset", loaded.isEmpty() ? "no ruleset is loaded" : "is required when several rulesets are loaded"));
+            return null;
+        }
+        if (!id.isTextual()) {
+            errors.add(FieldError.at("/ruleset", "must be a string"));
+            return null;
+        }
+        return rulesets.find(id.textValue()).orElseGet(() -> {
+            errors.add(FieldError.at("/ruleset", "unknown ruleset; loaded: "
+                    + String.join(", ", rulesets.all().stream().map(Ruleset::id).toList())));
+            return null;
+        });
+    }
+
+    private static void fail(List<FieldError> errors) {
+        if (!errors.isEmpty()) {
+            throw ProblemException.badRequest("The request is invalid; see errors.", errors);
+        }
+    }
+}

@@ -1,0 +1,8 @@
+package org.eligo.queue;
+
+/** A kind of queued work the worker threads take turns at: messages, automatic determinations, reruns. */
+public interface WorkSource {
+
+    /** Claims and does one batch; returns how many items it claimed (0: nothing due). */
+    int processBatch();
+}

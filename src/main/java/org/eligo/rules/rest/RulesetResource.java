@@ -1,0 +1,62 @@
+package org.eligo.rules.rest;
+
+import java.util.List;
+
+import jakarta.ws.rs.GET;
+import jakarta.ws.rs.Path;
+import jakarta.ws.rs.PathParam;
+import jakarta.ws.rs.Produces;
+import jakarta.ws.rs.core.MediaType;
+
+import com.fasterxml.jackson.annotation.JsonInclude;
+import com.fasterxml.jackson.databind.JsonNode;
+
+import org.eclipse.microprofile.openapi.annotations.Operation;
+import org.eclipse.microprofile.openapi.annotations.media.Content;
+import org.eclipse.microprofile.openapi.annotations.media.Schema;
+import org.eclipse.microprofile.openapi.annotations.responses.APIResponse;
+import org.eclipse.microprofile.openapi.annotations.tags.Tag;
+import org.eligo.rules.Ruleset;
+import org.eligo.rules.RulesetRegistry;
+import org.eligo.support.problem.Problem;
+import org.eligo.support.problem.ProblemException;
+
+/** The loaded rulesets, and one with its definition (its files as JSON). */
+@Path("/v1/rulesets")
+@Produces(MediaType.APPLICATION_JSON)
+@Tag(name = "Rulesets")
+public class RulesetResource {
+
+    /** A ruleset; {@code definition} only when one is asked for by id. */
+    @Schema(name = "Ruleset")
+    @JsonInclude(JsonInclude.Include.NON_NULL)
+    public record RulesetView(String id, String version, String sha256, String title,
+                              @Schema(description = "the ruleset and parameters files as JSON") JsonNode definition) {
+    }
+
+    private final RulesetRegistry rulesets;
+
+    public RulesetResource(RulesetRegistry rulesets) {
+        this.rulesets = rulesets;
+    }
+
+    @GET
+    @Operation(summary = "The loaded rulesets")
+    public List<RulesetView> list() {
+        return rulesets.all().stream().map(r -> view(r, false)).toList();
+    }
+
+    @GET
+    @Path("/{id}")
+    @Operation(summary = "A loaded ruleset with its definition")
+    @APIResponse(responseCode = "200", description = "The ruleset")
+    @APIResponse(responseCode = "404", description = "No such ruleset",
+            content = @Content(mediaType = Problem.MEDIA_TYPE, schema = @Schema(implementation = Problem.class)))
+    public RulesetView get(@PathParam("id") String id) {
+        return rulesets.find(id).map(r -> view(r, true)).orElseThrow(() -> ProblemException.notFound("No ruleset with id " + id));
+    }
+
+    private static RulesetView view(Ruleset ruleset, boolean withDefinition) {
+        return new RulesetView(ruleset.id(), ruleset.version(), ruleset.sha256(), ruleset.title(), withDefinition ? ruleset.definition() : null);
+    }
+}

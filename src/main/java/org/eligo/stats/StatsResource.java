@@ -1,0 +1,89 @@
+package org.eligo.stats;
+
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.time.Instant;
+import java.time.OffsetDateTime;
+
+import jakarta.ws.rs.GET;
+import jakarta.ws.rs.Path;
+import jakarta.ws.rs.Produces;
+import jakarta.ws.rs.core.MediaType;
+
+import org.eclipse.microprofile.openapi.annotations.Operation;
+import org.eclipse.microprofile.openapi.annotations.media.Schema;
+import org.eclipse.microprofile.openapi.annotations.tags.Tag;
+import org.eligo.support.Db;
+
+/** How much there is and how far behind processing is: backlog and pending are exact. */
+@Path("/v1/stats")
+@Produces(MediaType.APPLICATION_JSON)
+@Tag(name = "Operations")
+public class StatsResource {
+
+    static final String MESSAGES = """
+            SELECT count(*),
+                   count(*) FILTER (WHERE status = 'PROCESSED'),
+                   count(*) FILTER (WHERE status = 'FAILED'),
+                   count(*) FILTER (WHERE status = 'RECEIVED')
+              FROM message
+            """;
+    static final String OLDEST_BACKLOG = "SELECT received_at FROM message WHERE status = 'RECEIVED' ORDER BY id LIMIT 1";
+    static final String FACTS = """
+            SELECT sum(active), sum(revoked) FROM (
+                SELECT count(*) FILTER (WHERE revoked_at IS NULL) AS active, count(*) FILTER (WHERE revoked_at IS NOT NULL) AS revoked FROM fact_income_monthly
+                UNION ALL
+                SELECT count(*) FILTER (WHERE revoked_at IS NULL), count(*) FILTER (WHERE revoked_at IS NOT NULL) FROM fact_person_birthdate
+                UNION ALL
+                SELECT count(*) FILTER (WHERE revoked_at IS NULL), count(*) FILTER (WHERE revoked_at IS NOT NULL) FROM fact_disability_status
+            ) AS per_type
+            """;
+    static final String DETERMINATIONS = "SELECT (SELECT count(*) FROM determination), (SELECT count(*) FROM determination_queue)";
+
+    @Schema(name = "Stats")
+    public record Stats(Messages messages, Instant oldestBacklogReceivedAt, Facts facts, Determinations determinations) {
+    }
+
+    public record Messages(long received, long processed, long failed, long backlog) {
+    }
+
+    public record Facts(long active, long revoked) {
+    }
+
+    public record Determinations(long total, long pending) {
+    }
+
+    private final Db db;
+
+    public StatsResource(Db db) {
+        this.db = db;
+    }
+
+    @GET
+    @Operation(summary = "Counts of messages, facts and determinations; backlog and pending are exact")
+    public Stats stats() {
+        return db.read(connection -> {
+            long[] m = longs(connection.prepareStatement(MESSAGES), 4);
+            Instant oldest = null;
+            try (PreparedStatement statement = connection.prepareStatement(OLDEST_BACKLOG); ResultSet rs = statement.executeQuery()) {
+                if (rs.next()) {
+                    oldest = rs.getObject(1, OffsetDateTime.class).toInstant();
+                }
+            }
+            long[] f = longs(connection.prepareStatement(FACTS), 2);
+            long[] d = longs(connection.prepareStatement(DETERMINATIONS), 2);
+            return new Stats(new Messages(m[0], m[1], m[2], m[3]), oldest, new Facts(f[0], f[1]), new Determinations(d[0], d[1]));
+        });
+    }
+
+    private static long[] longs(PreparedStatement statement, int count) throws java.sql.SQLException {
+        try (statement; ResultSet rs = statement.executeQuery()) {
+            rs.next();
+            long[] values = new long[count];
+            for (int i = 0; i < count; i++) {
+                values[i] = rs.getLong(i + 1);
+            }
+            return values;
+        }
+    }
+}
