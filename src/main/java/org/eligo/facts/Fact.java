@@ -4,13 +4,16 @@ import java.time.Instant;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
 
+import org.eclipse.microprofile.openapi.annotations.enums.SchemaType;
 import org.eclipse.microprofile.openapi.annotations.media.Schema;
 
 /** An immutable fact as the API shows it: typed data, the message it came from, and its revocation. */
 @Schema(name = "Fact")
 public record Fact(String id, String type, String beneficiaryId, String messageId, Instant createdAt,
                    Instant revokedAt, String revokedBy,
-                   @Schema(description = "The typed fields of the fact; see the message types.") ObjectNode data) {
+                   @Schema(type = SchemaType.OBJECT, description = "The typed fields of the fact, every field present (null when not reported)",
+                               oneOf = {FactDataSchemas.IncomeMonthly.class, FactDataSchemas.PersonBirthdate.class, FactDataSchemas.DisabilityStatus.class})
+                       ObjectNode data) {
 
     public boolean activeAt(Instant instant) {
         return !createdAt.isAfter(instant) && (revokedAt == null || revokedAt.isAfter(instant));

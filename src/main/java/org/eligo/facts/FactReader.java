@@ -39,34 +39,26 @@ public class FactReader {
         });
     }
 
-    /** Ids of the facts derived from a message of type {@code type}, oldest first. */
-    public List<String> idsForMessage(Connection connection, FactType type, String messageId) throws SQLException {
-        List<String> ids = new ArrayList<>();
-        try (PreparedStatement statement = connection.prepareStatement(FactSql.of(type).idsByMessage)) {
-            statement.setString(1, messageId);
-            try (ResultSet rs = statement.executeQuery()) {
-                while (rs.next()) {
-                    ids.add(rs.getString(1));
-                }
-            }
-        }
-        return ids;
+    /** A beneficiary's facts at an instant. */
+    public record AsOf(Instant asOf, List<Fact> facts) {
     }
 
     /**
-     * A beneficiary's facts at {@code asOf}: those active then (created at or before it and not revoked
-     * at it), or with {@code includeRevoked} every fact created at or before it. Ordered by type, key, id.
+     * A beneficiary's facts at {@code asOf} (null: the database's now, the clock record timestamps
+     * come from): those active then (created at or before it and not revoked at it), or with
+     * {@code includeRevoked} every fact created at or before it. Ordered by type, key, id.
      */
-    public List<Fact> forBeneficiary(String beneficiaryId, Instant asOf, boolean includeRevoked) {
+    public AsOf forBeneficiary(String beneficiaryId, Instant asOf, boolean includeRevoked) {
         return db.read(connection -> {
+            Instant at = asOf != null ? asOf : BeneficiaryLocks.now(connection);
             List<Fact> facts = new ArrayList<>();
             for (FactType type : FactTypes.ALL) {
                 FactSql typeSql = FactSql.of(type);
                 facts.addAll(includeRevoked
-                        ? query(connection, typeSql, typeSql.createdBy, beneficiaryId, asOf)
-                        : query(connection, typeSql, typeSql.activeAt, beneficiaryId, asOf, asOf));
+                        ? query(connection, typeSql, typeSql.createdBy, beneficiaryId, at)
+                        : query(connection, typeSql, typeSql.activeAt, beneficiaryId, at, at));
             }
-            return facts;
+            return new AsOf(at, facts);
         });
     }
 

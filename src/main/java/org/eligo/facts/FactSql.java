@@ -24,7 +24,6 @@ final class FactSql {
     /** Columns of a SELECT, common ones first, then the fields in order. */
     final String selectColumns;
     final String byId;
-    final String idsByMessage;
     final String activeAt;
     final String createdBy;
     final String activeAtForMany;
@@ -45,7 +44,6 @@ final class FactSql {
         this.selectColumns = COMMON_COLUMNS + ", " + fieldColumns;
         String from = " FROM " + type.table() + " ";
         this.byId = "SELECT " + selectColumns + from + "WHERE id = ?";
-        this.idsByMessage = "SELECT id" + from + "WHERE message_id = ? ORDER BY id";
         String order = " ORDER BY " + keyOrder(type) + "id";
         // Active at T: created at or before T and not (yet) revoked at T.
         this.activeAt = "SELECT " + selectColumns + from

@@ -11,7 +11,7 @@ import org.eligo.support.problem.ProblemException;
 /**
  * Guards ingest against an unbounded backlog. Counting the backlog costs O(backlog), so the count
  * stops at the limit and is reused for {@code eligo.ingest.backlog-cache-ttl}; the limit can thus be
- * overshot by what one instance accepts in that window, which is the price of not counting per request.
+ * overshot by what other requests add in that window, which is the price of not counting per request.
  */
 @ApplicationScoped
 public class Backlog {
@@ -30,12 +30,14 @@ public class Backlog {
         this.config = config;
     }
 
-    /** Throws 503 with Retry-After when the backlog is over its limit. */
-    public void requireRoom() {
-        if (size() > config.maxBacklog()) {
-            throw ProblemException.unavailable("The backlog of unprocessed messages is over its limit of " + config.maxBacklog()
-                    + "; retry later.", config.retryAfter());
-        }
+    /** True when {@code incoming} more messages would take the backlog past its limit. */
+    public boolean isFull(int incoming) {
+        return size() + incoming > config.maxBacklog();
+    }
+
+    public ProblemException full() {
+        return ProblemException.unavailable("The backlog of unprocessed messages is at its limit of " + config.maxBacklog()
+                + "; retry later.", config.retryAfter());
     }
 
     private synchronized long size() {

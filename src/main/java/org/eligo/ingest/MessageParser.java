@@ -121,7 +121,7 @@ public class MessageParser {
                 try {
                     occurredAt = Timestamps.parse(occurred.textValue());
                 } catch (DateTimeParseException e) {
-                    errors.add(FieldError.at(pointer + "/occurred_at", "must be an RFC 3339 timestamp, e.g. 2027-05-02T10:00:00Z"));
+                    errors.add(FieldError.at(pointer + "/occurred_at", "must be an RFC 3339 timestamp between the years 0001 and 9999, at most microseconds, e.g. 2027-05-02T10:00:00Z"));
                 }
             }
         }

@@ -1,6 +1,7 @@
 package org.eligo.ingest;
 
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -42,7 +43,10 @@ public class MessageService {
 
     /** Stores {@code messages} (validated) and returns one receipt per message, in input order. */
     public List<Receipt> submit(List<IncomingMessage> messages) {
-        backlog.requireRoom();
+        if (backlog.isFull(messages.size())) {
+            // Full: nothing new is taken, but an agency retrying what it already sent still learns it was stored.
+            return resubmissionsOnly(messages);
+        }
         // Repeats of a key inside one request: the first occurrence stands for the others.
         Map<IncomingMessage.Key, Integer> firstByKey = new HashMap<>();
         List<IncomingMessage> distinct = new ArrayList<>();
@@ -60,8 +64,17 @@ public class MessageService {
             }
         }
         List<String> newIds = distinct.stream().map(m -> ids.next(Ids.MESSAGE)).toList();
-        List<Receipt> distinctReceipts = db.inTransaction(connection -> {
-            Set<String> inserted = store.insert(connection, distinct, newIds);
+        // Rows are inserted in key order, so two requests with overlapping keys wait for each other
+        // instead of deadlocking; a lost race that still happens is retried.
+        List<Integer> keyOrder = new ArrayList<>();
+        for (int i = 0; i < distinct.size(); i++) {
+            keyOrder.add(i);
+        }
+        keyOrder.sort(Comparator.comparing((Integer i) -> distinct.get(i).source()).thenComparing(i -> distinct.get(i).externalId()));
+        List<IncomingMessage> insertOrder = keyOrder.stream().map(distinct::get).toList();
+        List<String> insertIds = keyOrder.stream().map(newIds::get).toList();
+        List<Receipt> distinctReceipts = db.inTransactionRetrying(3, connection -> {
+            Set<String> inserted = store.insert(connection, insertOrder, insertIds);
             List<IncomingMessage> repeated = new ArrayList<>();
             for (int i = 0; i < distinct.size(); i++) {
                 if (!inserted.contains(newIds.get(i))) {
@@ -95,6 +108,19 @@ public class MessageService {
         for (int i = 0; i < messages.size(); i++) {
             int r = representative[i];
             receipts.add(r >= 0 ? distinctReceipts.get(r) : withDuplicate(distinctReceipts.get(-1 - r)));
+        }
+        return receipts;
+    }
+
+    private List<Receipt> resubmissionsOnly(List<IncomingMessage> messages) {
+        Map<IncomingMessage.Key, MessageStore.Existing> existing = db.read(connection -> store.existing(connection, messages));
+        List<Receipt> receipts = new ArrayList<>(messages.size());
+        for (IncomingMessage message : messages) {
+            MessageStore.Existing stored = existing.get(message.key());
+            if (stored == null || !stored.content().sameContentAs(message)) {
+                throw backlog.full();
+            }
+            receipts.add(new Receipt(stored.id(), stored.status(), true));
         }
         return receipts;
     }

@@ -7,7 +7,6 @@ import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.time.Instant;
-import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Optional;
@@ -20,7 +19,6 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.ObjectReader;
 
-import org.eligo.facts.FactReader;
 import org.eligo.facts.FactTypes;
 import org.eligo.support.Timestamps;
 
@@ -49,23 +47,25 @@ public class MessageStore {
               JOIN message m ON m.source = k.source AND m.external_id = k.external_id
             """;
 
-    static final String BY_ID = """
-            SELECT id, source, external_id, type, beneficiary_id, occurred_at, received_at, status, attempts, last_error, data::text
-              FROM message
-             WHERE id = ?
-            """;
+    /**
+     * The message and the ids of its facts in one statement, so one snapshot: status and fact ids
+     * always agree (a PROCESSED message has its facts, a RECEIVED one none).
+     */
+    static final String BY_ID = "SELECT m.id, m.source, m.external_id, m.type, m.beneficiary_id, m.occurred_at, m.received_at,"
+            + " m.status, m.attempts, m.last_error, m.data::text, ARRAY("
+            + FactTypes.ALL.stream().map(t -> "SELECT id FROM " + t.table() + " WHERE message_id = m.id")
+                    .collect(java.util.stream.Collectors.joining(" UNION ALL "))
+            + " ORDER BY 1) FROM message m WHERE m.id = ?";
 
     /** A message already stored under a submitted key. */
     public record Existing(String id, String status, IncomingMessage content) {
     }
 
     private final ObjectReader reader;
-    private final FactReader facts;
 
-    public MessageStore(ObjectMapper mapper, FactReader facts) {
+    public MessageStore(ObjectMapper mapper) {
         // Decimals read back exactly as stored (35.50 stays 35.50), not through a double.
         this.reader = mapper.reader().with(DeserializationFeature.USE_BIG_DECIMAL_FOR_FLOATS);
-        this.facts = facts;
     }
 
     /** Inserts {@code messages} (with their ids, distinct keys); returns the ids that were new. */
@@ -120,10 +120,8 @@ public class MessageStore {
                 if (!rs.next()) {
                     return Optional.empty();
                 }
-                String type = rs.getString(4);
-                List<String> factIds = FactTypes.byName(type).isPresent()
-                        ? facts.idsForMessage(connection, FactTypes.byName(type).get(), id) : new ArrayList<>();
-                return Optional.of(new MessageView(rs.getString(1), rs.getString(2), rs.getString(3), type, rs.getString(5),
+                List<String> factIds = List.of((String[]) rs.getArray(12).getArray());
+                return Optional.of(new MessageView(rs.getString(1), rs.getString(2), rs.getString(3), rs.getString(4), rs.getString(5),
                         instant(rs, 6), instant(rs, 7), rs.getString(8), rs.getInt(9), rs.getString(10), json(rs.getString(11)), factIds));
             }
         }

@@ -5,12 +5,18 @@ import java.util.List;
 
 import com.fasterxml.jackson.databind.JsonNode;
 
+import org.eclipse.microprofile.openapi.annotations.enums.SchemaType;
 import org.eclipse.microprofile.openapi.annotations.media.Schema;
+import org.eligo.facts.FactDataSchemas;
 
 /** A stored message with its processing state and the facts derived from it. */
 @Schema(name = "Message")
 public record MessageView(String id, String source, String externalId, String type, String beneficiaryId,
                           Instant occurredAt, Instant receivedAt,
                           @Schema(enumeration = {"RECEIVED", "PROCESSED", "FAILED"}) String status,
-                          int attempts, String lastError, JsonNode data, List<String> factIds) {
+                          int attempts, String lastError,
+                          @Schema(type = SchemaType.OBJECT, description = "The data as submitted",
+                                  oneOf = {FactDataSchemas.IncomeMonthly.class, FactDataSchemas.PersonBirthdate.class, FactDataSchemas.DisabilityStatus.class})
+                          JsonNode data,
+                          List<String> factIds) {
 }

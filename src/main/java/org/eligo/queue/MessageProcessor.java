@@ -37,7 +37,9 @@ import org.jboss.logging.Logger;
  * the messages PROCESSED. A message whose data cannot be turned into a fact gets its failure recorded
  * in that same transaction and does not hold up the others. If the batch's SQL fails (which should
  * not happen), the transaction rolls back and each of its messages is retried alone in its own
- * transaction, so one bad message fails by itself.
+ * transaction, so one bad message fails by itself. A transient failure (the database away, a lost
+ * race, a time-out) is not the messages' fault: it is rethrown, the worker backs off, and no attempt
+ * is counted, so a database hiccup can never mark good messages FAILED.
  */
 @ApplicationScoped
 public class MessageProcessor implements WorkSource {
@@ -77,7 +79,7 @@ public class MessageProcessor implements WorkSource {
                 return claimed.size();
             });
         } catch (RuntimeException e) {
-            if (claimedIds.isEmpty() || Db.isUnavailable(e)) {
+            if (claimedIds.isEmpty() || Db.isTransient(e)) {
                 throw e;
             }
             LOG.warnf(e, "A batch of %d messages failed; processing them one by one", claimedIds.size());
@@ -98,7 +100,7 @@ public class MessageProcessor implements WorkSource {
                 return null;
             });
         } catch (RuntimeException e) {
-            if (Db.isUnavailable(e)) {
+            if (Db.isTransient(e)) {
                 throw e;
             }
             db.inTransaction(connection -> {

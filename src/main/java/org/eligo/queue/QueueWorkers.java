@@ -101,11 +101,13 @@ public class QueueWorkers {
                 if (claimed == 0) {
                     signal.awaitAfter(seen, config.pollInterval());
                 }
-            } catch (RuntimeException e) {
+            } catch (RuntimeException | Error e) {
+                // Errors too (an OutOfMemoryError in one batch): the batch rolled back; this thread
+                // must go on working rather than end silently inside the executor.
                 failuresInRow++;
                 Duration backoff = errorBackoff(failuresInRow);
-                if (Db.isUnavailable(e)) {
-                    LOG.warnf("Database unavailable (%s); workers retry in %s", e.getMessage(), backoff);
+                if (Db.isTransient(e)) {
+                    LOG.warnf("Database busy or unavailable (%s); workers retry in %s", e.getMessage(), backoff);
                 } else {
                     LOG.errorf(e, "Worker failed; retrying in %s", backoff);
                 }

@@ -22,6 +22,8 @@ public class Db {
         T run(Connection connection) throws SQLException;
     }
 
+    private static final java.util.Set<String> TRANSIENT_STATES = java.util.Set.of("40001", "40P01", "55P03", "57014");
+
     private final AgroalDataSource dataSource;
 
     public Db(AgroalDataSource dataSource) {
@@ -57,16 +59,50 @@ public class Db {
     }
 
     /**
-     * True when {@code e} says the database is away (connection failures, SQLSTATE classes 08 and 57P,
-     * pool time-outs): the same work should be retried later, and a client told 503, not 500.
+     * True when {@code e} is a failure of the moment, not of the work: the database is away (SQLSTATE
+     * classes 08 and 57P, pool time-outs), or the transaction lost a race (deadlock 40P01,
+     * serialization 40001, lock or statement time-out 55P03/57014, resources 53xxx). The same work
+     * should simply be tried again later; a client is told 503, never 500, and a message's attempts
+     * are not spent on it.
      */
-    public static boolean isUnavailable(Throwable e) {
+    public static boolean isTransient(Throwable e) {
         for (Throwable t = e; t != null; t = t.getCause()) {
             if (t instanceof SQLTransientException) {
                 return true;
             }
-            if (t instanceof SQLException sql && sql.getSQLState() != null
-                    && (sql.getSQLState().startsWith("08") || sql.getSQLState().startsWith("57P"))) {
+            if (t instanceof SQLException sql) {
+                String state = sql.getSQLState();
+                if (state == null) {
+                    // Agroal's pool time-out carries no SQLSTATE.
+                    if (sql.getMessage() != null && sql.getMessage().contains("acquisition timeout")) {
+                        return true;
+                    }
+                    continue;
+                }
+                if (state.startsWith("08") || state.startsWith("57P") || state.startsWith("53") || TRANSIENT_STATES.contains(state)) {
+                    return true;
+                }
+            }
+        }
+        return false;
+    }
+
+    /** Runs {@code work} in a transaction, again (up to {@code attempts} in all) if it loses a race. */
+    public <T> T inTransactionRetrying(int attempts, SqlWork<T> work) {
+        for (int attempt = 1; ; attempt++) {
+            try {
+                return inTransaction(work);
+            } catch (DataAccessException e) {
+                if (attempt >= attempts || !isRace(e)) {
+                    throw e;
+                }
+            }
+        }
+    }
+
+    private static boolean isRace(Throwable e) {
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            if (t instanceof SQLException sql && ("40P01".equals(sql.getSQLState()) || "40001".equals(sql.getSQLState()))) {
                 return true;
             }
         }

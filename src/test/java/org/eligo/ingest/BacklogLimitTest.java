@@ -16,7 +16,7 @@ import io.quarkus.test.junit.QuarkusTest;
 import io.quarkus.test.junit.QuarkusTestProfile;
 import io.quarkus.test.junit.TestProfile;
 
-/** Past the configured backlog, ingest answers 503 with Retry-After and stores nothing. */
+/** Past the configured backlog, ingest answers 503 with Retry-After and stores nothing new. */
 @QuarkusTest
 @TestProfile(BacklogLimitTest.NoWorkersSmallBacklog.class)
 class BacklogLimitTest {
@@ -37,13 +37,21 @@ class BacklogLimitTest {
                 income(source, "1", "B-1", 2027, 1, 1, null),
                 income(source, "2", "B-1", 2027, 2, 1, null),
                 income(source, "3", "B-1", 2027, 3, 1, null),
-                income(source, "4", "B-1", 2027, 4, 1, null)))).then().statusCode(202);
+                income(source, "4", "B-1", 2027, 4, 1, null)))).then().statusCode(503);
+        post("/v1/messages/batch", Map.of("messages", List.of(
+                income(source, "1", "B-1", 2027, 1, 1, null),
+                income(source, "2", "B-1", 2027, 2, 1, null),
+                income(source, "3", "B-1", 2027, 3, 1, null)))).then().statusCode(202);
 
         post("/v1/messages", income(source, "5", "B-1", 2027, 5, 1, null)).then()
                 .statusCode(503)
                 .contentType("application/problem+json")
                 .header("Retry-After", equalTo("5"))
                 .body("detail", notNullValue());
-        org.junit.jupiter.api.Assertions.assertEquals(4, Sql.count("SELECT count(*) FROM message WHERE source = ?", source));
+        // A resubmission of what is stored is still answered, so a retrying agency learns it got through.
+        post("/v1/messages", income(source, "2", "B-1", 2027, 2, 1, null)).then()
+                .statusCode(200)
+                .body("duplicate", equalTo(true));
+        org.junit.jupiter.api.Assertions.assertEquals(3, Sql.count("SELECT count(*) FROM message WHERE source = ?", source));
     }
 }

@@ -194,6 +194,38 @@ class MessageIngestTest {
     }
 
     @Test
+    void concurrentBatchesWithTheSameKeysInOppositeOrderBothSucceed() throws Exception {
+        String source = unique("retry");
+        List<Map<String, Object>> forward = new ArrayList<>();
+        for (int i = 0; i < 300; i++) {
+            forward.add(income(source, "k-" + i, "B-" + i, 2027, 1, i, null));
+        }
+        List<Map<String, Object>> backward = new ArrayList<>(forward);
+        java.util.Collections.reverse(backward);
+        java.util.concurrent.ExecutorService clients = java.util.concurrent.Executors.newFixedThreadPool(2);
+        try {
+            for (int round = 0; round < 3; round++) {
+                String prefix = "r" + round + "-";
+                List<Map<String, Object>> a = forward.stream().map(m -> withExternalId(m, prefix)).toList();
+                List<Map<String, Object>> b = backward.stream().map(m -> withExternalId(m, prefix)).toList();
+                java.util.concurrent.Future<Integer> first = clients.submit(() -> post("/v1/messages/batch", Map.of("messages", a)).statusCode());
+                java.util.concurrent.Future<Integer> second = clients.submit(() -> post("/v1/messages/batch", Map.of("messages", b)).statusCode());
+                assertEquals(202, first.get());
+                assertEquals(202, second.get());
+            }
+        } finally {
+            clients.shutdown();
+        }
+        assertEquals(900, Sql.count("SELECT count(*) FROM message WHERE source = ?", source));
+    }
+
+    private static Map<String, Object> withExternalId(Map<String, Object> message, String prefix) {
+        Map<String, Object> copy = new java.util.LinkedHashMap<>(message);
+        copy.put("external_id", prefix + message.get("external_id"));
+        return copy;
+    }
+
+    @Test
     void batchLimitsHold() {
         String source = unique("batch");
         List<Map<String, Object>> tooMany = new ArrayList<>();

@@ -82,6 +82,23 @@ class RulesetLoaderTest {
     }
 
     @Test
+    void aSubcheckThatCannotBeEvaluatedIsErrorAndTheRestGoesOn() {
+        Ruleset medicaid = RulesetLoader.loadAll(Path.of("rules")).get(0);
+        List<Fact> facts = List.of(
+                fact("fact_1", "person.birthdate", data().put("birth_date", "not a date")),
+                fact("fact_2", "income.monthly", data().put("year", 2027).put("month", 6).put("amount_cents", 60000).putNull("hours").putNull("employers")));
+
+        Evaluation evaluation = Evaluator.evaluate(medicaid, YearMonth.of(2027, 7), new FactSet(facts, Instant.parse("2030-01-01T00:00:00Z")));
+        Evaluation.SubcheckResult under19 = evaluation.checks().get(0).subchecks().get(0);
+        assertEquals(Result.ERROR, under19.result());
+        assertEquals(List.of("fact_1"), under19.factIds());
+        assertTrue(under19.detail().startsWith("could not evaluate: "), under19.detail());
+        assertEquals(Result.ERROR, evaluation.checks().get(0).result());
+        assertEquals(Result.PASSED, evaluation.checks().get(2).result(), "the other checks are still evaluated");
+        assertEquals(Result.PASSED, evaluation.result());
+    }
+
+    @Test
     void anyEditChangesTheHash() throws IOException {
         Path copy = write("example", RULESET, PARAMETERS);
         String before = RulesetLoader.load(copy).sha256();

@@ -19,7 +19,6 @@ import org.eclipse.microprofile.openapi.annotations.responses.APIResponse;
 import org.eclipse.microprofile.openapi.annotations.tags.Tag;
 import org.eligo.facts.Fact;
 import org.eligo.facts.FactReader;
-import org.eligo.support.EligoClock;
 import org.eligo.support.Ids;
 import org.eligo.support.Requests;
 import org.eligo.support.Timestamps;
@@ -38,11 +37,9 @@ public class FactResource {
     }
 
     private final FactReader facts;
-    private final EligoClock clock;
 
-    public FactResource(FactReader facts, EligoClock clock) {
+    public FactResource(FactReader facts) {
         this.facts = facts;
-        this.clock = clock;
     }
 
     @GET
@@ -71,16 +68,17 @@ public class FactResource {
             @Parameter(description = "RFC 3339 instant; default now") @QueryParam("as_of") String asOf,
             @Parameter(description = "true to include revoked facts; default false") @QueryParam("include_revoked") String includeRevoked) {
         Requests.requireBeneficiaryId(beneficiaryId);
-        Instant instant = asOf == null ? clock.now() : parseAsOf(asOf);
+        Instant instant = asOf == null ? null : parseAsOf(asOf);
         boolean revoked = Requests.parseBoolean("include_revoked", includeRevoked, false);
-        return new BeneficiaryFacts(beneficiaryId, instant, facts.forBeneficiary(beneficiaryId, instant, revoked));
+        FactReader.AsOf found = facts.forBeneficiary(beneficiaryId, instant, revoked);
+        return new BeneficiaryFacts(beneficiaryId, found.asOf(), found.facts());
     }
 
     private static Instant parseAsOf(String text) {
         try {
             return Timestamps.parse(text);
         } catch (DateTimeParseException e) {
-            throw ProblemException.badParameter("as_of", "must be an RFC 3339 timestamp, e.g. 2027-05-02T10:00:00Z");
+            throw ProblemException.badParameter("as_of", "must be an RFC 3339 timestamp between the years 0001 and 9999, e.g. 2027-05-02T10:00:00Z");
         }
     }
 }

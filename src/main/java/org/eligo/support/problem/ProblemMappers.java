@@ -11,7 +11,8 @@ import org.jboss.resteasy.reactive.server.ServerExceptionMapper;
 
 /**
  * Turns every failure into problem+json: ours ({@link ProblemException}), the framework's
- * (404 for an unknown path, 405, 406, 415...), a database that is unreachable (503), and anything
+ * (404 for an unknown path, 405, 406, 415...), a database that is away or a transaction that lost a
+ * race (503, to be retried), and anything
  * else, which is a bug (500, logged with its stack trace).
  */
 public class ProblemMappers {
@@ -36,13 +37,13 @@ public class ProblemMappers {
 
     @ServerExceptionMapper
     public RestResponse<Problem> database(DatabaseUnavailableException e) {
-        LOG.warnf("Database unavailable: %s", e.getMessage());
-        return problem(ProblemException.unavailable("The database is unavailable; try again shortly.", java.time.Duration.ofSeconds(5)));
+        LOG.warnf("Database busy or unavailable: %s", e.getMessage());
+        return problem(ProblemException.unavailable("The database is busy or unavailable; try again shortly.", java.time.Duration.ofSeconds(5)));
     }
 
     @ServerExceptionMapper
     public RestResponse<Problem> bug(Throwable e) {
-        if (Db.isUnavailable(e)) {
+        if (Db.isTransient(e)) {
             return database(new DatabaseUnavailableException(e));
         }
         LOG.error("Unhandled error (a bug)", e);
