@@ -45,6 +45,33 @@ public final class Sql {
         }
     }
 
+    /** Runs {@code statements} on one connection, in order; returns the first failure's message (null if none). */
+    public static String firstFailure(String... statements) {
+        try (Connection connection = connect(); java.sql.Statement statement = connection.createStatement()) {
+            for (String sql : statements) {
+                try {
+                    statement.execute(sql);
+                } catch (SQLException e) {
+                    return e.getMessage();
+                }
+            }
+            return null;
+        } catch (SQLException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /** Runs {@code statements} as the superuser with triggers off: tampering behind the service's back. */
+    public static void tamper(String... statements) {
+        String[] all = new String[statements.length + 1];
+        all[0] = "SET session_replication_role = replica";
+        System.arraycopy(statements, 0, all, 1, statements.length);
+        String failure = firstFailure(all);
+        if (failure != null) {
+            throw new IllegalStateException(failure);
+        }
+    }
+
     public static long count(String sql, Object... parameters) {
         return ((Number) rows(sql, parameters).get(0).values().iterator().next()).longValue();
     }

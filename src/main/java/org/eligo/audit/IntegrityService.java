@@ -1,0 +1,271 @@
+package org.eligo.audit;
+
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+
+import jakarta.enterprise.context.ApplicationScoped;
+
+import org.eligo.facts.FactType;
+import org.eligo.facts.FactTypes;
+import org.eligo.support.Db;
+
+/**
+ * Verifies the audit trail against the records: every chain link, every record's content, every
+ * record's presence in its chain, the chain heads, and the signed checkpoints. All checks read one
+ * snapshot, so writes going on meanwhile cannot make a sound trail look broken.
+ */
+@ApplicationScoped
+public class IntegrityService {
+
+    static final byte[] GENESIS = new byte[32];
+
+    /** Links whose seq, predecessor hash or own hash is wrong. */
+    static final String BAD_LINKS = """
+            SELECT beneficiary_id, seq, record_table, record_id FROM (
+                SELECT a.*, lag(a.seq) OVER w AS prev_seq, lag(a.hash) OVER w AS prev_link
+                  FROM audit_record a WINDOW w AS (PARTITION BY a.beneficiary_id ORDER BY a.seq)) AS x
+             WHERE seq <> coalesce(prev_seq, 0) + 1
+                OR prev_hash <> coalesce(prev_link, decode(repeat('00', 32), 'hex'))
+                OR hash <> eligo_link_hash(prev_hash, content_hash, kind, record_table, record_id)
+             ORDER BY beneficiary_id, seq LIMIT 1
+            """;
+
+    /** Message records whose message is gone or no longer has the content that was chained. */
+    static final String BAD_MESSAGES = """
+            SELECT a.beneficiary_id, a.seq, a.record_table, a.record_id
+              FROM audit_record a LEFT JOIN message m ON m.id = a.record_id
+             WHERE a.kind = 'message'
+               AND (m.id IS NULL OR m.beneficiary_id <> a.beneficiary_id
+                    OR a.content_hash <> sha256(convert_to(eligo_canonical_message(m), 'UTF8')))
+             ORDER BY a.beneficiary_id, a.seq LIMIT 1
+            """;
+
+    static final String BAD_DETERMINATIONS = """
+            SELECT a.beneficiary_id, a.seq, a.record_table, a.record_id
+              FROM audit_record a LEFT JOIN determination d ON d.id = a.record_id
+             WHERE a.kind = 'determination'
+               AND (d.id IS NULL OR d.beneficiary_id <> a.beneficiary_id
+                    OR a.content_hash <> sha256(convert_to(eligo_canonical_determination(a.record_id), 'UTF8')))
+             ORDER BY a.beneficiary_id, a.seq LIMIT 1
+            """;
+
+    /** Chain heads that disagree with the last link of their chain (a link removed from the end). */
+    static final String BAD_HEADS = """
+            SELECT h.beneficiary_id FROM audit_head h
+              LEFT JOIN LATERAL (SELECT a.seq, a.hash FROM audit_record a WHERE a.beneficiary_id = h.beneficiary_id
+                                  ORDER BY a.seq DESC LIMIT 1) AS l ON true
+             WHERE l.seq IS DISTINCT FROM h.seq OR l.hash IS DISTINCT FROM h.hash
+             ORDER BY h.beneficiary_id LIMIT 1
+            """;
+
+    static final String UNCHAINED_MESSAGES = """
+            SELECT m.id FROM message m
+             WHERE NOT EXISTS (SELECT 1 FROM audit_record a WHERE a.record_table = 'message' AND a.record_id = m.id AND a.kind = 'message')
+             ORDER BY m.id LIMIT 1
+            """;
+
+    static final String UNCHAINED_DETERMINATIONS = """
+            SELECT d.id FROM determination d
+             WHERE NOT EXISTS (SELECT 1 FROM audit_record a WHERE a.record_table = 'determination' AND a.record_id = d.id)
+             ORDER BY d.id LIMIT 1
+            """;
+
+    static final String COUNTS = "SELECT kind, count(*) FROM audit_record GROUP BY kind";
+
+    /** The head of the whole trail: a digest of every chain's head, in beneficiary order. */
+    static final String GLOBAL_HEAD = """
+            SELECT encode(sha256(coalesce(string_agg(convert_to(beneficiary_id, 'UTF8') || '\\x00'::bytea || hash, ''::bytea
+                                                     ORDER BY beneficiary_id), ''::bytea)), 'hex')
+              FROM audit_head
+            """;
+
+    static final String CHECKPOINTS = "SELECT id, prev_digest, digest, heads, signature FROM audit_checkpoint ORDER BY id";
+    static final String CHECKPOINT_HEADS = "SELECT beneficiary_id, seq, hash FROM audit_checkpoint_head WHERE checkpoint_id = ? ORDER BY beneficiary_id";
+
+    /** Checkpointed heads that no longer match their chain (a chain rewritten behind a checkpoint). */
+    static final String BAD_CHECKPOINT_HEADS = """
+            SELECT c.beneficiary_id, c.seq FROM audit_checkpoint_head c
+              LEFT JOIN audit_record a ON a.beneficiary_id = c.beneficiary_id AND a.seq = c.seq
+             WHERE a.hash IS DISTINCT FROM c.hash
+             ORDER BY c.checkpoint_id, c.beneficiary_id LIMIT 1
+            """;
+
+    private final Db db;
+    private final Signer signer;
+
+    public IntegrityService(Db db, Signer signer) {
+        this.db = db;
+        this.signer = signer;
+    }
+
+    public Integrity verify() {
+        return db.inTransaction(connection -> {
+            try (Statement statement = connection.createStatement()) {
+                statement.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY");
+                statement.execute("SET LOCAL timezone = 'UTC'");
+            }
+            Integrity.Checked checked = counts(connection);
+            String head = single(connection, GLOBAL_HEAD);
+
+            // Links and contents, in chain order: the first bad record is the one earliest in its chain.
+            List<String> positioned = new ArrayList<>();
+            positioned.add(BAD_LINKS);
+            positioned.add(BAD_MESSAGES);
+            positioned.add(BAD_DETERMINATIONS);
+            for (FactType type : FactTypes.ALL) {
+                positioned.add(badFacts(type));
+            }
+            Found first = null;
+            for (String sql : positioned) {
+                Found found = positioned(connection, sql);
+                if (found != null && (first == null || found.before(first))) {
+                    first = found;
+                }
+            }
+            if (first != null) {
+                return bad(checked, head, first.table, first.id, "altered, removed or out of its chain");
+            }
+            String unchained = single(connection, UNCHAINED_MESSAGES);
+            if (unchained != null) {
+                return bad(checked, head, "message", unchained, "not in its beneficiary's chain");
+            }
+            for (FactType type : FactTypes.ALL) {
+                unchained = single(connection, unchainedFacts(type));
+                if (unchained != null) {
+                    return bad(checked, head, type.table(), unchained, "not in its beneficiary's chain, or revoked without a record of it");
+                }
+            }
+            unchained = single(connection, UNCHAINED_DETERMINATIONS);
+            if (unchained != null) {
+                return bad(checked, head, "determination", unchained, "not in its beneficiary's chain");
+            }
+            String badHead = single(connection, BAD_HEADS);
+            if (badHead != null) {
+                return bad(checked, head, "audit_head", badHead, "the chain's head does not match its last link (links removed)");
+            }
+            return checkpoints(connection, checked, head);
+        });
+    }
+
+    private Integrity checkpoints(Connection connection, Integrity.Checked checked, String head) throws SQLException {
+        byte[] previous = GENESIS;
+        try (PreparedStatement statement = connection.prepareStatement(CHECKPOINTS); ResultSet rs = statement.executeQuery()) {
+            while (rs.next()) {
+                long id = rs.getLong(1);
+                byte[] digest = rs.getBytes(3);
+                if (!Arrays.equals(previous, rs.getBytes(2))
+                        || !Arrays.equals(digest, digest(previous, heads(connection, id)))
+                        || (signer.canSign() && !signer.verify(digest, rs.getBytes(5)))) {
+                    return bad(checked, head, "audit_checkpoint", Long.toString(id), "checkpoint digest or signature does not verify");
+                }
+                previous = digest;
+            }
+        }
+        try (PreparedStatement statement = connection.prepareStatement(BAD_CHECKPOINT_HEADS); ResultSet rs = statement.executeQuery()) {
+            if (rs.next()) {
+                return bad(checked, head, "audit_record", rs.getString(1) + "/" + rs.getLong(2), "the chain was rewritten behind a signed checkpoint");
+            }
+        }
+        return new Integrity(true, checked, head, null, null);
+    }
+
+    /** A checkpoint's heads, as (beneficiary, seq, hash) rows in beneficiary order. */
+    private static List<Object[]> heads(Connection connection, long checkpointId) throws SQLException {
+        List<Object[]> heads = new ArrayList<>();
+        try (PreparedStatement statement = connection.prepareStatement(CHECKPOINT_HEADS)) {
+            statement.setLong(1, checkpointId);
+            try (ResultSet rs = statement.executeQuery()) {
+                while (rs.next()) {
+                    heads.add(new Object[] {rs.getString(1), rs.getLong(2), rs.getBytes(3)});
+                }
+            }
+        }
+        return heads;
+    }
+
+    /** sha256(previous digest, then per head: beneficiary UTF-8, NUL, seq as 8 bytes, hash). */
+    static byte[] digest(byte[] previous, List<Object[]> heads) {
+        try {
+            MessageDigest sha = MessageDigest.getInstance("SHA-256");
+            sha.update(previous);
+            for (Object[] head : heads) {
+                sha.update(((String) head[0]).getBytes(StandardCharsets.UTF_8));
+                sha.update((byte) 0);
+                sha.update(ByteBuffer.allocate(8).putLong((Long) head[1]).array());
+                sha.update((byte[]) head[2]);
+            }
+            return sha.digest();
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    private static String badFacts(FactType type) {
+        return "SELECT a.beneficiary_id, a.seq, a.record_table, a.record_id FROM audit_record a LEFT JOIN " + type.table() + " f ON f.id = a.record_id"
+                + " WHERE a.record_table = '" + type.table() + "'"
+                + " AND (f.id IS NULL OR f.beneficiary_id <> a.beneficiary_id OR a.content_hash <> sha256(convert_to(CASE a.kind"
+                + " WHEN 'fact' THEN eligo_canonical_fact(to_jsonb(f)) ELSE eligo_canonical_revocation(to_jsonb(f)) END, 'UTF8')))"
+                + " ORDER BY a.beneficiary_id, a.seq LIMIT 1";
+    }
+
+    private static String unchainedFacts(FactType type) {
+        String chained = "SELECT 1 FROM audit_record a WHERE a.record_table = '" + type.table() + "' AND a.record_id = f.id AND a.kind = ";
+        return "SELECT f.id FROM " + type.table() + " f WHERE NOT EXISTS (" + chained + "'fact')"
+                + " OR (f.revoked_at IS NOT NULL AND NOT EXISTS (" + chained + "'revocation')) ORDER BY f.id LIMIT 1";
+    }
+
+    private record Found(String beneficiary, long seq, String table, String id) {
+        boolean before(Found other) {
+            int order = beneficiary.compareTo(other.beneficiary);
+            return order < 0 || (order == 0 && seq < other.seq);
+        }
+    }
+
+    private static Found positioned(Connection connection, String sql) throws SQLException {
+        try (PreparedStatement statement = connection.prepareStatement(sql); ResultSet rs = statement.executeQuery()) {
+            return rs.next() ? new Found(rs.getString(1), rs.getLong(2), rs.getString(3), rs.getString(4)) : null;
+        }
+    }
+
+    private static String single(Connection connection, String sql) throws SQLException {
+        try (PreparedStatement statement = connection.prepareStatement(sql); ResultSet rs = statement.executeQuery()) {
+            return rs.next() ? rs.getString(1) : null;
+        }
+    }
+
+    private static Integrity.Checked counts(Connection connection) throws SQLException {
+        long messages = 0;
+        long facts = 0;
+        long determinations = 0;
+        try (PreparedStatement statement = connection.prepareStatement(COUNTS); ResultSet rs = statement.executeQuery()) {
+            while (rs.next()) {
+                switch (rs.getString(1)) {
+                    case "message" -> messages = rs.getLong(2);
+                    case "fact" -> facts = rs.getLong(2);
+                    case "determination" -> determinations = rs.getLong(2);
+                    default -> { }
+                }
+            }
+        }
+        long checkpoints;
+        try (PreparedStatement statement = connection.prepareStatement("SELECT count(*) FROM audit_checkpoint"); ResultSet rs = statement.executeQuery()) {
+            rs.next();
+            checkpoints = rs.getLong(1);
+        }
+        return new Integrity.Checked(messages, facts, determinations, checkpoints);
+    }
+
+    private static Integrity bad(Integrity.Checked checked, String head, String table, String id, String problem) {
+        return new Integrity(false, checked, head, new Integrity.BadRecord(table, id), problem);
+    }
+}

@@ -1,0 +1,208 @@
+package org.eligo.audit;
+
+import static io.restassured.RestAssured.given;
+import static org.awaitility.Awaitility.await;
+import static org.eligo.testing.Api.awaitProcessed;
+import static org.eligo.testing.Api.income;
+import static org.eligo.testing.Api.post;
+import static org.eligo.testing.Api.submitBatch;
+import static org.eligo.testing.Api.unique;
+import static org.hamcrest.Matchers.equalTo;
+import static org.hamcrest.Matchers.greaterThan;
+import static org.hamcrest.Matchers.matchesPattern;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+
+import jakarta.inject.Inject;
+
+import org.eligo.testing.Sql;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+import io.quarkus.test.junit.QuarkusTest;
+import io.restassured.response.Response;
+
+/**
+ * Nobody changes history silently: the service's role cannot delete, triggers refuse changes even
+ * to the owner, and a superuser who turns triggers off is caught by the hash chains (and, for a
+ * rewritten chain, by the signed checkpoint). Every tampering is undone before the test ends.
+ */
+@QuarkusTest
+class AuditTrailTest {
+
+    @Inject
+    Checkpoints checkpoints;
+
+    private String beneficiary;
+    private String firstMessage;
+    private String revokedFact;
+    private String activeFact;
+    private String determination;
+
+    @BeforeEach
+    void someHistory() {
+        String source = unique("audit");
+        beneficiary = unique("A");
+        List<String> ids = submitBatch(List.of(
+                income(source, "1", beneficiary, 2027, 6, 100, null),
+                income(source, "2", beneficiary, 2027, 6, 70000, null)));
+        firstMessage = ids.get(0);
+        revokedFact = awaitProcessed(ids.get(0)).path("fact_ids[0]");
+        activeFact = awaitProcessed(ids.get(1)).path("fact_ids[0]");
+        determination = post("/v1/beneficiaries/" + beneficiary + "/determinations", Map.of("period", "2027-07")).then().statusCode(201)
+                .extract().path("id");
+        await().atMost(Duration.ofSeconds(30)).until(() -> Sql.count("SELECT count(*) FROM determination_queue WHERE beneficiary_id = ?", beneficiary) == 0);
+        verifyOk();
+    }
+
+    private static Response verify() {
+        return given().get("/v1/integrity/verify").then().statusCode(200).extract().response();
+    }
+
+    private static void verifyOk() {
+        verify().then().body("ok", equalTo(true)).body("first_bad", org.hamcrest.Matchers.nullValue());
+    }
+
+    private static void verifyFinds(String table, String id) {
+        verify().then().body("ok", equalTo(false)).body("first_bad.table", equalTo(table)).body("first_bad.id", equalTo(id));
+    }
+
+    @Test
+    void theServiceRoleCannotDeleteTruncateOrRewrite() {
+        for (String sql : List.of(
+                "DELETE FROM message WHERE id = '" + firstMessage + "'",
+                "TRUNCATE message CASCADE",
+                "DELETE FROM fact_income_monthly WHERE id = '" + revokedFact + "'",
+                "DELETE FROM determination WHERE id = '" + determination + "'",
+                "UPDATE message SET data = '{}' WHERE id = '" + firstMessage + "'",
+                "UPDATE determination SET result = 'PASSED' WHERE id = '" + determination + "'",
+                "INSERT INTO audit_record SELECT beneficiary_id, seq + 1000, kind, record_table, record_id, content_hash, prev_hash, hash FROM audit_record LIMIT 1",
+                "DELETE FROM determination_check")) {
+            String failure = Sql.firstFailure("SET ROLE eligo_service", sql);
+            assertNotNull(failure, sql);
+            assertTrue(failure.contains("permission denied"), sql + ": " + failure);
+        }
+    }
+
+    @Test
+    void triggersRefuseChangesEvenToTheOwner() {
+        for (String sql : List.of(
+                "UPDATE message SET data = '{}' WHERE id = '" + firstMessage + "'",
+                "UPDATE message SET beneficiary_id = 'X' WHERE id = '" + firstMessage + "'",
+                "DELETE FROM message WHERE id = '" + firstMessage + "'",
+                "TRUNCATE message CASCADE",
+                "UPDATE fact_income_monthly SET revoked_at = now(), revoked_by = '" + activeFact + "' WHERE id = '" + revokedFact + "'",
+                "UPDATE fact_income_monthly SET amount_cents = 1 WHERE id = '" + activeFact + "'",
+                "DELETE FROM fact_income_monthly WHERE id = '" + activeFact + "'",
+                "TRUNCATE fact_income_monthly CASCADE",
+                "UPDATE determination SET result = 'NOT_PASSED' WHERE id = '" + determination + "'",
+                "UPDATE determination_subcheck SET result = 'PASSED' WHERE determination_id = '" + determination + "'",
+                "DELETE FROM determination_subcheck_fact WHERE determination_id = '" + determination + "'",
+                "TRUNCATE determination CASCADE",
+                "UPDATE audit_record SET hash = '\\x00' WHERE beneficiary_id = '" + beneficiary + "'",
+                "TRUNCATE audit_record")) {
+            String failure = Sql.firstFailure(sql);
+            assertNotNull(failure, sql);
+            assertTrue(failure.contains("eligo:"), sql + ": " + failure);
+        }
+        // The one legitimate change to processing state still works.
+        Sql.update("UPDATE message SET attempts = attempts WHERE id = ?", firstMessage);
+        verifyOk();
+    }
+
+    @Test
+    void verifyNamesAMessageAlteredBehindTheServicesBack() {
+        Sql.tamper("UPDATE message SET data = jsonb_set(data, '{amount_cents}', '99999') WHERE id = '" + firstMessage + "'");
+        verifyFinds("message", firstMessage);
+        Sql.tamper("UPDATE message SET data = jsonb_set(data, '{amount_cents}', '100') WHERE id = '" + firstMessage + "'");
+        verifyOk();
+    }
+
+    @Test
+    void verifyNamesARemovedFact() {
+        Map<String, Object> row = Sql.rows("SELECT * FROM fact_income_monthly WHERE id = ?", activeFact).get(0);
+        Sql.tamper("DELETE FROM fact_income_monthly WHERE id = '" + activeFact + "'");
+        verifyFinds("fact_income_monthly", activeFact);
+        Sql.tamper("INSERT INTO fact_income_monthly (id, beneficiary_id, message_id, created_at, year, month, amount_cents) VALUES ('"
+                + activeFact + "', '" + beneficiary + "', '" + row.get("message_id") + "', '" + row.get("created_at") + "', 2027, 6, 70000)");
+        verifyOk();
+    }
+
+    @Test
+    void verifyNamesAFactWhoseRevocationWasMoved() {
+        // Making the superseded fact look active for a day longer (un-revoking it outright would also
+        // collide with the active fact in the partial unique index).
+        Map<String, Object> row = Sql.rows("SELECT revoked_at::text AS at, revoked_by FROM fact_income_monthly WHERE id = ?", revokedFact).get(0);
+        Sql.tamper("UPDATE fact_income_monthly SET revoked_at = revoked_at + interval '1 day' WHERE id = '" + revokedFact + "'");
+        verifyFinds("fact_income_monthly", revokedFact);
+        Sql.tamper("UPDATE fact_income_monthly SET revoked_at = '" + row.get("at") + "', revoked_by = '" + row.get("revoked_by") + "' WHERE id = '" + revokedFact + "'");
+        verifyOk();
+    }
+
+    @Test
+    void verifyNamesADeterminationWhosePartsWereAltered() {
+        String result = (String) Sql.rows("SELECT result FROM determination_subcheck WHERE determination_id = ? AND check_position = 2 AND position = 0",
+                determination).get(0).get("result");
+        String where = " WHERE determination_id = '" + determination + "' AND check_position = 2 AND position = 0";
+        Sql.tamper("UPDATE determination_subcheck SET result = 'NOT_PASSED'" + where);
+        verifyFinds("determination", determination);
+        Sql.tamper("UPDATE determination_subcheck SET result = '" + result + "'" + where);
+        verifyOk();
+    }
+
+    @Test
+    void verifyNoticesALinkRemovedFromTheEndOfAChain() {
+        Map<String, Object> last = Sql.rows("SELECT * FROM audit_record WHERE beneficiary_id = ? ORDER BY seq DESC LIMIT 1", beneficiary).get(0);
+        Sql.tamper("DELETE FROM audit_record WHERE beneficiary_id = '" + beneficiary + "' AND seq = " + last.get("seq"));
+        verify().then().body("ok", equalTo(false));
+        Sql.tamper("INSERT INTO audit_record SELECT '" + beneficiary + "', " + last.get("seq") + ", '" + last.get("kind") + "', '" + last.get("record_table")
+                + "', '" + last.get("record_id") + "', decode('" + hex((byte[]) last.get("content_hash")) + "', 'hex'), decode('"
+                + hex((byte[]) last.get("prev_hash")) + "', 'hex'), decode('" + hex((byte[]) last.get("hash")) + "', 'hex'), now()");
+        verifyOk();
+    }
+
+    @Test
+    void aChainRewrittenToMatchAlteredDataIsCaughtByTheSignedCheckpoint() {
+        assertTrue(checkpoints.checkpoint().isPresent() || Sql.count("SELECT count(*) FROM audit_checkpoint") > 0);
+        verify().then().body("ok", equalTo(true)).body("checked.checkpoints", greaterThan(0))
+                .body("head", matchesPattern("[0-9a-f]{64}"));
+
+        rewriteChain(99999);
+        Response found = verify();
+        found.then().body("ok", equalTo(false)).body("first_bad.table", equalTo("audit_record"));
+        assertTrue(((String) found.path("first_bad.id")).startsWith(beneficiary + "/"), (String) found.path("first_bad.id"));
+
+        rewriteChain(100);
+        verifyOk();
+    }
+
+    /** What a superuser covering their tracks would do: change the data, then recompute the chain after it. */
+    private void rewriteChain(int amount) {
+        Sql.tamper("UPDATE message SET data = jsonb_set(data, '{amount_cents}', '" + amount + "') WHERE id = '" + firstMessage + "'",
+                "SET timezone = 'UTC'",
+                """
+                DO $$
+                DECLARE r record; prev bytea; content bytea; link bytea;
+                BEGIN
+                  FOR r IN SELECT * FROM audit_record WHERE beneficiary_id = '%s' ORDER BY seq LOOP
+                    prev := coalesce(prev, r.prev_hash);
+                    content := CASE WHEN r.record_id = '%s'
+                        THEN sha256(convert_to(eligo_canonical_message((SELECT m FROM message m WHERE m.id = r.record_id)), 'UTF8'))
+                        ELSE r.content_hash END;
+                    link := eligo_link_hash(prev, content, r.kind, r.record_table, r.record_id);
+                    UPDATE audit_record SET prev_hash = prev, content_hash = content, hash = link WHERE beneficiary_id = r.beneficiary_id AND seq = r.seq;
+                    prev := link;
+                  END LOOP;
+                  UPDATE audit_head SET hash = prev WHERE beneficiary_id = '%s';
+                END $$
+                """.formatted(beneficiary, firstMessage, beneficiary));
+    }
+
+    private static String hex(byte[] bytes) {
+        return java.util.HexFormat.of().formatHex(bytes);
+    }
+}
