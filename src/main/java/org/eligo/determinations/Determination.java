@@ -13,10 +13,10 @@ import org.eligo.facts.Fact;
  * subcheck read. Stored ones are immutable; an evaluation (time travel, what-if) has {@code id} null.
  */
 @Schema(name = "Determination")
-public record Determination(String id, String beneficiaryId, String period, RulesetRef ruleset, Instant evaluatedAt,
+public record Determination(@Schema(nullable = true, description = "null for an evaluation, which is not stored") String id, String beneficiaryId, String period, RulesetRef ruleset, Instant evaluatedAt,
                             Instant factsAsOf,
                             @Schema(enumeration = {"ingest", "request", "rerun"}) String trigger,
-                            String rerunId,
+                            @Schema(nullable = true) String rerunId,
                             @Schema(enumeration = {"PASSED", "NOT_PASSED", "NO_DATA", "ERROR", "SKIPPED"}) String result,
                             List<CheckOutcome> checks,
                             @JsonInclude(JsonInclude.Include.NON_NULL)

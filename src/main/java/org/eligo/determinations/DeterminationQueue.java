@@ -38,7 +38,7 @@ public class DeterminationQueue {
 
     /** Claims due rows; SKIP LOCKED as for messages. Binds: limit. */
     static final String CLAIM = """
-            SELECT beneficiary_id, period, ruleset_id, attempts
+            SELECT beneficiary_id, period, ruleset_id, attempts, requested_at
               FROM determination_queue
              WHERE next_attempt_at <= clock_timestamp()
              ORDER BY next_attempt_at
@@ -63,7 +63,46 @@ public class DeterminationQueue {
             """;
 
     /** A queued determination. */
-    public record Pending(String beneficiaryId, String period, String rulesetId, int attempts) {
+    public record Pending(String beneficiaryId, String period, String rulesetId, int attempts, java.time.Instant requestedAt) {
+    }
+
+    /** Which of these beneficiaries still have received messages waiting to be processed. Binds text[]. */
+    static final String WITH_BACKLOG = """
+            SELECT DISTINCT beneficiary_id FROM message
+             WHERE beneficiary_id = ANY(?::text[]) AND status = 'RECEIVED'
+            """;
+
+    public java.util.Set<String> withBacklog(Connection connection, Collection<String> beneficiaries) throws SQLException {
+        java.util.Set<String> found = new java.util.HashSet<>();
+        if (beneficiaries.isEmpty()) {
+            return found;
+        }
+        try (PreparedStatement statement = connection.prepareStatement(WITH_BACKLOG)) {
+            statement.setArray(1, connection.createArrayOf("text", beneficiaries.toArray()));
+            try (ResultSet rs = statement.executeQuery()) {
+                while (rs.next()) {
+                    found.add(rs.getString(1));
+                }
+            }
+        }
+        return found;
+    }
+
+    /** Claims one given row, if it is due and free. */
+    static final String CLAIM_ONE = """
+            SELECT beneficiary_id, period, ruleset_id, attempts, requested_at
+              FROM determination_queue
+             WHERE beneficiary_id = ? AND period = ? AND ruleset_id = ?
+               FOR UPDATE SKIP LOCKED
+            """;
+
+    public java.util.Optional<Pending> claimOne(Connection connection, Pending key) throws SQLException {
+        try (PreparedStatement statement = connection.prepareStatement(CLAIM_ONE)) {
+            statement.setString(1, key.beneficiaryId());
+            statement.setString(2, key.period());
+            statement.setString(3, key.rulesetId());
+            return read(statement).stream().findFirst();
+        }
     }
 
     private final DeterminationsConfig config;
@@ -89,13 +128,18 @@ public class DeterminationQueue {
     }
 
     public List<Pending> claim(Connection connection, int limit) throws SQLException {
-        List<Pending> claimed = new ArrayList<>();
         try (PreparedStatement statement = connection.prepareStatement(CLAIM)) {
             statement.setInt(1, limit);
-            try (ResultSet rs = statement.executeQuery()) {
-                while (rs.next()) {
-                    claimed.add(new Pending(rs.getString(1), rs.getString(2), rs.getString(3), rs.getInt(4)));
-                }
+            return read(statement);
+        }
+    }
+
+    private static List<Pending> read(PreparedStatement statement) throws SQLException {
+        List<Pending> claimed = new ArrayList<>();
+        try (ResultSet rs = statement.executeQuery()) {
+            while (rs.next()) {
+                claimed.add(new Pending(rs.getString(1), rs.getString(2), rs.getString(3), rs.getInt(4),
+                        rs.getObject(5, java.time.OffsetDateTime.class).toInstant()));
             }
         }
         return claimed;

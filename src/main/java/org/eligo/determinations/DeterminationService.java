@@ -94,6 +94,10 @@ public class DeterminationService {
         Instant explicit = requestedAsOf;
         return db.inTransaction(connection -> {
             Instant now = explicit == null ? BeneficiaryLocks.lock(connection, List.of(beneficiaryId)) : BeneficiaryLocks.now(connection);
+            if (explicit != null && explicit.isAfter(now)) {
+                // Facts for a future instant are not known yet: the same request would answer differently later.
+                throw ProblemException.badRequest("as_of is in the future.", List.of(FieldError.at("/as_of", "must not be later than now (" + Timestamps.format(now) + ")")));
+            }
             Instant at = explicit == null ? now : explicit;
             List<Fact> active = facts.activeFor(connection, List.of(beneficiaryId), at).getOrDefault(beneficiaryId, List.of());
             return determinations.make(ruleset, beneficiaryId, period, active, at, now, Determination.REQUEST, null, false).determination();

@@ -23,4 +23,11 @@ public interface DeterminationsConfig {
     /** The longest a queued determination is held back by further changes. */
     @WithDefault("2s")
     Duration maxSettle();
+
+    /**
+     * The longest a queued determination waits while its beneficiary still has received messages not
+     * yet processed (a backlog), so that one burst yields one determination that sees all of it.
+     */
+    @WithDefault("30s")
+    Duration maxBacklogWait();
 }

@@ -51,7 +51,13 @@ public final class Evaluator {
                     ? skipped(ruleset, check, period, "not in effect on " + day + ": " + notInEffect.get() + " has no value yet")
                     : evaluate(ruleset, check, period, facts));
         }
-        Result result = combine(ruleset, ruleset.result(), day, checks.stream().map(CheckResult::result).toList());
+        Result result;
+        try {
+            result = combine(ruleset, ruleset.result(), day, checks.stream().map(CheckResult::result).toList());
+        } catch (RuntimeException e) {
+            // A combination that cannot be worked out (a parameter with no value that day) is an ERROR, not a failure.
+            result = Result.ERROR;
+        }
         return new Evaluation(ruleset, period, result, List.copyOf(checks));
     }
 

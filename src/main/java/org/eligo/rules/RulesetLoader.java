@@ -59,6 +59,8 @@ public final class RulesetLoader {
     private static final Pattern TEMPLATE_ID = Pattern.compile("[a-z][a-z0-9_{}]{0,63}");
     private static final Set<String> OPERATORS = Set.of("<", "<=", ">", ">=", "==", "!=");
     private static final Set<String> PERIOD_PARTS = Set.of("period.year", "period.month");
+    /** The most subchecks a count may ask for (positions are stored as smallint). */
+    static final int MAX_COUNT = 120;
 
     private RulesetLoader() {
     }
@@ -69,8 +71,16 @@ public final class RulesetLoader {
         Set<String> ids = new HashSet<>();
         try (Stream<Path> children = Files.list(directory)) {
             for (Path child : children.sorted().toList()) {
-                if (!Files.isDirectory(child) || child.getFileName().toString().equals(TESTS_FOLDER)
-                        || !Files.exists(child.resolve(RULESET_FILE))) {
+                if (!Files.isDirectory(child) || child.getFileName().toString().equals(TESTS_FOLDER)) {
+                    continue;
+                }
+                if (!Files.exists(child.resolve(RULESET_FILE))) {
+                    // A misspelt ruleset.yml must not leave a program silently unloaded.
+                    try (Stream<Path> files = Files.list(child)) {
+                        if (files.anyMatch(f -> f.getFileName().toString().matches(".*\\.ya?ml"))) {
+                            throw new RuleFileException(child.resolve(RULESET_FILE), 0, "missing: this folder holds rule files but no " + RULESET_FILE);
+                        }
+                    }
                     continue;
                 }
                 Ruleset ruleset = load(child);
@@ -177,6 +187,9 @@ public final class RulesetLoader {
         for (Map.Entry<String, YamlNode> entry : derived.entrySet()) {
             Map<String, YamlNode> members = entry.getValue().map("parameter " + entry.getKey(), null);
             List<String> factors = new ArrayList<>();
+            if (members.get("product").list("product").size() < 2) {
+                throw members.get("product").error("a product multiplies at least two parameters");
+            }
             for (YamlNode factor : members.get("product").list("product")) {
                 String factorName = factor.text("a parameter name");
                 Parameter referenced = parameters.get(factorName);
@@ -226,6 +239,10 @@ public final class RulesetLoader {
         if (subchecks.isEmpty()) {
             throw members.get("subchecks").error("check " + id + " has no subchecks");
         }
+        if (combination.k() instanceof Literal literal && combination.kind() == Combination.Kind.AT_LEAST
+                && ((BigDecimal) literal.value()).intValue() > subchecks.size()) {
+            throw members.get("combine").error("at_least " + literal.value() + " of " + subchecks.size() + " subchecks can never pass");
+        }
         return new Check(id, title, combination, List.copyOf(subchecks), null);
     }
 
@@ -243,8 +260,8 @@ public final class RulesetLoader {
                     throw entry.getValue().error("'" + entry.getKey() + "' is not a key field of " + factName);
                 }
                 String part = entry.getValue().text("a key binding");
-                if (!PERIOD_PARTS.contains(part)) {
-                    throw entry.getValue().error("a key field binds to period.year or period.month, not '" + part + "'");
+                if (!PERIOD_PARTS.contains(part) || !part.equals("period." + entry.getKey())) {
+                    throw entry.getValue().error("key field " + entry.getKey() + " binds to period." + entry.getKey() + ", not '" + part + "'");
                 }
                 binding.put(entry.getKey(), part);
             }
@@ -349,20 +366,31 @@ public final class RulesetLoader {
         return new Combination(Combination.Kind.AT_LEAST, count(members.get("at_least"), parameters, "at_least"));
     }
 
-    /** A whole number written in the file, or a parameter. */
+    /**
+     * A count (look-back months, at_least k): a whole number from 1 to {@link #MAX_COUNT} written in
+     * the file, or a parameter all of whose dated values are such numbers.
+     */
     private static Operand count(YamlNode node, Map<String, Parameter> parameters, String what) {
         if (node.isNumber()) {
-            BigDecimal value = node.number(what);
-            if (value.signum() < 0 || value.stripTrailingZeros().scale() > 0) {
-                throw node.error(what + " must be a whole number of 0 or more");
+            if (!isCount(node.number(what))) {
+                throw node.error(what + " must be a whole number from 1 to " + MAX_COUNT);
             }
-            return new Literal(value);
+            return new Literal(node.number(what));
         }
         Map<String, YamlNode> members = node.map(what, Set.of("parameter"));
         if (!members.containsKey("parameter")) {
             throw node.error(what + " is a whole number or {parameter: name}");
         }
-        return new ParameterValue(parameterName(members.get("parameter"), parameters));
+        String name = parameterName(members.get("parameter"), parameters);
+        Parameter parameter = parameters.get(name);
+        if (!parameter.product().isEmpty() || !parameter.values().values().stream().allMatch(RulesetLoader::isCount)) {
+            throw members.get("parameter").error("parameter " + name + " is used as a count: its values must be whole numbers from 1 to " + MAX_COUNT);
+        }
+        return new ParameterValue(name);
+    }
+
+    private static boolean isCount(BigDecimal value) {
+        return value.signum() > 0 && value.stripTrailingZeros().scale() <= 0 && value.compareTo(BigDecimal.valueOf(MAX_COUNT)) <= 0;
     }
 
     private static Field field(YamlNode node, FactType type) {

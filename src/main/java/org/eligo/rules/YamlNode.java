@@ -108,8 +108,13 @@ final class YamlNode {
             throw error(what + " must be a mapping");
         }
         List<Map.Entry<YamlNode, YamlNode>> entries = new ArrayList<>();
+        java.util.Set<String> seen = new java.util.HashSet<>();
         for (NodeTuple tuple : mapping.getValue()) {
-            entries.add(Map.entry(new YamlNode(file, tuple.getKeyNode()), new YamlNode(file, tuple.getValueNode())));
+            YamlNode key = new YamlNode(file, tuple.getKeyNode());
+            if (!seen.add(key.text(what + " key"))) {
+                throw key.error("key '" + key.text(what + " key") + "' appears twice in " + what);
+            }
+            entries.add(Map.entry(key, new YamlNode(file, tuple.getValueNode())));
         }
         return entries;
     }

@@ -125,6 +125,29 @@ class DeterminationFlowTest {
     }
 
     @Test
+    void aBurstSpreadOverSeveralWorkerBatchesStillEndsInOneDeterminationThatSeesAllOfIt() {
+        // 200 messages, claimed 50 at a time by four workers: the beneficiary's first and last
+        // messages land in different worker batches, processed at different moments.
+        String source = unique("spread");
+        String beneficiary = unique("B");
+        List<Map<String, Object>> burst = new ArrayList<>();
+        burst.add(income(source, "first", beneficiary, 2027, 6, 100, null));
+        for (int i = 0; i < 198; i++) {
+            burst.add(birthdate(source, "other-" + i, unique("O"), "1970-01-01"));
+        }
+        burst.add(income(source, "last", beneficiary, 2027, 5, 90000, null));
+        submitBatch(burst);
+        await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(50))
+                .until(() -> Sql.count("SELECT count(*) FROM message WHERE source = ? AND status <> 'PROCESSED'", source) == 0);
+        awaitQueueEmptyFor(beneficiary);
+
+        List<Map<String, Object>> made = Sql.rows("SELECT id FROM determination WHERE beneficiary_id = ? AND trigger = 'ingest'", beneficiary);
+        assertEquals(1, made.size(), "one determination for the whole burst");
+        given().get("/v1/determinations/" + made.get(0).get("id")).then()
+                .body("checks[2].subchecks.result", contains("NOT_PASSED", "PASSED", "NO_DATA"));
+    }
+
+    @Test
     void aRequestedDeterminationIsStoredAndReadBack() {
         String source = unique("req");
         String beneficiary = unique("B");
@@ -198,6 +221,8 @@ class DeterminationFlowTest {
                 .statusCode(400).body("errors.pointer", contains("/perod"));
         post("/v1/beneficiaries/B-1/determinations", "[]").then().statusCode(400);
         post("/v1/beneficiaries/B-1/evaluations", Map.of("period", "2027-07", "as_of", "yesterday")).then()
+                .statusCode(400).body("errors[0].pointer", equalTo("/as_of"));
+        post("/v1/beneficiaries/B-1/evaluations", Map.of("period", "2027-07", "as_of", "2099-01-01T00:00:00Z")).then()
                 .statusCode(400).body("errors[0].pointer", equalTo("/as_of"));
         given().get("/v1/determinations/det_01ARZ3NDEKTSV4RRFFQ69G5FAV").then().statusCode(404).contentType("application/problem+json");
         given().queryParam("expand", "everything").get("/v1/determinations/det_01ARZ3NDEKTSV4RRFFQ69G5FAV").then().statusCode(400);

@@ -121,6 +121,13 @@ class RulesetLoaderTest {
                 Arguments.of("parameter without reference", RULESET, PARAMETERS.replace("  reference: Example Act, s. 1\n", ""), "parameters.yaml:2", "needs a 'reference'"),
                 Arguments.of("parameter date", RULESET, PARAMETERS.replace("2020-01-01", "2020-13-01"), "parameters.yaml:4", "is not a date"),
                 Arguments.of("parameter value", RULESET, PARAMETERS.replace("100", "a lot"), "parameters.yaml:4", "must be a number"),
+                Arguments.of("duplicate parameter date", RULESET, PARAMETERS + "    2020-01-01: 200\n", "parameters.yaml:5", "appears twice"),
+                Arguments.of("swapped key binding", RULESET.replace("key: {year: period.year, month: period.month}", "key: {year: period.month, month: period.year}"),
+                        PARAMETERS, "ruleset.yaml:13", "binds to period.year"),
+                Arguments.of("at_least more than there are", RULESET.replace("combine: any", "combine: {at_least: 2}"), PARAMETERS, "ruleset.yaml:8", "can never pass"),
+                Arguments.of("a count too large", RULESET.replace("combine: any", "combine: {at_least: 40000}"), PARAMETERS, "ruleset.yaml:8", "from 1 to 120"),
+                Arguments.of("a fractional count parameter", RULESET.replace("combine: any", "combine: {at_least: {parameter: limit}}"),
+                        PARAMETERS.replace("100", "2.5"), "ruleset.yaml:8", "used as a count"),
                 Arguments.of("empty checks", RULESET.substring(0, RULESET.indexOf("checks:")) + "checks: []\n", PARAMETERS, "ruleset.yaml:5", "at least one check"));
     }
 
@@ -131,6 +138,14 @@ class RulesetLoaderTest {
         RuleFileException error = assertThrows(RuleFileException.class, () -> RulesetLoader.load(folder));
         assertTrue(error.getMessage().contains(where), error.getMessage());
         assertTrue(error.getMessage().contains(what), error.getMessage());
+    }
+
+    @Test
+    void aMisspeltRulesetFileIsAnErrorNotASilentSkip() throws IOException {
+        Path folder = write("typo", RULESET, PARAMETERS);
+        Files.move(folder.resolve("ruleset.yaml"), folder.resolve("ruleset.yml"));
+        RuleFileException error = assertThrows(RuleFileException.class, () -> RulesetLoader.loadAll(directory));
+        assertTrue(error.getMessage().contains("no ruleset.yaml"), error.getMessage());
     }
 
     @Test
