@@ -99,8 +99,10 @@ public class DeterminationService {
                 throw ProblemException.badRequest("as_of is in the future.", List.of(FieldError.at("/as_of", "must not be later than now (" + Timestamps.format(now) + ")")));
             }
             Instant at = explicit == null ? now : explicit;
+            // Time travel uses the rules in force at that instant, not today's (the response names the version).
+            Ruleset used = explicit == null ? ruleset : rulesets.inForceAt(connection, ruleset.id(), at);
             List<Fact> active = facts.activeFor(connection, List.of(beneficiaryId), at).getOrDefault(beneficiaryId, List.of());
-            return determinations.make(ruleset, beneficiaryId, period, active, at, now, Determination.REQUEST, null, false).determination();
+            return determinations.make(used, beneficiaryId, period, active, at, now, Determination.REQUEST, null, false).determination();
         });
     }
 
@@ -145,6 +147,47 @@ public class DeterminationService {
         }
         List<Determination> items = rows.subList(0, limit);
         return new Page(List.copyOf(items), encodeCursor(items.get(items.size() - 1).id()));
+    }
+
+    /** What differs between two determinations: the result, the ruleset, each subcheck whose result changed, the facts read. */
+    public DeterminationDiff diff(String a, String b) {
+        Determination first = get(a, false);
+        Determination second = get(b, false);
+        Map<String, Determination.SubcheckOutcome> inFirst = subchecks(first);
+        Map<String, Determination.SubcheckOutcome> inSecond = subchecks(second);
+        Set<String> keys = new LinkedHashSet<>(inFirst.keySet());
+        keys.addAll(inSecond.keySet());
+        List<DeterminationDiff.SubcheckChange> changed = new ArrayList<>();
+        for (String key : keys) {
+            Determination.SubcheckOutcome x = inFirst.get(key);
+            Determination.SubcheckOutcome y = inSecond.get(key);
+            String resultX = x == null ? null : x.result();
+            String resultY = y == null ? null : y.result();
+            if (!java.util.Objects.equals(resultX, resultY)) {
+                String[] ids = key.split("/", 2);
+                changed.add(new DeterminationDiff.SubcheckChange(ids[0], ids[1], resultX, resultY,
+                        x == null ? null : x.detail(), y == null ? null : y.detail()));
+            }
+        }
+        Set<String> factsX = factIds(first);
+        Set<String> factsY = factIds(second);
+        List<String> onlyX = factsX.stream().filter(f -> !factsY.contains(f)).toList();
+        List<String> onlyY = factsY.stream().filter(f -> !factsX.contains(f)).toList();
+        return new DeterminationDiff(a, b, new DeterminationDiff.Pair<>(first.result(), second.result()),
+                new DeterminationDiff.Pair<>(first.ruleset(), second.ruleset()),
+                new DeterminationDiff.Pair<>(first.factsAsOf(), second.factsAsOf()), changed, new DeterminationDiff.FactChanges(onlyX, onlyY));
+    }
+
+    private static Map<String, Determination.SubcheckOutcome> subchecks(Determination determination) {
+        Map<String, Determination.SubcheckOutcome> byKey = new java.util.LinkedHashMap<>();
+        determination.checks().forEach(check -> check.subchecks().forEach(subcheck -> byKey.put(check.id() + "/" + subcheck.id(), subcheck)));
+        return byKey;
+    }
+
+    private static Set<String> factIds(Determination determination) {
+        Set<String> ids = new LinkedHashSet<>();
+        determination.checks().forEach(check -> check.subchecks().forEach(subcheck -> ids.addAll(subcheck.factIds())));
+        return ids;
     }
 
     public static int limit(String text) {

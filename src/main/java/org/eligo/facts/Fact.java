@@ -2,6 +2,7 @@ package org.eligo.facts;
 
 import java.time.Instant;
 
+import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 
 import org.eclipse.microprofile.openapi.annotations.enums.SchemaType;
@@ -11,6 +12,8 @@ import org.eclipse.microprofile.openapi.annotations.media.Schema;
 @Schema(name = "Fact")
 public record Fact(String id, String type, String beneficiaryId, String messageId, Instant createdAt,
                    Instant revokedAt, String revokedBy,
+                   @JsonInclude(JsonInclude.Include.NON_NULL)
+                   @Schema(description = "the replay that re-derived this fact from its message; absent for ordinary processing") String replayId,
                    @Schema(type = SchemaType.OBJECT, description = "The typed fields of the fact, every field present (null when not reported)",
                                oneOf = {FactDataSchemas.IncomeMonthly.class, FactDataSchemas.PersonBirthdate.class, FactDataSchemas.DisabilityStatus.class})
                        ObjectNode data) {

@@ -75,6 +75,17 @@ public class FactReader {
         return byBeneficiary;
     }
 
+    /** Every fact of these beneficiaries, revoked or not, oldest first, in the caller's transaction. */
+    public List<Fact> allFor(Connection connection, Collection<String> beneficiaryIds) throws SQLException {
+        List<Fact> facts = new ArrayList<>();
+        Object ids = connection.createArrayOf("text", beneficiaryIds.toArray());
+        for (FactType type : FactTypes.ALL) {
+            FactSql typeSql = FactSql.of(type);
+            facts.addAll(query(connection, typeSql, typeSql.allForMany, ids));
+        }
+        return facts;
+    }
+
     /** The facts with these ids, whatever their type, in the caller's transaction. */
     public List<Fact> byIds(Connection connection, Collection<String> factIds) throws SQLException {
         List<Fact> facts = new ArrayList<>();

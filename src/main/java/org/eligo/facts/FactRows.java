@@ -20,7 +20,7 @@ final class FactRows {
         Map<String, Object> values = new HashMap<>();
         for (int i = 0; i < fields.size(); i++) {
             Field field = fields.get(i);
-            int column = 7 + i;
+            int column = 8 + i;
             Object value = switch (field.kind()) {
                 case INTEGER -> rs.getObject(column, Integer.class);
                 case BIGINT -> rs.getObject(column, Long.class);
@@ -31,7 +31,7 @@ final class FactRows {
             values.put(field.name(), value);
         }
         return new Fact(rs.getString(1), type.name(), rs.getString(2), rs.getString(3), instant(rs, 4), instant(rs, 5),
-                rs.getString(6), FactData.toJson(type, values));
+                rs.getString(6), rs.getString(7), FactData.toJson(type, values));
     }
 
     static Instant instant(ResultSet rs, int column) throws SQLException {

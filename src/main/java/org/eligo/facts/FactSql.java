@@ -28,20 +28,21 @@ final class FactSql {
     final String createdBy;
     final String activeAtForMany;
     final String byIds;
+    final String allForMany;
     /** Active facts for a set of keys: binds one text[] per key column (beneficiary first). */
     final String activeForKeys;
     /** Facts already made from these messages: binds text[] of message ids. */
     final String existingForMessages;
     /** Revokes active facts: binds revoked_at, text[] ids, text[] revoked_by. */
     final String revoke;
-    /** Inserts facts: binds created_at, revoked_at, then text[] per column of {@link #INSERT_ARRAYS} and fields. */
+    /** Inserts facts: binds created_at, revoked_at, replay_id, then text[] of id, beneficiary, message, revoked_by and each field. */
     final String insert;
 
     private FactSql(FactType type) {
         this.type = type;
         List<Field> fields = type.fields();
         String fieldColumns = fields.stream().map(Field::name).collect(Collectors.joining(", "));
-        this.selectColumns = COMMON_COLUMNS + ", " + fieldColumns;
+        this.selectColumns = COMMON_COLUMNS + ", replay_id, " + fieldColumns;
         String from = " FROM " + type.table() + " ";
         this.byId = "SELECT " + selectColumns + from + "WHERE id = ?";
         String order = " ORDER BY " + keyOrder(type) + "id";
@@ -51,6 +52,7 @@ final class FactSql {
         this.activeAtForMany = "SELECT " + selectColumns + from
                 + "WHERE beneficiary_id = ANY(?::text[]) AND created_at <= ? AND (revoked_at IS NULL OR revoked_at > ?)" + order;
         this.byIds = "SELECT " + selectColumns + from + "WHERE id = ANY(?::text[])";
+        this.allForMany = "SELECT " + selectColumns + from + "WHERE beneficiary_id = ANY(?::text[]) ORDER BY id";
         // Everything known at T, revoked or not.
         this.createdBy = "SELECT " + selectColumns + from + "WHERE beneficiary_id = ? AND created_at <= ?" + order;
 
@@ -71,8 +73,8 @@ final class FactSql {
                 + " WHERE f.id = r.id AND f.revoked_at IS NULL";
         String fieldArrays = IntStream.range(0, fields.size()).mapToObj(i -> ", ?::text[]").collect(Collectors.joining());
         String fieldCasts = fields.stream().map(f -> ", n." + f.name() + "::" + f.kind().sqlType()).collect(Collectors.joining());
-        this.insert = "INSERT INTO " + type.table() + " (" + COMMON_COLUMNS + ", " + fieldColumns + ")"
-                + " SELECT n.id, n.beneficiary_id, n.message_id, ?, CASE WHEN n.revoked_by IS NULL THEN NULL ELSE ?::timestamptz END, n.revoked_by"
+        this.insert = "INSERT INTO " + type.table() + " (" + COMMON_COLUMNS + ", replay_id, " + fieldColumns + ")"
+                + " SELECT n.id, n.beneficiary_id, n.message_id, ?, CASE WHEN n.revoked_by IS NULL THEN NULL ELSE ?::timestamptz END, n.revoked_by, ?"
                 + fieldCasts
                 + " FROM unnest(?::text[], ?::text[], ?::text[], ?::text[]" + fieldArrays + ")"
                 + " AS n(id, beneficiary_id, message_id, revoked_by, " + fieldColumns + ")";

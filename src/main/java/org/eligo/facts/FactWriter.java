@@ -57,6 +57,15 @@ public class FactWriter {
      * supersede. Messages that already have their fact are skipped.
      */
     public Outcome write(Connection connection, List<NewFact> facts) throws SQLException {
+        return write(connection, facts, null);
+    }
+
+    /**
+     * As {@link #write(Connection, List)}, for a replay: the messages have facts already and get
+     * another, linked to {@code replayId}. Supersession is the same rule; between two facts of one
+     * message, the newer derivation wins.
+     */
+    public Outcome write(Connection connection, List<NewFact> facts, String replayId) throws SQLException {
         Instant at = BeneficiaryLocks.lock(connection, facts.stream().map(NewFact::beneficiaryId).toList());
         Map<FactType, List<NewFact>> byType = new LinkedHashMap<>();
         for (NewFact fact : facts) {
@@ -65,7 +74,7 @@ public class FactWriter {
         Set<String> changed = new TreeSet<>();
         Map<String, String> factIds = new HashMap<>();
         for (Map.Entry<FactType, List<NewFact>> entry : byType.entrySet()) {
-            writeType(connection, FactSql.of(entry.getKey()), entry.getValue(), at, changed, factIds);
+            writeType(connection, FactSql.of(entry.getKey()), entry.getValue(), at, changed, factIds, replayId);
         }
         return new Outcome(at, changed, factIds);
     }
@@ -75,8 +84,8 @@ public class FactWriter {
     }
 
     private void writeType(Connection connection, FactSql sql, List<NewFact> facts, Instant at,
-                           Set<String> changed, Map<String, String> factIds) throws SQLException {
-        Set<String> alreadyDerived = existingFor(connection, sql, facts);
+                           Set<String> changed, Map<String, String> factIds, String replayId) throws SQLException {
+        Set<String> alreadyDerived = replayId == null ? existingFor(connection, sql, facts) : Set.of();
         Map<List<Object>, List<NewFact>> byKey = new LinkedHashMap<>();
         for (NewFact fact : facts) {
             if (!alreadyDerived.contains(fact.messageId())) {
@@ -102,6 +111,7 @@ public class FactWriter {
             String winner;
             if (current != null && current.messageId().compareTo(newest.messageId()) > 0) {
                 // A later-received message already decided this key: every new fact is revoked from birth.
+                // (Equal message ids, in a replay: the new derivation wins.)
                 winner = current.factId();
             } else {
                 winner = newIds.get(newIds.size() - 1);
@@ -120,7 +130,7 @@ public class FactWriter {
             }
         }
         revoke(connection, sql, at, revokeIds, revokeBy);
-        insert(connection, sql, at, inserts, insertIds, insertRevokedBy);
+        insert(connection, sql, at, inserts, insertIds, insertRevokedBy, replayId);
     }
 
     private static Set<String> existingFor(Connection connection, FactSql sql, List<NewFact> facts) throws SQLException {
@@ -178,6 +188,11 @@ public class FactWriter {
         };
     }
 
+    /** Revokes active facts of {@code type} (a replay's facts whose message now derives to another key). */
+    public void revoke(Connection connection, FactType type, Instant at, List<String> factIds, List<String> revokedBy) throws SQLException {
+        revoke(connection, FactSql.of(type), at, factIds, revokedBy);
+    }
+
     private static void revoke(Connection connection, FactSql sql, Instant at, List<String> factIds, List<String> revokedBy)
             throws SQLException {
         if (factIds.isEmpty()) {
@@ -197,7 +212,7 @@ public class FactWriter {
     }
 
     private static void insert(Connection connection, FactSql sql, Instant at, List<NewFact> facts, List<String> factIds,
-                               List<String> revokedBy) throws SQLException {
+                               List<String> revokedBy, String replayId) throws SQLException {
         List<Field> fields = sql.type.fields();
         int n = facts.size();
         String[] beneficiaries = new String[n];
@@ -215,12 +230,13 @@ public class FactWriter {
             OffsetDateTime timestamp = at.atOffset(ZoneOffset.UTC);
             statement.setObject(1, timestamp);
             statement.setObject(2, timestamp);
-            statement.setArray(3, connection.createArrayOf("text", factIds.toArray()));
-            statement.setArray(4, connection.createArrayOf("text", beneficiaries));
-            statement.setArray(5, connection.createArrayOf("text", messages));
-            statement.setArray(6, connection.createArrayOf("text", revokedBy.toArray()));
+            statement.setString(3, replayId);
+            statement.setArray(4, connection.createArrayOf("text", factIds.toArray()));
+            statement.setArray(5, connection.createArrayOf("text", beneficiaries));
+            statement.setArray(6, connection.createArrayOf("text", messages));
+            statement.setArray(7, connection.createArrayOf("text", revokedBy.toArray()));
             for (int f = 0; f < fields.size(); f++) {
-                statement.setArray(7 + f, connection.createArrayOf("text", values[f]));
+                statement.setArray(8 + f, connection.createArrayOf("text", values[f]));
             }
             statement.executeUpdate();
         }

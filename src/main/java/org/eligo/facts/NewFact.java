@@ -14,7 +14,7 @@ import java.util.List;
 public record NewFact(String messageId, FactType type, String beneficiaryId, Object[] values) {
 
     /** The fact key: beneficiary, then the key fields' values. */
-    List<Object> key() {
+    public List<Object> key() {
         List<Object> key = new ArrayList<>();
         key.add(beneficiaryId);
         List<Field> fields = type.fields();

@@ -25,6 +25,6 @@ public record IncomingMessage(String pointer, String source, String externalId, 
     /** Same content as the contract defines it: equal type, beneficiary, occurred_at and data as JSON values. */
     public boolean sameContentAs(IncomingMessage other) {
         return type.equals(other.type) && beneficiaryId.equals(other.beneficiaryId)
-                && java.util.Objects.equals(occurredAt, other.occurredAt) && JsonValues.equal(data, other.data);
+                && java.util.Objects.equals(occurredAt, other.occurredAt) && org.eligo.support.JsonValues.equal(data, other.data);
     }
 }

@@ -18,10 +18,11 @@ import org.eligo.facts.FactType;
  *                            requirement to be in effect; otherwise everything is SKIPPED
  * @param result              how the checks combine into the overall result
  * @param definition          the files as JSON, for {@code GET /v1/rulesets/{id}}
+ * @param files               the files' text by relative name, as hashed and as recorded for history
  */
 public record Ruleset(String id, String version, String title, String reference, String sha256,
                       Map<String, Parameter> parameters, List<String> inEffectWhenDefined, Combination result,
-                      List<Check> checks, JsonNode definition) {
+                      List<Check> checks, JsonNode definition, Map<String, String> files) {
 
     public Optional<BigDecimal> parameter(String name, LocalDate date) {
         return parameters.get(name).valueOn(date, parameters);

@@ -97,13 +97,24 @@ public final class RulesetLoader {
 
     /** One ruleset folder. */
     public static Ruleset load(Path folder) {
+        return load(folder, readAll(folder));
+    }
+
+    /**
+     * A ruleset from its files' contents (relative name -> text): how a version recorded in the
+     * database is evaluated again. {@code folder} only names the files in error messages.
+     */
+    public static Ruleset load(Path folder, Map<String, String> files) {
         Path rulesetFile = folder.resolve(RULESET_FILE);
         Path parametersFile = folder.resolve(PARAMETERS_FILE);
-        if (!Files.exists(parametersFile)) {
+        if (!files.containsKey(PARAMETERS_FILE)) {
             throw new RuleFileException(parametersFile, 0, "missing: a ruleset needs its parameters file");
         }
-        YamlNode parametersYaml = YamlNode.parse(parametersFile, read(parametersFile));
-        YamlNode rulesetYaml = YamlNode.parse(rulesetFile, read(rulesetFile));
+        if (!files.containsKey(RULESET_FILE)) {
+            throw new RuleFileException(rulesetFile, 0, "missing");
+        }
+        YamlNode parametersYaml = YamlNode.parse(parametersFile, files.get(PARAMETERS_FILE));
+        YamlNode rulesetYaml = YamlNode.parse(rulesetFile, files.get(RULESET_FILE));
         Map<String, Parameter> parameters = parameters(parametersYaml);
 
         Map<String, YamlNode> root = rulesetYaml.map("the ruleset",
@@ -139,8 +150,8 @@ public final class RulesetLoader {
         ObjectNode definition = JsonNodeFactory.instance.objectNode();
         definition.set("ruleset", rulesetYaml.toJson());
         definition.set("parameters", parametersYaml.toJson());
-        return new Ruleset(id, version, title, reference, sha256(folder), Map.copyOf(parameters), List.copyOf(inEffect), result,
-                List.copyOf(checks), definition);
+        return new Ruleset(id, version, title, reference, sha256(files), Map.copyOf(parameters), List.copyOf(inEffect), result,
+                List.copyOf(checks), definition, Map.copyOf(files));
     }
 
     private static Map<String, Parameter> parameters(YamlNode file) {
@@ -427,27 +438,30 @@ public final class RulesetLoader {
         return value;
     }
 
-    private static String read(Path file) {
-        try {
-            return Files.readString(file, StandardCharsets.UTF_8);
+    /** Every regular file below {@code folder}, by relative name ('/' separated). */
+    public static Map<String, String> readAll(Path folder) {
+        Map<String, String> files = new TreeMap<>();
+        try (Stream<Path> paths = Files.walk(folder)) {
+            for (Path file : paths.filter(Files::isRegularFile).sorted().toList()) {
+                files.put(folder.relativize(file).toString().replace('\\', '/'), Files.readString(file, StandardCharsets.UTF_8));
+            }
         } catch (IOException e) {
-            throw new RuleFileException(file, 0, "cannot be read: " + e.getMessage());
+            throw new RuleFileException(folder, 0, "cannot be read: " + e.getMessage());
         }
+        return files;
     }
 
-    /** SHA-256 over the folder's files, each as its name, a NUL, its bytes and a NUL, in name order. */
-    static String sha256(Path folder) {
-        try (Stream<Path> files = Files.walk(folder)) {
+    /** SHA-256 over the files, each as its relative name, a NUL, its UTF-8 bytes and a NUL, in name order. */
+    public static String sha256(Map<String, String> files) {
+        try {
             MessageDigest digest = MessageDigest.getInstance("SHA-256");
-            for (Path file : files.filter(Files::isRegularFile).sorted().toList()) {
-                digest.update(folder.relativize(file).toString().replace('\\', '/').getBytes(StandardCharsets.UTF_8));
+            for (Map.Entry<String, String> file : new TreeMap<>(files).entrySet()) {
+                digest.update(file.getKey().getBytes(StandardCharsets.UTF_8));
                 digest.update((byte) 0);
-                digest.update(Files.readAllBytes(file));
+                digest.update(file.getValue().getBytes(StandardCharsets.UTF_8));
                 digest.update((byte) 0);
             }
             return HexFormat.of().formatHex(digest.digest());
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
         } catch (NoSuchAlgorithmException e) {
             throw new IllegalStateException(e);
         }

@@ -29,20 +29,51 @@ public class RulesetRegistry {
 
     private static final Logger LOG = Logger.getLogger(RulesetRegistry.class);
 
-    /** Binds: ruleset id, sha256, version, title, definition (JSON text). */
+    /** Binds: ruleset id, sha256, version, title, definition (JSON text), files (JSON text). */
     static final String RECORD_VERSION = """
-            INSERT INTO ruleset_version (ruleset_id, sha256, version, title, definition)
-            VALUES (?, ?, ?, ?, ?::jsonb)
+            INSERT INTO ruleset_version (ruleset_id, sha256, version, title, definition, files)
+            VALUES (?, ?, ?, ?, ?::jsonb, ?::jsonb)
             ON CONFLICT (ruleset_id, sha256) DO NOTHING
             """;
 
+    /** Records that a version came into force, unless it is the one in force already. Binds id, sha256, id. */
+    static final String RECORD_ACTIVATION = """
+            INSERT INTO ruleset_activation (ruleset_id, sha256)
+            SELECT ?, ?
+             WHERE ? IS DISTINCT FROM (SELECT sha256 FROM ruleset_activation WHERE ruleset_id = ? ORDER BY activated_at DESC LIMIT 1)
+            """;
+
+    /** The version in force at an instant (or, before the first activation, the first version). Binds id, instant, id. */
+    static final String IN_FORCE = """
+            SELECT sha256, files FROM (
+                (SELECT a.sha256, v.files, 0 AS rank FROM ruleset_activation a JOIN ruleset_version v USING (ruleset_id, sha256)
+                  WHERE a.ruleset_id = ? AND a.activated_at <= ? ORDER BY a.activated_at DESC LIMIT 1)
+                UNION ALL
+                (SELECT a.sha256, v.files, 1 FROM ruleset_activation a JOIN ruleset_version v USING (ruleset_id, sha256)
+                  WHERE a.ruleset_id = ? ORDER BY a.activated_at LIMIT 1)) AS candidates
+             ORDER BY rank LIMIT 1
+            """;
+
+    static final String HISTORY = """
+            SELECT v.version, a.sha256, a.activated_at FROM ruleset_activation a JOIN ruleset_version v USING (ruleset_id, sha256)
+             WHERE a.ruleset_id = ? ORDER BY a.activated_at
+            """;
+
+    /** A version of a ruleset and when it came into force. */
+    public record Activation(String version, String sha256, java.time.Instant activatedAt) {
+    }
+
     private final Db db;
     private final RulesConfig config;
+    private final com.fasterxml.jackson.databind.ObjectMapper json;
     private volatile Map<String, Ruleset> rulesets = Map.of();
+    /** Earlier versions parsed again from their recorded files, by sha256. */
+    private final Map<String, Ruleset> earlier = new java.util.concurrent.ConcurrentHashMap<>();
 
-    public RulesetRegistry(Db db, RulesConfig config) {
+    public RulesetRegistry(Db db, RulesConfig config, com.fasterxml.jackson.databind.ObjectMapper json) {
         this.db = db;
         this.config = config;
+        this.json = json;
     }
 
     /** Before the workers start (they need the rulesets), after Flyway (which runs before any StartupEvent). */
@@ -61,6 +92,19 @@ public class RulesetRegistry {
                     statement.setString(3, ruleset.version());
                     statement.setString(4, ruleset.title());
                     statement.setString(5, ruleset.definition().toString());
+                    statement.setString(6, json.writeValueAsString(ruleset.files()));
+                    statement.addBatch();
+                }
+                statement.executeBatch();
+            } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+                throw new IllegalStateException(e);
+            }
+            try (PreparedStatement statement = connection.prepareStatement(RECORD_ACTIVATION)) {
+                for (Ruleset ruleset : loaded) {
+                    statement.setString(1, ruleset.id());
+                    statement.setString(2, ruleset.sha256());
+                    statement.setString(3, ruleset.sha256());
+                    statement.setString(4, ruleset.id());
                     statement.addBatch();
                 }
                 statement.executeBatch();
@@ -79,5 +123,51 @@ public class RulesetRegistry {
 
     public Optional<Ruleset> find(String id) {
         return Optional.ofNullable(rulesets.get(id));
+    }
+
+    /**
+     * The version of ruleset {@code id} that was in force at {@code at}: the loaded one if it was,
+     * otherwise the recorded version, parsed again from its files. Falls back to the loaded version
+     * when no files were recorded for the older one.
+     */
+    public Ruleset inForceAt(java.sql.Connection connection, String id, java.time.Instant at) throws java.sql.SQLException {
+        Ruleset current = rulesets.get(id);
+        try (PreparedStatement statement = connection.prepareStatement(IN_FORCE)) {
+            statement.setString(1, id);
+            statement.setObject(2, at.atOffset(java.time.ZoneOffset.UTC));
+            statement.setString(3, id);
+            try (java.sql.ResultSet rs = statement.executeQuery()) {
+                if (!rs.next() || current == null || rs.getString(1).equals(current.sha256()) || rs.getString(2) == null) {
+                    return current;
+                }
+                String sha256 = rs.getString(1);
+                String files = rs.getString(2);
+                return earlier.computeIfAbsent(sha256, key -> parse(id, files));
+            }
+        }
+    }
+
+    public List<Activation> history(String id) {
+        return db.read(connection -> {
+            List<Activation> history = new java.util.ArrayList<>();
+            try (PreparedStatement statement = connection.prepareStatement(HISTORY)) {
+                statement.setString(1, id);
+                try (java.sql.ResultSet rs = statement.executeQuery()) {
+                    while (rs.next()) {
+                        history.add(new Activation(rs.getString(1), rs.getString(2), rs.getObject(3, java.time.OffsetDateTime.class).toInstant()));
+                    }
+                }
+            }
+            return history;
+        });
+    }
+
+    private Ruleset parse(String id, String files) {
+        try {
+            Map<String, String> byName = json.readValue(files, new com.fasterxml.jackson.core.type.TypeReference<Map<String, String>>() { });
+            return RulesetLoader.load(Path.of("ruleset_version", id), byName);
+        } catch (java.io.IOException e) {
+            throw new IllegalStateException("Recorded files of ruleset " + id + " cannot be read", e);
+        }
     }
 }

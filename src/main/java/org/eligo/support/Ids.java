@@ -17,6 +17,7 @@ public class Ids {
     public static final String FACT = "fact_";
     public static final String DETERMINATION = "det_";
     public static final String RERUN = "run_";
+    public static final String REPLAY = "rpl_";
 
     private static final int ULID_LENGTH = 26;
 

@@ -244,7 +244,9 @@ class DeterminationFlowTest {
                 .body("definition.ruleset.checks.id", contains("age_exemption", "disability_exemption", "community_engagement"))
                 .body("definition.parameters.monthly_hours_threshold.reference", notNullValue());
         given().get("/v1/rulesets/unknown").then().statusCode(404).contentType("application/problem+json");
-        assertEquals(1, Sql.count("SELECT count(*) FROM ruleset_version WHERE ruleset_id = ?", RULESET));
+        String sha = given().get("/v1/rulesets/" + RULESET).then().extract().path("sha256");
+        assertEquals(1, Sql.count("SELECT count(*) FROM ruleset_version WHERE ruleset_id = ? AND sha256 = ? AND files IS NOT NULL", RULESET, sha),
+                "the loaded version is recorded with its files");
     }
 
     @Test

@@ -121,6 +121,6 @@ class RuleSituationsTest {
         }
         boolean revoked = spec.containsKey("revoked") && spec.get("revoked").bool("revoked");
         return new Fact("fact_" + n, type.name(), "B-TEST", "msg_" + n, CREATED, revoked ? REVOKED : null,
-                revoked ? "fact_later" : null, FactData.toJson(type, byName));
+                revoked ? "fact_later" : null, null, FactData.toJson(type, byName));
     }
 }

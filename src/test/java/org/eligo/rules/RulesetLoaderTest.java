@@ -179,6 +179,6 @@ class RulesetLoaderTest {
     }
 
     private static Fact fact(String id, String type, ObjectNode data) {
-        return new Fact(id, type, "B-1", "msg_" + id, Instant.parse("2020-01-01T00:00:00Z"), null, null, data);
+        return new Fact(id, type, "B-1", "msg_" + id, Instant.parse("2020-01-01T00:00:00Z"), null, null, null, data);
     }
 }

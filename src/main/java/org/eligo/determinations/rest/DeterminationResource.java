@@ -24,6 +24,7 @@ import org.eclipse.microprofile.openapi.annotations.parameters.RequestBody;
 import org.eclipse.microprofile.openapi.annotations.responses.APIResponse;
 import org.eclipse.microprofile.openapi.annotations.tags.Tag;
 import org.eligo.determinations.Determination;
+import org.eligo.determinations.DeterminationDiff;
 import org.eligo.determinations.DeterminationService;
 import org.eligo.support.JsonBodies;
 import org.eligo.support.problem.FieldError;
@@ -109,6 +110,17 @@ public class DeterminationResource {
             throw ProblemException.badParameter("expand", "the only expansion is 'facts'");
         }
         return determinations.get(id, "facts".equals(expand));
+    }
+
+    @GET
+    @Path("/determinations/{a}/diff/{b}")
+    @Operation(summary = "What differs between two determinations: result, ruleset, subchecks that changed, facts read")
+    @APIResponse(responseCode = "200", description = "The differences",
+            content = @Content(mediaType = MediaType.APPLICATION_JSON, schema = @Schema(implementation = DeterminationDiff.class)))
+    @APIResponse(responseCode = "404", description = "No such determination",
+            content = @Content(mediaType = Problem.MEDIA_TYPE, schema = @Schema(implementation = Problem.class)))
+    public DeterminationDiff diff(@PathParam("a") String a, @PathParam("b") String b) {
+        return determinations.diff(a, b);
     }
 
     @GET

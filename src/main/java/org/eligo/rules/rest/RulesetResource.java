@@ -31,7 +31,8 @@ public class RulesetResource {
     @Schema(name = "Ruleset")
     @JsonInclude(JsonInclude.Include.NON_NULL)
     public record RulesetView(String id, String version, String sha256, String title,
-                              @Schema(description = "the ruleset and parameters files as JSON") JsonNode definition) {
+                              @Schema(description = "the ruleset and parameters files as JSON") JsonNode definition,
+                              @Schema(description = "every version and when it came into force, oldest first") List<RulesetRegistry.Activation> history) {
     }
 
     private final RulesetRegistry rulesets;
@@ -53,10 +54,11 @@ public class RulesetResource {
     @APIResponse(responseCode = "404", description = "No such ruleset",
             content = @Content(mediaType = Problem.MEDIA_TYPE, schema = @Schema(implementation = Problem.class)))
     public RulesetView get(@PathParam("id") String id) {
-        return rulesets.find(id).map(r -> view(r, true)).orElseThrow(() -> ProblemException.notFound("No ruleset with id " + id));
+        Ruleset ruleset = rulesets.find(id).orElseThrow(() -> ProblemException.notFound("No ruleset with id " + id));
+        return new RulesetView(ruleset.id(), ruleset.version(), ruleset.sha256(), ruleset.title(), ruleset.definition(), rulesets.history(id));
     }
 
     private static RulesetView view(Ruleset ruleset, boolean withDefinition) {
-        return new RulesetView(ruleset.id(), ruleset.version(), ruleset.sha256(), ruleset.title(), withDefinition ? ruleset.definition() : null);
+        return new RulesetView(ruleset.id(), ruleset.version(), ruleset.sha256(), ruleset.title(), withDefinition ? ruleset.definition() : null, null);
     }
 }

@@ -1,4 +1,4 @@
-package org.eligo.ingest;
+package org.eligo.support;
 
 import java.util.Iterator;
 import java.util.Map;
@@ -6,12 +6,12 @@ import java.util.Map;
 import com.fasterxml.jackson.databind.JsonNode;
 
 /** Equality of JSON values: objects regardless of member order, numbers by numeric value. */
-final class JsonValues {
+public final class JsonValues {
 
     private JsonValues() {
     }
 
-    static boolean equal(JsonNode a, JsonNode b) {
+    public static boolean equal(JsonNode a, JsonNode b) {
         if (a.isNumber() && b.isNumber()) {
             return a.decimalValue().compareTo(b.decimalValue()) == 0;
         }

@@ -1,0 +1,261 @@
+package org.eligo.replays;
+
+import java.io.IOException;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.time.Instant;
+import java.time.LocalDate;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+
+import jakarta.enterprise.context.ApplicationScoped;
+
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.ObjectReader;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+
+import org.eligo.determinations.DeterminationQueue;
+import org.eligo.facts.BeneficiaryLocks;
+import org.eligo.facts.Fact;
+import org.eligo.facts.FactData;
+import org.eligo.facts.FactReader;
+import org.eligo.facts.FactType;
+import org.eligo.facts.FactTypes;
+import org.eligo.facts.FactWriter;
+import org.eligo.facts.Field;
+import org.eligo.facts.NewFact;
+import org.eligo.rules.Ruleset;
+import org.eligo.rules.RulesetRegistry;
+import org.eligo.support.Db;
+import org.eligo.support.EligoClock;
+import org.eligo.support.Ids;
+import org.eligo.support.JsonValues;
+import org.eligo.support.problem.FieldError;
+
+/**
+ * Replays stored messages through the current parsers, after a parser fix. For each beneficiary in
+ * scope it works out the facts the messages give today and reconciles the stored facts with them:
+ * a message whose fact changed gets a new fact (linked to the same message and to the replay) that
+ * supersedes the old one; a fact whose message now belongs to another key is revoked by that new
+ * fact; and a key left without its rightful active fact gets it back as a new fact. Nothing is
+ * deleted or changed in place: revocations are the facts' one permitted change. Affected
+ * beneficiaries get new determinations. A dry run does the same arithmetic and writes nothing.
+ *
+ * <p>One transaction, holding the beneficiaries' locks, so processing of those beneficiaries waits
+ * for the replay and the reconciliation sees a still picture.
+ */
+@ApplicationScoped
+public class ReplayService {
+
+    public static final int MAX_BENEFICIARIES = 10_000;
+
+    static final String BENEFICIARIES_WITH_TYPES = "SELECT DISTINCT beneficiary_id FROM message WHERE status = 'PROCESSED' AND type = ANY(?::text[]) ORDER BY 1";
+    static final String MESSAGES = """
+            SELECT id, type, beneficiary_id, data::text FROM message
+             WHERE beneficiary_id = ANY(?::text[]) AND status = 'PROCESSED' AND type = ANY(?::text[])
+             ORDER BY id
+            """;
+    static final String INSERT_REPLAY = "INSERT INTO replay (id, scope, reason, dry_run, summary) VALUES (?, ?::jsonb, ?, false, ?::jsonb)";
+
+    private final Db db;
+    private final Ids ids;
+    private final FactReader facts;
+    private final FactWriter writer;
+    private final DeterminationQueue determinations;
+    private final RulesetRegistry rulesets;
+    private final EligoClock clock;
+    private final ObjectMapper mapper;
+    private final ObjectReader reader;
+
+    public ReplayService(Db db, Ids ids, FactReader facts, FactWriter writer, DeterminationQueue determinations, RulesetRegistry rulesets,
+                         EligoClock clock, ObjectMapper mapper) {
+        this.db = db;
+        this.ids = ids;
+        this.facts = facts;
+        this.writer = writer;
+        this.determinations = determinations;
+        this.rulesets = rulesets;
+        this.clock = clock;
+        this.mapper = mapper;
+        this.reader = mapper.reader().with(DeserializationFeature.USE_BIG_DECIMAL_FOR_FLOATS);
+    }
+
+    /** A message and what the current parsers make of it. */
+    private record Derived(String messageId, FactType type, String beneficiaryId, List<Object> key, NewFact fact, ObjectNode data) {
+    }
+
+    public Replay replay(List<String> beneficiaryIds, List<String> typeNames, boolean dryRun, String reason) {
+        List<FactType> types = typeNames.isEmpty() ? FactTypes.ALL : typeNames.stream().map(t -> FactTypes.byName(t).orElseThrow()).toList();
+        return db.inTransaction(connection -> {
+            List<String> beneficiaries = beneficiaryIds.isEmpty() ? beneficiariesWith(connection, types) : beneficiaryIds;
+            if (beneficiaries.isEmpty()) {
+                return new Replay(null, dryRun, beneficiaryIds, typeNames, reason, 0, 0, List.of(), List.of());
+            }
+            Instant at = BeneficiaryLocks.lock(connection, beneficiaries);
+            List<Replay.Failure> failures = new ArrayList<>();
+            List<Derived> derived = derive(connection, beneficiaries, types, failures);
+
+            // The stored picture: each message's latest fact, and each key's active fact.
+            Map<String, Fact> latestByMessage = new HashMap<>();
+            Map<String, Fact> activeByKey = new HashMap<>();
+            Set<String> typeNamesInScope = new TreeSet<>(types.stream().map(FactType::name).toList());
+            for (Fact fact : facts.allFor(connection, beneficiaries)) {
+                if (!typeNamesInScope.contains(fact.type())) {
+                    continue;
+                }
+                latestByMessage.merge(fact.messageId(), fact, (a, b) -> a.id().compareTo(b.id()) >= 0 ? a : b);
+                if (fact.revokedAt() == null) {
+                    activeByKey.put(fact.type() + keyOf(fact), fact);
+                }
+            }
+            // The picture today's parsers give: for each key, the message received last wins.
+            Map<String, Derived> winnerByKey = new LinkedHashMap<>();
+            for (Derived d : derived) {
+                winnerByKey.merge(d.type().name() + d.key(), d, (a, b) -> a.messageId().compareTo(b.messageId()) >= 0 ? a : b);
+            }
+
+            List<Derived> changed = new ArrayList<>();
+            List<Replay.Change> report = new ArrayList<>();
+            for (Derived d : derived) {
+                Fact latest = latestByMessage.get(d.messageId());
+                if (latest == null || !latest.data().equals(d.data()) && !JsonValues.equal(latest.data(), d.data())) {
+                    changed.add(d);
+                    boolean moved = latest != null && !keyOf(latest).equals(d.key().toString());
+                    report.add(new Replay.Change(d.messageId(), d.beneficiaryId(), d.type().name(), latest == null ? "new" : moved ? "key" : "values",
+                            latest == null ? null : latest.id(), latest == null ? null : latest.data(), d.data(), null));
+                }
+            }
+            Set<String> changedMessages = new LinkedHashSet<>(changed.stream().map(Derived::messageId).toList());
+            // Active facts whose message now derives to another key: revoked by that message's new fact.
+            List<Fact> stale = new ArrayList<>();
+            for (Fact active : activeByKey.values()) {
+                Derived now = derived.stream().filter(d -> d.messageId().equals(active.messageId())).findFirst().orElse(null);
+                if (now != null && changedMessages.contains(now.messageId()) && !keyOf(active).equals(now.key().toString())) {
+                    stale.add(active);
+                }
+            }
+            // Keys whose rightful winner's fact is not the active one (for example once a stale fact goes).
+            List<Derived> reactivate = new ArrayList<>();
+            for (Map.Entry<String, Derived> entry : winnerByKey.entrySet()) {
+                Derived winner = entry.getValue();
+                Fact active = activeByKey.get(entry.getKey());
+                boolean staleActive = active != null && stale.contains(active);
+                if (!changedMessages.contains(winner.messageId()) && (active == null || staleActive || !active.messageId().equals(winner.messageId()))) {
+                    reactivate.add(winner);
+                    Fact latest = latestByMessage.get(winner.messageId());
+                    report.add(new Replay.Change(winner.messageId(), winner.beneficiaryId(), winner.type().name(), "reactivated",
+                            latest == null ? null : latest.id(), latest == null ? null : latest.data(), winner.data(), null));
+                }
+            }
+            Set<String> affected = new TreeSet<>();
+            report.forEach(change -> affected.add(change.beneficiaryId()));
+            if (dryRun || report.isEmpty()) {
+                return new Replay(null, dryRun, beneficiaryIds, typeNames, reason, derived.size(), affected.size(), report, failures);
+            }
+
+            String replayId = ids.next(Ids.REPLAY);
+            FactWriter.Outcome first = writer.write(connection, changed.stream().map(Derived::fact).toList(), replayId);
+            Map<FactType, List<String[]>> revocations = new LinkedHashMap<>();
+            for (Fact fact : stale) {
+                revocations.computeIfAbsent(FactTypes.byName(fact.type()).orElseThrow(), t -> new ArrayList<>())
+                        .add(new String[] {fact.id(), first.factIdsByMessage().get(fact.messageId())});
+            }
+            for (Map.Entry<FactType, List<String[]>> entry : revocations.entrySet()) {
+                writer.revoke(connection, entry.getKey(), first.at(), entry.getValue().stream().map(r -> r[0]).toList(),
+                        entry.getValue().stream().map(r -> r[1]).toList());
+            }
+            FactWriter.Outcome second = writer.write(connection, reactivate.stream().map(Derived::fact).toList(), replayId);
+            Map<String, String> newFactIds = new HashMap<>(first.factIdsByMessage());
+            newFactIds.putAll(second.factIdsByMessage());
+            List<Replay.Change> done = report.stream().map(c -> new Replay.Change(c.messageId(), c.beneficiaryId(), c.type(), c.kind(),
+                    c.previousFactId(), c.previous(), c.rederived(), newFactIds.get(c.messageId()))).toList();
+
+            determinations.enqueue(connection, affected, clock.currentPeriod(), rulesets.all().stream().map(Ruleset::id).toList());
+            Replay replay = new Replay(replayId, false, beneficiaryIds, typeNames, reason, derived.size(), affected.size(), done, failures);
+            record(connection, replay);
+            return replay;
+        });
+    }
+
+    private List<String> beneficiariesWith(Connection connection, List<FactType> types) throws SQLException {
+        List<String> found = new ArrayList<>();
+        try (PreparedStatement statement = connection.prepareStatement(BENEFICIARIES_WITH_TYPES)) {
+            statement.setArray(1, connection.createArrayOf("text", types.stream().map(FactType::name).toArray()));
+            try (ResultSet rs = statement.executeQuery()) {
+                while (rs.next()) {
+                    found.add(rs.getString(1));
+                }
+            }
+        }
+        if (found.size() > MAX_BENEFICIARIES) {
+            throw org.eligo.support.problem.ProblemException.tooLarge("The replay would cover " + found.size() + " beneficiaries; at most "
+                    + MAX_BENEFICIARIES + " at once. Name beneficiary_ids to replay in parts.", null);
+        }
+        return found;
+    }
+
+    private List<Derived> derive(Connection connection, List<String> beneficiaries, List<FactType> types, List<Replay.Failure> failures) throws SQLException {
+        List<Derived> derived = new ArrayList<>();
+        try (PreparedStatement statement = connection.prepareStatement(MESSAGES)) {
+            statement.setArray(1, connection.createArrayOf("text", beneficiaries.toArray()));
+            statement.setArray(2, connection.createArrayOf("text", types.stream().map(FactType::name).toArray()));
+            try (ResultSet rs = statement.executeQuery()) {
+                while (rs.next()) {
+                    String messageId = rs.getString(1);
+                    try {
+                        FactType type = FactTypes.byName(rs.getString(2)).orElseThrow(() -> new IllegalArgumentException("unknown type"));
+                        JsonNode data = reader.readTree(rs.getString(4));
+                        List<FieldError> errors = new ArrayList<>();
+                        FactData.validate(type, data, "/data", LocalDate.MAX, errors);
+                        if (!errors.isEmpty()) {
+                            throw new IllegalArgumentException(errors.get(0).pointer() + " " + errors.get(0).message());
+                        }
+                        NewFact fact = new NewFact(messageId, type, rs.getString(3), FactData.parse(type, data));
+                        Map<String, Object> values = new LinkedHashMap<>();
+                        for (int i = 0; i < type.fields().size(); i++) {
+                            values.put(type.fields().get(i).name(), fact.values()[i]);
+                        }
+                        derived.add(new Derived(messageId, type, fact.beneficiaryId(), fact.key(), fact, FactData.toJson(type, values)));
+                    } catch (IOException | RuntimeException e) {
+                        failures.add(new Replay.Failure(messageId, e.getMessage()));
+                    }
+                }
+            }
+        }
+        return derived;
+    }
+
+    /** A stored fact's key in the same form as {@link NewFact#key()}. */
+    private static String keyOf(Fact fact) {
+        List<Object> key = new ArrayList<>();
+        key.add(fact.beneficiaryId());
+        FactType type = FactTypes.byName(fact.type()).orElseThrow();
+        for (Field field : type.keyFields()) {
+            key.add(fact.data().get(field.name()).intValue());
+        }
+        return key.toString();
+    }
+
+    private void record(Connection connection, Replay replay) throws SQLException {
+        try (PreparedStatement statement = connection.prepareStatement(INSERT_REPLAY)) {
+            statement.setString(1, replay.id());
+            statement.setString(2, mapper.writeValueAsString(Map.of("beneficiary_ids", replay.beneficiaryIds(), "types", replay.types())));
+            statement.setString(3, replay.reason());
+            statement.setString(4, mapper.writeValueAsString(Map.of("messages_replayed", replay.messagesReplayed(),
+                    "beneficiaries_changed", replay.beneficiariesChanged(), "changes", replay.changes().size(), "failures", replay.failures().size())));
+            statement.executeUpdate();
+        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+}
