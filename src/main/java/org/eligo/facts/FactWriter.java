@@ -9,6 +9,7 @@ import java.time.Instant;
 import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.Comparator;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -76,6 +77,7 @@ public class FactWriter {
         for (Map.Entry<FactType, List<NewFact>> entry : byType.entrySet()) {
             writeType(connection, FactSql.of(entry.getKey()), entry.getValue(), at, changed, factIds, replayId);
         }
+        markChanged(connection, changed, at);
         return new Outcome(at, changed, factIds);
     }
 
@@ -186,6 +188,26 @@ public class FactWriter {
             case BOOLEAN -> rs.getObject(column, Boolean.class);
             case DATE -> rs.getObject(column, java.time.LocalDate.class);
         };
+    }
+
+    /** Binds text[] of beneficiaries and the instant their active facts changed. */
+    static final String MARK_CHANGED = """
+            INSERT INTO beneficiary_facts_changed (beneficiary_id, changed_at)
+            SELECT b, ? FROM unnest(?::text[]) AS b
+            ON CONFLICT (beneficiary_id) DO UPDATE SET changed_at = greatest(beneficiary_facts_changed.changed_at, excluded.changed_at)
+            """;
+
+    /** Records that these beneficiaries' active facts changed at {@code at} (for reruns of scope 'changed'). */
+    public void markChanged(Connection connection, Collection<String> beneficiaries, Instant at) throws SQLException {
+        if (beneficiaries.isEmpty()) {
+            return;
+        }
+        try (PreparedStatement statement = connection.prepareStatement(MARK_CHANGED)) {
+            statement.setObject(1, at.atOffset(ZoneOffset.UTC));
+            // Sorted: concurrent writers of disjoint sets never lock these rows in opposite orders.
+            statement.setArray(2, connection.createArrayOf("text", beneficiaries.stream().sorted().toArray()));
+            statement.executeUpdate();
+        }
     }
 
     /** Revokes active facts of {@code type} (a replay's facts whose message now derives to another key). */

@@ -11,6 +11,7 @@ import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
 
 import org.eligo.determinations.DeterminationProcessor;
+import org.eligo.reruns.RerunProcessor;
 import org.eligo.support.Db;
 import org.jboss.logging.Logger;
 
@@ -35,10 +36,11 @@ public class QueueWorkers {
     private volatile boolean running;
     private ExecutorService executor;
 
-    public QueueWorkers(MessageProcessor messages, DeterminationProcessor determinations, WorkSignal signal,
+    public QueueWorkers(MessageProcessor messages, DeterminationProcessor determinations, RerunProcessor reruns, WorkSignal signal,
                         MessageNotificationListener listener, QueueConfig config) {
-        // Messages first: a determination follows the facts its messages produce.
-        this.sources = List.of(messages, determinations);
+        // Messages first: a determination follows the facts its messages produce; reruns last, and
+        // only on the threads they are allowed (eligo.reruns.workers).
+        this.sources = List.of(messages, determinations, reruns);
         this.signal = signal;
         this.listener = listener;
         this.config = config;
@@ -57,7 +59,8 @@ public class QueueWorkers {
             return thread;
         });
         for (int i = 0; i < config.workers(); i++) {
-            executor.submit(this::work);
+            int index = i;
+            executor.submit(() -> work(index));
         }
         if (config.listen()) {
             listener.start();
@@ -88,13 +91,14 @@ public class QueueWorkers {
         return running;
     }
 
-    private void work() {
+    private void work(int index) {
+        List<WorkSource> mine = sources.stream().filter(source -> source.servesWorker(index)).toList();
         int failuresInRow = 0;
         while (running) {
             long seen = signal.generation();
             try {
                 int claimed = 0;
-                for (WorkSource source : sources) {
+                for (WorkSource source : mine) {
                     claimed += source.processBatch();
                 }
                 failuresInRow = 0;

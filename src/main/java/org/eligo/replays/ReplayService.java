@@ -180,6 +180,7 @@ public class ReplayService {
             List<Replay.Change> done = report.stream().map(c -> new Replay.Change(c.messageId(), c.beneficiaryId(), c.type(), c.kind(),
                     c.previousFactId(), c.previous(), c.rederived(), newFactIds.get(c.messageId()))).toList();
 
+            writer.markChanged(connection, affected, first.at());
             determinations.enqueue(connection, affected, clock.currentPeriod(), rulesets.all().stream().map(Ruleset::id).toList());
             Replay replay = new Replay(replayId, false, beneficiaryIds, typeNames, reason, derived.size(), affected.size(), done, failures);
             record(connection, replay);

@@ -1,0 +1,29 @@
+package org.eligo.reruns;
+
+import java.time.Instant;
+
+import com.fasterxml.jackson.annotation.JsonInclude;
+
+import org.eclipse.microprofile.openapi.annotations.media.Schema;
+
+/** A rerun and how far along it is. */
+@Schema(name = "Rerun")
+@JsonInclude(JsonInclude.Include.ALWAYS)
+public record Rerun(String id,
+                    @Schema(enumeration = {"QUEUED", "RUNNING", "DONE", "CANCELLED", "FAILED"}) String status,
+                    @Schema(enumeration = {"changed", "all", "beneficiaries"}) String scope,
+                    String period, String ruleset, String reason, String requestedBy, int total, long done, long failed,
+                    long changedResults, Instant createdAt, Instant startedAt, Instant finishedAt,
+                    @Schema(description = "determinations per second since it started") Double ratePerS,
+                    @Schema(description = "seconds to go at that rate") Long etaS) {
+
+    /** The answer to a new rerun. */
+    @Schema(name = "RerunAccepted")
+    public record Accepted(String id, String status, int total) {
+    }
+
+    /** A beneficiary whose result changed in a rerun. */
+    @Schema(name = "RerunChange")
+    public record Change(String beneficiaryId, String previousDeterminationId, String previousResult, String determinationId, String result) {
+    }
+}

@@ -1,0 +1,213 @@
+package org.eligo.reruns;
+
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.OffsetDateTime;
+import java.util.ArrayList;
+import java.util.List;
+
+import jakarta.enterprise.context.ApplicationScoped;
+
+import org.eligo.determinations.DeterminationService;
+import org.eligo.support.Db;
+import org.eligo.support.Ids;
+import org.eligo.support.problem.ProblemException;
+
+/** Creates reruns, reports their progress, cancels them, and lists what changed. */
+@ApplicationScoped
+public class RerunService {
+
+    static final String INSERT_RUN = """
+            INSERT INTO rerun (id, scope, period, ruleset_id, reason, requested_by, status, total)
+            VALUES (?, ?, ?, ?, ?, ?, 'QUEUED', 0)
+            """;
+
+    /** Beneficiaries whose active facts changed after their latest determination for the period and ruleset, or who have none. */
+    static final String ITEMS_CHANGED = """
+            INSERT INTO rerun_item (rerun_id, beneficiary_id)
+            SELECT ?, c.beneficiary_id FROM beneficiary_facts_changed c
+              LEFT JOIN LATERAL (SELECT d.facts_as_of FROM determination d
+                                  WHERE d.beneficiary_id = c.beneficiary_id AND d.period = ? AND d.ruleset_id = ?
+                                  ORDER BY d.id DESC LIMIT 1) AS latest ON true
+             WHERE latest.facts_as_of IS NULL OR c.changed_at > latest.facts_as_of
+            """;
+
+    static final String ITEMS_ALL = "INSERT INTO rerun_item (rerun_id, beneficiary_id) SELECT ?, beneficiary_id FROM beneficiary_facts_changed";
+
+    static final String ITEMS_LISTED = "INSERT INTO rerun_item (rerun_id, beneficiary_id) SELECT DISTINCT ?, b FROM unnest(?::text[]) AS b";
+
+    static final String SET_TOTAL = """
+            UPDATE rerun SET total = (SELECT count(*) FROM rerun_item WHERE rerun_id = ?),
+                   status = CASE WHEN EXISTS (SELECT 1 FROM rerun_item WHERE rerun_id = ?) THEN 'QUEUED' ELSE 'DONE' END,
+                   finished_at = CASE WHEN EXISTS (SELECT 1 FROM rerun_item WHERE rerun_id = ?) THEN NULL ELSE clock_timestamp() END
+             WHERE id = ?
+            RETURNING total, status
+            """;
+
+    static final String GET = """
+            SELECT r.id, r.status, r.scope, r.period, r.ruleset_id, r.reason, r.requested_by, r.total,
+                   count(*) FILTER (WHERE i.state = 'DONE'), count(*) FILTER (WHERE i.state = 'FAILED'), count(*) FILTER (WHERE i.changed),
+                   r.created_at, r.started_at, r.finished_at, clock_timestamp()
+              FROM rerun r LEFT JOIN rerun_item i ON i.rerun_id = r.id
+             WHERE r.id = ?
+             GROUP BY r.id
+            """;
+
+    /** Stops a run that has not finished; rows still pending stay pending, unclaimed. */
+    static final String CANCEL = """
+            UPDATE rerun SET status = 'CANCELLED', finished_at = clock_timestamp()
+             WHERE id = ? AND status IN ('QUEUED', 'RUNNING')
+            """;
+
+    static final String CHANGES = """
+            SELECT beneficiary_id, previous_determination_id, previous_result, determination_id, result
+              FROM rerun_item
+             WHERE rerun_id = ? AND changed AND (?::text IS NULL OR beneficiary_id > ?::text)
+             ORDER BY beneficiary_id
+             LIMIT ?
+            """;
+
+    /** A page of changes. */
+    public record ChangePage(List<Rerun.Change> items, String nextCursor) {
+    }
+
+    private final Db db;
+    private final Ids ids;
+    private final org.eligo.queue.WorkSignal signal;
+
+    public RerunService(Db db, Ids ids, org.eligo.queue.WorkSignal signal) {
+        this.db = db;
+        this.ids = ids;
+        this.signal = signal;
+    }
+
+    /** Stores the run and queues its beneficiaries, in one transaction. */
+    public Rerun.Accepted create(String scope, List<String> beneficiaries, String period, String rulesetId, String reason, String requestedBy) {
+        String id = ids.next(Ids.RERUN);
+        Rerun.Accepted accepted = db.inTransaction(connection -> {
+            try (PreparedStatement statement = connection.prepareStatement(INSERT_RUN)) {
+                statement.setString(1, id);
+                statement.setString(2, scope);
+                statement.setString(3, period);
+                statement.setString(4, rulesetId);
+                statement.setString(5, reason);
+                statement.setString(6, requestedBy);
+                statement.executeUpdate();
+            }
+            switch (scope) {
+                case "changed" -> update(connection, ITEMS_CHANGED, id, period, rulesetId);
+                case "all" -> update(connection, ITEMS_ALL, id);
+                default -> {
+                    try (PreparedStatement statement = connection.prepareStatement(ITEMS_LISTED)) {
+                        statement.setString(1, id);
+                        statement.setArray(2, connection.createArrayOf("text", beneficiaries.toArray()));
+                        statement.executeUpdate();
+                    }
+                }
+            }
+            try (PreparedStatement statement = connection.prepareStatement(SET_TOTAL)) {
+                statement.setString(1, id);
+                statement.setString(2, id);
+                statement.setString(3, id);
+                statement.setString(4, id);
+                try (ResultSet rs = statement.executeQuery()) {
+                    rs.next();
+                    return new Rerun.Accepted(id, rs.getString(2), rs.getInt(1));
+                }
+            }
+        });
+        signal.wake();
+        return accepted;
+    }
+
+    public Rerun get(String id) {
+        if (!Ids.isWellFormed(id, Ids.RERUN)) {
+            throw ProblemException.notFound("No rerun with id " + id);
+        }
+        return db.read(connection -> {
+            try (PreparedStatement statement = connection.prepareStatement(GET)) {
+                statement.setString(1, id);
+                try (ResultSet rs = statement.executeQuery()) {
+                    if (!rs.next()) {
+                        throw ProblemException.notFound("No rerun with id " + id);
+                    }
+                    int total = rs.getInt(8);
+                    long done = rs.getLong(9);
+                    long failed = rs.getLong(10);
+                    Instant started = instant(rs, 13);
+                    Instant finished = instant(rs, 14);
+                    Instant now = instant(rs, 15);
+                    Double rate = null;
+                    Long eta = null;
+                    if (started != null) {
+                        double seconds = Math.max(0.001, Duration.between(started, finished != null ? finished : now).toMillis() / 1000.0);
+                        rate = Math.round((done + failed) / seconds * 10.0) / 10.0;
+                        long left = total - done - failed;
+                        eta = finished != null || left == 0 ? 0L : rate > 0 ? (long) Math.ceil(left / rate) : null;
+                    }
+                    return new Rerun(rs.getString(1), rs.getString(2), rs.getString(3), rs.getString(4), rs.getString(5), rs.getString(6),
+                            rs.getString(7), total, done, failed, rs.getLong(11), instant(rs, 12), started, finished, rate, eta);
+                }
+            }
+        });
+    }
+
+    public Rerun cancel(String id) {
+        get(id);
+        db.inTransaction(connection -> update(connection, CANCEL, id));
+        return get(id);
+    }
+
+    public ChangePage changes(String id, String limitText, String cursor) {
+        get(id);
+        int limit = DeterminationService.limit(limitText);
+        String after = cursor == null || cursor.isEmpty() ? null : decode(cursor);
+        List<Rerun.Change> rows = db.read(connection -> {
+            List<Rerun.Change> changes = new ArrayList<>();
+            try (PreparedStatement statement = connection.prepareStatement(CHANGES)) {
+                statement.setString(1, id);
+                statement.setString(2, after);
+                statement.setString(3, after);
+                statement.setInt(4, limit + 1);
+                try (ResultSet rs = statement.executeQuery()) {
+                    while (rs.next()) {
+                        changes.add(new Rerun.Change(rs.getString(1), rs.getString(2), rs.getString(3), rs.getString(4), rs.getString(5)));
+                    }
+                }
+            }
+            return changes;
+        });
+        if (rows.size() <= limit) {
+            return new ChangePage(rows, null);
+        }
+        List<Rerun.Change> items = List.copyOf(rows.subList(0, limit));
+        return new ChangePage(items, java.util.Base64.getUrlEncoder().withoutPadding()
+                .encodeToString(items.get(items.size() - 1).beneficiaryId().getBytes(java.nio.charset.StandardCharsets.UTF_8)));
+    }
+
+    private static String decode(String cursor) {
+        try {
+            return new String(java.util.Base64.getUrlDecoder().decode(cursor), java.nio.charset.StandardCharsets.UTF_8);
+        } catch (IllegalArgumentException e) {
+            throw ProblemException.badParameter("cursor", "is not a cursor this service gave out");
+        }
+    }
+
+    private static int update(Connection connection, String sql, String... parameters) throws SQLException {
+        try (PreparedStatement statement = connection.prepareStatement(sql)) {
+            for (int i = 0; i < parameters.length; i++) {
+                statement.setString(i + 1, parameters[i]);
+            }
+            return statement.executeUpdate();
+        }
+    }
+
+    private static Instant instant(ResultSet rs, int column) throws SQLException {
+        OffsetDateTime value = rs.getObject(column, OffsetDateTime.class);
+        return value == null ? null : value.toInstant();
+    }
+}

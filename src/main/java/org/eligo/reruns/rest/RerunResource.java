@@ -1,0 +1,179 @@
+package org.eligo.reruns.rest;
+
+import java.io.InputStream;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import java.util.regex.Pattern;
+
+import jakarta.ws.rs.Consumes;
+import jakarta.ws.rs.GET;
+import jakarta.ws.rs.POST;
+import jakarta.ws.rs.Path;
+import jakarta.ws.rs.PathParam;
+import jakarta.ws.rs.Produces;
+import jakarta.ws.rs.QueryParam;
+import jakarta.ws.rs.core.MediaType;
+
+import com.fasterxml.jackson.databind.JsonNode;
+
+import org.eclipse.microprofile.openapi.annotations.Operation;
+import org.eclipse.microprofile.openapi.annotations.media.Content;
+import org.eclipse.microprofile.openapi.annotations.media.Schema;
+import org.eclipse.microprofile.openapi.annotations.parameters.RequestBody;
+import org.eclipse.microprofile.openapi.annotations.responses.APIResponse;
+import org.eclipse.microprofile.openapi.annotations.tags.Tag;
+import org.eligo.reruns.Rerun;
+import org.eligo.reruns.RerunService;
+import org.eligo.reruns.RerunsConfig;
+import org.eligo.rules.Ruleset;
+import org.eligo.rules.RulesetRegistry;
+import org.eligo.support.JsonBodies;
+import org.eligo.support.Requests;
+import org.eligo.support.problem.FieldError;
+import org.eligo.support.problem.Problem;
+import org.eligo.support.problem.ProblemException;
+import org.jboss.resteasy.reactive.RestResponse;
+
+/** Reruns for analysts: start one, watch it, cancel it, see what changed. */
+@Path("/v1/reruns")
+@Produces(MediaType.APPLICATION_JSON)
+@Tag(name = "Reruns")
+public class RerunResource {
+
+    private static final Pattern PERIOD = Pattern.compile("(19\\d\\d|2[01]\\d\\d|2200)-(0[1-9]|1[0-2])");
+    private static final Set<String> SCOPES = Set.of("changed", "all", "beneficiaries");
+    private static final int MAX_REASON = 2000;
+
+    @Schema(name = "RerunRequest", additionalProperties = Schema.False.class)
+    record RerunRequest(@Schema(required = true, enumeration = {"changed", "all", "beneficiaries"}) String scope,
+                        @Schema(description = "with scope beneficiaries") List<String> beneficiaryIds,
+                        @Schema(required = true, example = "2027-07") String period,
+                        @Schema(description = "optional when one ruleset is loaded") String ruleset,
+                        String reason) {
+    }
+
+    /** A page of changed results. */
+    @Schema(name = "RerunChangePage")
+    public record ChangePage(List<Rerun.Change> items, String nextCursor) {
+    }
+
+    private final RerunService reruns;
+    private final RulesetRegistry rulesets;
+    private final RerunsConfig config;
+    private final JsonBodies bodies;
+
+    public RerunResource(RerunService reruns, RulesetRegistry rulesets, RerunsConfig config, JsonBodies bodies) {
+        this.reruns = reruns;
+        this.rulesets = rulesets;
+        this.config = config;
+        this.bodies = bodies;
+    }
+
+    @POST
+    @Consumes(MediaType.WILDCARD)
+    @Operation(summary = "Rerun determinations for the changed, everyone, or named beneficiaries")
+    @RequestBody(required = true, content = @Content(mediaType = MediaType.APPLICATION_JSON, schema = @Schema(implementation = RerunRequest.class)))
+    @APIResponse(responseCode = "202", description = "Stored and queued",
+            content = @Content(mediaType = MediaType.APPLICATION_JSON, schema = @Schema(implementation = Rerun.Accepted.class)))
+    @APIResponse(responseCode = "400", description = "An invalid request",
+            content = @Content(mediaType = Problem.MEDIA_TYPE, schema = @Schema(implementation = Problem.class)))
+    public RestResponse<Rerun.Accepted> create(InputStream body) {
+        List<FieldError> errors = new ArrayList<>();
+        JsonNode request = bodies.readObject(body, 16 * 1024 * 1024, Set.of("scope", "beneficiary_ids", "period", "ruleset", "reason"), errors);
+        String scope = text(request, "scope", errors, true);
+        if (scope != null && !SCOPES.contains(scope)) {
+            errors.add(FieldError.at("/scope", "must be changed, all or beneficiaries"));
+        }
+        String period = text(request, "period", errors, true);
+        if (period != null && !PERIOD.matcher(period).matches()) {
+            errors.add(FieldError.at("/period", "must be a month YYYY-MM between 1900-01 and 2200-12"));
+        }
+        String rulesetId = text(request, "ruleset", errors, false);
+        if (rulesetId == null) {
+            List<Ruleset> loaded = List.copyOf(rulesets.all());
+            if (loaded.size() == 1) {
+                rulesetId = loaded.get(0).id();
+            } else {
+                errors.add(FieldError.at("/ruleset", loaded.isEmpty() ? "no ruleset is loaded" : "is required when several rulesets are loaded"));
+            }
+        } else if (rulesets.find(rulesetId).isEmpty()) {
+            errors.add(FieldError.at("/ruleset", "unknown ruleset"));
+        }
+        String reason = text(request, "reason", errors, false);
+        if (reason != null && reason.length() > MAX_REASON) {
+            errors.add(FieldError.at("/reason", "at most " + MAX_REASON + " characters"));
+        }
+        List<String> beneficiaries = new ArrayList<>();
+        JsonNode listed = request.get("beneficiary_ids");
+        if ("beneficiaries".equals(scope)) {
+            if (listed == null || !listed.isArray() || listed.isEmpty()) {
+                errors.add(FieldError.at("/beneficiary_ids", "a non-empty array of beneficiary ids is required with scope beneficiaries"));
+            } else if (listed.size() > config.maxBeneficiaries()) {
+                errors.add(FieldError.at("/beneficiary_ids", "at most " + config.maxBeneficiaries()));
+            } else {
+                for (int i = 0; i < listed.size(); i++) {
+                    JsonNode id = listed.get(i);
+                    if (!id.isTextual() || !Requests.BENEFICIARY_ID.matcher(id.textValue()).matches()) {
+                        errors.add(FieldError.at("/beneficiary_ids/" + i, "must be 1 to 64 of A-Z, a-z, 0-9, '.', '_', ':', '-'"));
+                    } else {
+                        beneficiaries.add(id.textValue());
+                    }
+                }
+            }
+        } else if (listed != null && !listed.isNull()) {
+            errors.add(FieldError.at("/beneficiary_ids", "only with scope beneficiaries"));
+        }
+        if (!errors.isEmpty()) {
+            throw ProblemException.badRequest("The rerun request is invalid; see errors.", errors);
+        }
+        Rerun.Accepted accepted = reruns.create(scope, beneficiaries, period, rulesetId, reason == null ? null : reason.replace('\u0000', ' '), null);
+        return RestResponse.ResponseBuilder.create(RestResponse.Status.ACCEPTED, accepted)
+                .location(java.net.URI.create("/v1/reruns/" + accepted.id())).build();
+    }
+
+    @GET
+    @Path("/{id}")
+    @Operation(summary = "A rerun's progress: done, failed, changed results, rate and ETA")
+    @APIResponse(responseCode = "200", description = "The rerun",
+            content = @Content(mediaType = MediaType.APPLICATION_JSON, schema = @Schema(implementation = Rerun.class)))
+    @APIResponse(responseCode = "404", description = "No such rerun",
+            content = @Content(mediaType = Problem.MEDIA_TYPE, schema = @Schema(implementation = Problem.class)))
+    public Rerun get(@PathParam("id") String id) {
+        return reruns.get(id);
+    }
+
+    @POST
+    @Path("/{id}/cancel")
+    @Operation(summary = "Cancel a rerun: chunks in flight finish, no new one starts")
+    @APIResponse(responseCode = "202", description = "Cancelled (or already finished)",
+            content = @Content(mediaType = MediaType.APPLICATION_JSON, schema = @Schema(implementation = Rerun.class)))
+    public RestResponse<Rerun> cancel(@PathParam("id") String id) {
+        return RestResponse.ResponseBuilder.create(RestResponse.Status.ACCEPTED, reruns.cancel(id)).build();
+    }
+
+    @GET
+    @Path("/{id}/changes")
+    @Operation(summary = "The beneficiaries whose result changed, with both determination ids")
+    @APIResponse(responseCode = "200", description = "A page of changes",
+            content = @Content(mediaType = MediaType.APPLICATION_JSON, schema = @Schema(implementation = ChangePage.class)))
+    public ChangePage changes(@PathParam("id") String id, @QueryParam("limit") String limit, @QueryParam("cursor") String cursor) {
+        RerunService.ChangePage page = reruns.changes(id, limit, cursor);
+        return new ChangePage(page.items(), page.nextCursor());
+    }
+
+    private static String text(JsonNode request, String field, List<FieldError> errors, boolean required) {
+        JsonNode node = request.get(field);
+        if (node == null || node.isNull()) {
+            if (required) {
+                errors.add(FieldError.at("/" + field, "is required"));
+            }
+            return null;
+        }
+        if (!node.isTextual()) {
+            errors.add(FieldError.at("/" + field, "must be a string"));
+            return null;
+        }
+        return node.textValue();
+    }
+}
