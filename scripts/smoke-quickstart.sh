@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Smoke test of the quick start as a newcomer runs it: the packaged service on its embedded
-# PostgreSQL, killed with SIGKILL mid-life (the PostgreSQL it started is orphaned) and started again
-# on the same data directory; then stopped with SIGTERM, which must stop PostgreSQL too.
+# PostgreSQL, killed with SIGKILL in the middle of a rerun (the PostgreSQL it started is orphaned)
+# and started again on the same data directory, where the rerun must resume and finish with every
+# beneficiary done once; then stopped with SIGTERM, which must stop PostgreSQL too.
 # Needs target/quarkus-app (./mvnw package). Uses its own port and data directory.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -49,10 +50,23 @@ first=$(submit '{"source":"smoke","external_id":"1","type":"person.birthdate","b
 [ -n "$first" ] || fail "submit failed"
 await_processed "$first"
 
+# A rerun large enough to be killed in the middle of (beneficiaries need no facts to be determined).
+{ printf '{"scope":"beneficiaries","period":"2027-07","beneficiary_ids":['; seq 0 19999 | sed 's/.*/"S-&"/' | paste -sd, -; printf ']}'; } > "$WORK/rerun.json"
+run=$(curl -sf -H 'Content-Type: application/json' --data-binary @"$WORK/rerun.json" "$BASE/v1/reruns" | sed -n 's/.*"id":"\(run_[0-9A-Z]*\)".*/\1/p')
+[ -n "$run" ] || fail "rerun not accepted"
+progress() { curl -sf "$BASE/v1/reruns/$run" | tee -a "$WORK/progress.log" | sed -n 's/.*"done":\([0-9]*\).*/\1/p'; }
+for _ in $(seq 1 400); do d=$(progress); [ "${d:-0}" -gt 0 ] && break; sleep 0.05; done
+before=$(progress)
+[ "${before:-0}" -gt 0 ] && [ "${before:-0}" -lt 20000 ] || fail "could not catch the rerun mid-way (done=$before): $(tail -c 600 "$WORK/progress.log")"
+
 kill -9 "$PID"; wait "$PID" 2>/dev/null || true; PID=
 pgrep -f -- "-D $DATA" >/dev/null || fail "expected the killed service's PostgreSQL to be left running"
 start
 await_processed "$first"
+for _ in $(seq 1 600); do curl -sf "$BASE/v1/reruns/$run" | grep -q '"status":"DONE"' && break; sleep 0.25; done
+curl -sf "$BASE/v1/reruns/$run" | grep -q '"status":"DONE"' || fail "the rerun did not resume and finish after the restart"
+curl -sf "$BASE/v1/reruns/$run" | grep -q '"done":20000,' || fail "the resumed rerun did not do every beneficiary: $(curl -sf "$BASE/v1/reruns/$run")"
+curl -sf "$BASE/v1/integrity/verify" | grep -q '"ok":true' || fail "integrity check failed after the crash: $(curl -sf "$BASE/v1/integrity/verify")"
 second=$(submit '{"source":"smoke","external_id":"2","type":"disability.status","beneficiary_id":"S-1","data":{"disabled":true}}')
 await_processed "$second"
 
@@ -60,4 +74,4 @@ kill -TERM "$PID"; wait "$PID" 2>/dev/null || true; PID=
 for _ in $(seq 1 40); do pgrep -f -- "-D $DATA" >/dev/null || break; sleep 0.25; done
 pgrep -f -- "-D $DATA" >/dev/null && fail "PostgreSQL still running after the service stopped"
 grep -q "Embedded PostgreSQL stopped" "$WORK/service.log" || fail "no clean embedded PostgreSQL shutdown logged"
-echo "smoke: quick start OK (start, SIGKILL, restart on the same data, SIGTERM)"
+echo "smoke: quick start OK (start, SIGKILL mid-rerun at $before of 20000, restart on the same data, rerun resumed and done, SIGTERM)"

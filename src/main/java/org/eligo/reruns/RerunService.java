@@ -147,7 +147,12 @@ public class RerunService {
                         double seconds = Math.max(0.001, Duration.between(started, finished != null ? finished : now).toMillis() / 1000.0);
                         rate = Math.round((done + failed) / seconds * 10.0) / 10.0;
                         long left = total - done - failed;
-                        eta = finished != null || left == 0 ? 0L : rate > 0 ? (long) Math.ceil(left / rate) : null;
+                        if (finished != null || left == 0) {
+                            eta = 0L;
+                        } else if (rate > 0) {
+                            eta = (long) Math.ceil(left / rate);
+                        }
+                        // Started but nothing done yet: no rate, so no estimate (null), not a guess.
                     }
                     return new Rerun(rs.getString(1), rs.getString(2), rs.getString(3), rs.getString(4), rs.getString(5), rs.getString(6),
                             rs.getString(7), total, done, failed, rs.getLong(11), instant(rs, 12), started, finished, rate, eta);

@@ -119,6 +119,10 @@ class RerunTest {
     void cancelStopsARerunPromptlyWithNothingHalfWritten() {
         String id = post("/v1/reruns", Map.of("scope", "beneficiaries", "beneficiary_ids", madeUp(unique("C"), 50_000), "period", "2027-07"))
                 .then().statusCode(202).extract().path("id");
+        // Progress is readable at every stage, including started-with-nothing-done-yet (no rate, no ETA).
+        for (int i = 0; i < 20; i++) {
+            rerun(id);
+        }
         await().atMost(Duration.ofSeconds(60)).until(() -> ((Number) rerun(id).path("done")).intValue() > 0);
 
         given().post("/v1/reruns/" + id + "/cancel").then().statusCode(202).body("status", equalTo("CANCELLED")).body("finished_at", notNullValue());
