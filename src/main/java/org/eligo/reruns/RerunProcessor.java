@@ -130,7 +130,7 @@ public class RerunProcessor implements WorkSource {
                 if (spec.isEmpty()) {
                     return 0;
                 }
-                List<String> claimed = strings(connection, CLAIM, run, Integer.toString(config.chunkSize()));
+                List<String> claimed = claim(connection, run);
                 claimedBeneficiaries.addAll(claimed);
                 determine(connection, run, spec.get(), claimed);
                 return claimed.size();
@@ -216,20 +216,28 @@ public class RerunProcessor implements WorkSource {
         }
     }
 
+    private List<String> claim(Connection connection, String run) throws SQLException {
+        try (PreparedStatement statement = connection.prepareStatement(CLAIM)) {
+            statement.setString(1, run);
+            statement.setInt(2, config.chunkSize());
+            return column(statement);
+        }
+    }
+
     private static List<String> strings(Connection connection, String sql, String... parameters) throws SQLException {
-        List<String> values = new ArrayList<>();
         try (PreparedStatement statement = connection.prepareStatement(sql)) {
             for (int i = 0; i < parameters.length; i++) {
-                if (sql.contains("LIMIT ?") && i == parameters.length - 1) {
-                    statement.setInt(i + 1, Integer.parseInt(parameters[i]));
-                } else {
-                    statement.setString(i + 1, parameters[i]);
-                }
+                statement.setString(i + 1, parameters[i]);
             }
-            try (ResultSet rs = statement.executeQuery()) {
-                while (rs.next()) {
-                    values.add(rs.getString(1));
-                }
+            return column(statement);
+        }
+    }
+
+    private static List<String> column(PreparedStatement statement) throws SQLException {
+        List<String> values = new ArrayList<>();
+        try (ResultSet rs = statement.executeQuery()) {
+            while (rs.next()) {
+                values.add(rs.getString(1));
             }
         }
         return values;
