@@ -19,4 +19,11 @@ public interface AuditConfig {
      * are digests only, still published to the log.
      */
     Optional<String> signingKey();
+
+    /**
+     * How old a chain link may be before verify requires a checkpoint to cover it. Removing
+     * checkpoints shows up once the links they covered are older than this.
+     */
+    @WithDefault("15m")
+    java.time.Duration checkpointGrace();
 }

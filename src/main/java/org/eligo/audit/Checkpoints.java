@@ -30,29 +30,23 @@ public class Checkpoints {
     /** One instance checkpoints at a time (advisory lock, class 17773). */
     static final String TRY_LOCK = "SELECT pg_try_advisory_xact_lock(17773, 0)";
 
-    /** Heads that moved; SKIP LOCKED so that a chain being appended to now simply waits for the next one. */
+    /**
+     * Heads past what the checkpoints cover. No lock is taken on them: a head that moves meanwhile is
+     * covered by the next checkpoint. Byte order (C collation): the digest must not depend on the locale.
+     */
     static final String MOVED_HEADS = """
-            SELECT beneficiary_id, seq, hash FROM audit_head
-             WHERE seq > checkpointed_seq
-             ORDER BY beneficiary_id
+            SELECT h.beneficiary_id, h.seq, h.hash FROM audit_head h
+             WHERE h.seq > coalesce((SELECT max(c.seq) FROM audit_checkpoint_head c WHERE c.beneficiary_id = h.beneficiary_id), 0)
+             ORDER BY h.beneficiary_id COLLATE "C"
              LIMIT 100000
-               FOR UPDATE SKIP LOCKED
             """;
 
     static final String LAST = "SELECT id, digest FROM audit_checkpoint ORDER BY id DESC LIMIT 1";
 
-    static final String INSERT = "INSERT INTO audit_checkpoint (id, prev_digest, digest, heads, signature) VALUES (?, ?, ?, ?, ?)";
-
-    static final String INSERT_HEADS = """
-            INSERT INTO audit_checkpoint_head (checkpoint_id, beneficiary_id, seq, hash)
-            SELECT ?, h.beneficiary_id, h.seq::bigint, decode(h.hash, 'hex')
-              FROM unnest(?::text[], ?::text[], ?::text[]) AS h(beneficiary_id, seq, hash)
-            """;
-
-    static final String MARK = """
-            UPDATE audit_head AS a SET checkpointed_seq = h.seq::bigint
-              FROM unnest(?::text[], ?::text[]) AS h(beneficiary_id, seq)
-             WHERE a.beneficiary_id = h.beneficiary_id
+    /** Through the database's own checks (V6 eligo_audit_checkpoint); hashes travel as hex. */
+    static final String RECORD = """
+            SELECT eligo_audit_checkpoint(?, ?, ?, ?, ?, ?::text[], ?::bigint[],
+                   ARRAY(SELECT decode(x, 'hex') FROM unnest(?::text[]) WITH ORDINALITY AS u(x, n) ORDER BY n))
             """;
 
     private final Db db;
@@ -61,6 +55,11 @@ public class Checkpoints {
     public Checkpoints(Db db, Signer signer) {
         this.db = db;
         this.signer = signer;
+    }
+
+    /** At start: covers what the previous run wrote after its last checkpoint. */
+    void onStart(@jakarta.enterprise.event.Observes io.quarkus.runtime.StartupEvent event) {
+        scheduled();
     }
 
     @Scheduled(every = "${eligo.audit.checkpoint-interval:1m}", delayed = "10s", concurrentExecution = Scheduled.ConcurrentExecution.SKIP)
@@ -96,15 +95,17 @@ public class Checkpoints {
                 }
             }
             byte[] digest = IntegrityService.digest(previous, heads);
-            try (PreparedStatement statement = connection.prepareStatement(INSERT)) {
+            try (PreparedStatement statement = connection.prepareStatement(RECORD)) {
                 statement.setLong(1, id);
                 statement.setBytes(2, previous);
                 statement.setBytes(3, digest);
-                statement.setInt(4, heads.size());
-                statement.setBytes(5, signer.sign(digest));
-                statement.executeUpdate();
+                statement.setBytes(4, signer.sign(digest));
+                statement.setString(5, signer.keyId());
+                statement.setArray(6, connection.createArrayOf("text", heads.stream().map(h -> h[0]).toArray()));
+                statement.setArray(7, connection.createArrayOf("bigint", heads.stream().map(h -> h[1]).toArray()));
+                statement.setArray(8, connection.createArrayOf("text", heads.stream().map(h -> HexFormat.of().formatHex((byte[]) h[2])).toArray()));
+                statement.executeQuery().close();
             }
-            insertHeads(connection, id, heads);
             LOG.infof("Audit checkpoint %d: %d chains moved, digest %s%s", id, heads.size(), HexFormat.of().formatHex(digest),
                     signer.canSign() ? " (signed)" : "");
             return OptionalLong.of(id);
@@ -115,24 +116,6 @@ public class Checkpoints {
         try (PreparedStatement statement = connection.prepareStatement(TRY_LOCK); ResultSet rs = statement.executeQuery()) {
             rs.next();
             return rs.getBoolean(1);
-        }
-    }
-
-    private static void insertHeads(Connection connection, long id, List<Object[]> heads) throws SQLException {
-        Object beneficiaries = connection.createArrayOf("text", heads.stream().map(h -> h[0]).toArray());
-        Object seqs = connection.createArrayOf("text", heads.stream().map(h -> h[1].toString()).toArray());
-        Object hashes = connection.createArrayOf("text", heads.stream().map(h -> HexFormat.of().formatHex((byte[]) h[2])).toArray());
-        try (PreparedStatement statement = connection.prepareStatement(INSERT_HEADS)) {
-            statement.setLong(1, id);
-            statement.setObject(2, beneficiaries);
-            statement.setObject(3, seqs);
-            statement.setObject(4, hashes);
-            statement.executeUpdate();
-        }
-        try (PreparedStatement statement = connection.prepareStatement(MARK)) {
-            statement.setObject(1, beneficiaries);
-            statement.setObject(2, seqs);
-            statement.executeUpdate();
         }
     }
 }

@@ -36,7 +36,7 @@ public class IntegrityService {
                   FROM audit_record a WINDOW w AS (PARTITION BY a.beneficiary_id ORDER BY a.seq)) AS x
              WHERE seq <> coalesce(prev_seq, 0) + 1
                 OR prev_hash <> coalesce(prev_link, decode(repeat('00', 32), 'hex'))
-                OR hash <> eligo_link_hash(prev_hash, content_hash, kind, record_table, record_id)
+                OR hash <> eligo_link_hash(prev_hash, content_hash, kind, record_table, record_id, recorded_at)
              ORDER BY beneficiary_id, seq LIMIT 1
             """;
 
@@ -85,12 +85,30 @@ public class IntegrityService {
     /** The head of the whole trail: a digest of every chain's head, in beneficiary order. */
     static final String GLOBAL_HEAD = """
             SELECT encode(sha256(coalesce(string_agg(convert_to(beneficiary_id, 'UTF8') || '\\x00'::bytea || hash, ''::bytea
-                                                     ORDER BY beneficiary_id), ''::bytea)), 'hex')
+                                                     ORDER BY beneficiary_id COLLATE "C"), ''::bytea)), 'hex')
               FROM audit_head
             """;
 
-    static final String CHECKPOINTS = "SELECT id, prev_digest, digest, heads, signature FROM audit_checkpoint ORDER BY id";
-    static final String CHECKPOINT_HEADS = "SELECT beneficiary_id, seq, hash FROM audit_checkpoint_head WHERE checkpoint_id = ? ORDER BY beneficiary_id";
+    static final String CHECKPOINTS = "SELECT id, prev_digest, digest, heads, signature, key_id FROM audit_checkpoint ORDER BY id";
+    static final String CHECKPOINT_HEADS = "SELECT beneficiary_id, seq, hash FROM audit_checkpoint_head WHERE checkpoint_id = ? ORDER BY beneficiary_id COLLATE \"C\"";
+
+    /** The first link of each chain that no checkpoint covers, if it is older than the grace period. Binds seconds. */
+    static final String UNCOVERED = """
+            SELECT h.beneficiary_id, a.seq FROM audit_head h
+             CROSS JOIN LATERAL (SELECT coalesce(max(c.seq), 0) AS covered FROM audit_checkpoint_head c WHERE c.beneficiary_id = h.beneficiary_id) AS cov
+              JOIN audit_record a ON a.beneficiary_id = h.beneficiary_id AND a.seq = cov.covered + 1
+             WHERE a.recorded_at < clock_timestamp() - ? * interval '1 second'
+             ORDER BY h.beneficiary_id LIMIT 1
+            """;
+
+    /** Chains whose head was removed. */
+    static final String HEADLESS = """
+            SELECT a.beneficiary_id FROM audit_record a
+             WHERE a.seq = 1 AND NOT EXISTS (SELECT 1 FROM audit_head h WHERE h.beneficiary_id = a.beneficiary_id)
+             ORDER BY 1 LIMIT 1
+            """;
+
+    static final String RULESET_FILES = "SELECT ruleset_id, sha256, files::text FROM ruleset_version WHERE files IS NOT NULL ORDER BY ruleset_id, sha256";
 
     /** Checkpointed heads that no longer match their chain (a chain rewritten behind a checkpoint). */
     static final String BAD_CHECKPOINT_HEADS = """
@@ -102,10 +120,14 @@ public class IntegrityService {
 
     private final Db db;
     private final Signer signer;
+    private final AuditConfig config;
+    private final com.fasterxml.jackson.databind.ObjectMapper json;
 
-    public IntegrityService(Db db, Signer signer) {
+    public IntegrityService(Db db, Signer signer, AuditConfig config, com.fasterxml.jackson.databind.ObjectMapper json) {
         this.db = db;
         this.signer = signer;
+        this.config = config;
+        this.json = json;
     }
 
     public Integrity verify() {
@@ -118,22 +140,24 @@ public class IntegrityService {
             String head = single(connection, GLOBAL_HEAD);
 
             // Links and contents, in chain order: the first bad record is the one earliest in its chain.
-            List<String> positioned = new ArrayList<>();
-            positioned.add(BAD_LINKS);
-            positioned.add(BAD_MESSAGES);
-            positioned.add(BAD_DETERMINATIONS);
+            java.util.Map<String, String> positioned = new java.util.LinkedHashMap<>();
+            positioned.put(BAD_LINKS, "its chain link does not verify (a link altered, removed or reordered)");
+            positioned.put(BAD_MESSAGES, "its content is not what was chained (altered or removed)");
+            positioned.put(BAD_DETERMINATIONS, "its content or parts are not what was chained (altered or removed)");
             for (FactType type : FactTypes.ALL) {
-                positioned.add(badFacts(type));
+                positioned.put(badFacts(type), "its content or revocation is not what was chained (altered or removed)");
             }
             Found first = null;
-            for (String sql : positioned) {
-                Found found = positioned(connection, sql);
+            String problem = null;
+            for (java.util.Map.Entry<String, String> check : positioned.entrySet()) {
+                Found found = positioned(connection, check.getKey());
                 if (found != null && (first == null || found.before(first))) {
                     first = found;
+                    problem = check.getValue();
                 }
             }
             if (first != null) {
-                return bad(checked, head, first.table, first.id, "altered, removed or out of its chain");
+                return bad(checked, head, first.table, first.id, problem);
             }
             String unchained = single(connection, UNCHAINED_MESSAGES);
             if (unchained != null) {
@@ -153,6 +177,23 @@ public class IntegrityService {
             if (badHead != null) {
                 return bad(checked, head, "audit_head", badHead, "the chain's head does not match its last link (links removed)");
             }
+            String headless = single(connection, HEADLESS);
+            if (headless != null) {
+                return bad(checked, head, "audit_head", headless, "the chain's head was removed");
+            }
+            Integrity rulesets = rulesetFiles(connection, checked, head);
+            if (rulesets != null) {
+                return rulesets;
+            }
+            try (PreparedStatement statement = connection.prepareStatement(UNCOVERED)) {
+                statement.setLong(1, config.checkpointGrace().toSeconds());
+                try (ResultSet rs = statement.executeQuery()) {
+                    if (rs.next()) {
+                        return bad(checked, head, "audit_record", rs.getString(1) + "/" + rs.getLong(2),
+                                "older than " + config.checkpointGrace() + " and covered by no checkpoint (checkpoints removed?)");
+                    }
+                }
+            }
             return checkpoints(connection, checked, head);
         });
     }
@@ -163,9 +204,12 @@ public class IntegrityService {
             while (rs.next()) {
                 long id = rs.getLong(1);
                 byte[] digest = rs.getBytes(3);
+                // A checkpoint signed with the configured key must verify; one from before the key (or
+                // under another key) can only be checked for its digest.
+                boolean signedWithOurKey = signer.canSign() && signer.keyId().equals(rs.getString(6));
                 if (!Arrays.equals(previous, rs.getBytes(2))
                         || !Arrays.equals(digest, digest(previous, heads(connection, id)))
-                        || (signer.canSign() && !signer.verify(digest, rs.getBytes(5)))) {
+                        || (signedWithOurKey && !signer.verify(digest, rs.getBytes(5)))) {
                     return bad(checked, head, "audit_checkpoint", Long.toString(id), "checkpoint digest or signature does not verify");
                 }
                 previous = digest;
@@ -177,6 +221,24 @@ public class IntegrityService {
             }
         }
         return new Integrity(true, checked, head, null, null);
+    }
+
+    /** Every recorded ruleset version's files must still hash to its sha256. */
+    private Integrity rulesetFiles(Connection connection, Integrity.Checked checked, String head) throws SQLException {
+        try (PreparedStatement statement = connection.prepareStatement(RULESET_FILES); ResultSet rs = statement.executeQuery()) {
+            while (rs.next()) {
+                java.util.Map<String, String> files;
+                try {
+                    files = json.readValue(rs.getString(3), new com.fasterxml.jackson.core.type.TypeReference<java.util.Map<String, String>>() { });
+                } catch (java.io.IOException e) {
+                    files = java.util.Map.of();
+                }
+                if (!org.eligo.rules.RulesetLoader.sha256(files).equals(rs.getString(2))) {
+                    return bad(checked, head, "ruleset_version", rs.getString(1) + "@" + rs.getString(2), "the files do not hash to the recorded sha256");
+                }
+            }
+        }
+        return null;
     }
 
     /** A checkpoint's heads, as (beneficiary, seq, hash) rows in beneficiary order. */

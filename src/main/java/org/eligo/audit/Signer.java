@@ -32,6 +32,19 @@ public class Signer {
         return key != null;
     }
 
+    /** A fingerprint of the key (not the key): which key signed a checkpoint, so keys can be added and rotated. */
+    public String keyId() {
+        if (key == null) {
+            return null;
+        }
+        try {
+            byte[] hash = MessageDigest.getInstance("SHA-256").digest(key.getEncoded());
+            return java.util.HexFormat.of().formatHex(hash, 0, 8);
+        } catch (GeneralSecurityException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
     public byte[] sign(byte[] digest) {
         if (key == null) {
             return null;

@@ -67,6 +67,11 @@ public class FactWriter {
      * message, the newer derivation wins.
      */
     public Outcome write(Connection connection, List<NewFact> facts, String replayId) throws SQLException {
+        return write(connection, facts, replayId, Map.of());
+    }
+
+    /** As above, with the new facts' ids chosen by the caller (message id -> fact id), so it can refer to them first. */
+    public Outcome write(Connection connection, List<NewFact> facts, String replayId, Map<String, String> presetIds) throws SQLException {
         Instant at = BeneficiaryLocks.lock(connection, facts.stream().map(NewFact::beneficiaryId).toList());
         Map<FactType, List<NewFact>> byType = new LinkedHashMap<>();
         for (NewFact fact : facts) {
@@ -75,7 +80,7 @@ public class FactWriter {
         Set<String> changed = new TreeSet<>();
         Map<String, String> factIds = new HashMap<>();
         for (Map.Entry<FactType, List<NewFact>> entry : byType.entrySet()) {
-            writeType(connection, FactSql.of(entry.getKey()), entry.getValue(), at, changed, factIds, replayId);
+            writeType(connection, FactSql.of(entry.getKey()), entry.getValue(), at, changed, factIds, replayId, presetIds);
         }
         markChanged(connection, changed, at);
         return new Outcome(at, changed, factIds);
@@ -86,7 +91,7 @@ public class FactWriter {
     }
 
     private void writeType(Connection connection, FactSql sql, List<NewFact> facts, Instant at,
-                           Set<String> changed, Map<String, String> factIds, String replayId) throws SQLException {
+                           Set<String> changed, Map<String, String> factIds, String replayId, Map<String, String> presetIds) throws SQLException {
         Set<String> alreadyDerived = replayId == null ? existingFor(connection, sql, facts) : Set.of();
         Map<List<Object>, List<NewFact>> byKey = new LinkedHashMap<>();
         for (NewFact fact : facts) {
@@ -107,7 +112,7 @@ public class FactWriter {
         for (Map.Entry<List<Object>, List<NewFact>> entry : byKey.entrySet()) {
             List<NewFact> group = new ArrayList<>(entry.getValue());
             group.sort(Comparator.comparing(NewFact::messageId));
-            List<String> newIds = group.stream().map(f -> ids.next(Ids.FACT)).toList();
+            List<String> newIds = group.stream().map(f -> presetIds.containsKey(f.messageId()) ? presetIds.get(f.messageId()) : ids.next(Ids.FACT)).toList();
             NewFact newest = group.get(group.size() - 1);
             Active current = active.get(entry.getKey());
             String winner;

@@ -74,6 +74,11 @@ public class MessageService {
         List<IncomingMessage> insertOrder = keyOrder.stream().map(distinct::get).toList();
         List<String> insertIds = keyOrder.stream().map(newIds::get).toList();
         List<Receipt> distinctReceipts = db.inTransactionRetrying(3, connection -> {
+            // The chain trigger takes the beneficiaries' locks: a beneficiary held long (a replay) must
+            // cost this request a quick 503, not pin a pooled connection and starve everyone else.
+            try (java.sql.Statement statement = connection.createStatement()) {
+                statement.execute("SET LOCAL lock_timeout = '2s'");
+            }
             Set<String> inserted = store.insert(connection, insertOrder, insertIds);
             List<IncomingMessage> repeated = new ArrayList<>();
             for (int i = 0; i < distinct.size(); i++) {

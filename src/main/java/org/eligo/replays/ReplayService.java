@@ -59,10 +59,13 @@ public class ReplayService {
 
     public static final int MAX_BENEFICIARIES = 10_000;
 
-    static final String BENEFICIARIES_WITH_TYPES = "SELECT DISTINCT beneficiary_id FROM message WHERE status = 'PROCESSED' AND type = ANY(?::text[]) ORDER BY 1";
+    static final String BENEFICIARIES_WITH_TYPES = "SELECT DISTINCT beneficiary_id FROM message WHERE status IN ('PROCESSED', 'FAILED') AND type = ANY(?::text[]) ORDER BY 1";
+
+    /** A message that failed under the old parser and derives today is processed now. Binds processed_at, text[] ids. */
+    static final String MARK_PROCESSED = "UPDATE message SET status = 'PROCESSED', processed_at = ? WHERE id = ANY(?::text[]) AND status = 'FAILED'";
     static final String MESSAGES = """
             SELECT id, type, beneficiary_id, data::text FROM message
-             WHERE beneficiary_id = ANY(?::text[]) AND status = 'PROCESSED' AND type = ANY(?::text[])
+             WHERE beneficiary_id = ANY(?::text[]) AND status IN ('PROCESSED', 'FAILED') AND type = ANY(?::text[])
              ORDER BY id
             """;
     static final String INSERT_REPLAY = "INSERT INTO replay (id, scope, reason, dry_run, summary) VALUES (?, ?::jsonb, ?, false, ?::jsonb)";
@@ -145,11 +148,16 @@ public class ReplayService {
                 }
             }
             // Keys whose rightful winner's fact is not the active one (for example once a stale fact goes).
+            // A key whose active fact comes from a message today's parsers cannot read is left alone.
+            Set<String> underivable = new java.util.HashSet<>(failures.stream().map(Replay.Failure::messageId).toList());
             List<Derived> reactivate = new ArrayList<>();
             for (Map.Entry<String, Derived> entry : winnerByKey.entrySet()) {
                 Derived winner = entry.getValue();
                 Fact active = activeByKey.get(entry.getKey());
                 boolean staleActive = active != null && stale.contains(active);
+                if (active != null && underivable.contains(active.messageId())) {
+                    continue;
+                }
                 if (!changedMessages.contains(winner.messageId()) && (active == null || staleActive || !active.messageId().equals(winner.messageId()))) {
                     reactivate.add(winner);
                     Fact latest = latestByMessage.get(winner.messageId());
@@ -164,21 +172,56 @@ public class ReplayService {
             }
 
             String replayId = ids.next(Ids.REPLAY);
-            FactWriter.Outcome first = writer.write(connection, changed.stream().map(Derived::fact).toList(), replayId);
+            // New facts' ids first, so that facts whose message moved to another key can be revoked
+            // (by their message's new fact) before anything is written for the keys they leave.
+            Map<String, String> minted = new HashMap<>();
+            changed.forEach(d -> minted.put(d.messageId(), ids.next(Ids.FACT)));
             Map<FactType, List<String[]>> revocations = new LinkedHashMap<>();
             for (Fact fact : stale) {
                 revocations.computeIfAbsent(FactTypes.byName(fact.type()).orElseThrow(), t -> new ArrayList<>())
-                        .add(new String[] {fact.id(), first.factIdsByMessage().get(fact.messageId())});
+                        .add(new String[] {fact.id(), minted.get(fact.messageId())});
             }
+            Instant revokedAt = BeneficiaryLocks.now(connection);
             for (Map.Entry<FactType, List<String[]>> entry : revocations.entrySet()) {
-                writer.revoke(connection, entry.getKey(), first.at(), entry.getValue().stream().map(r -> r[0]).toList(),
+                writer.revoke(connection, entry.getKey(), revokedAt, entry.getValue().stream().map(r -> r[0]).toList(),
                         entry.getValue().stream().map(r -> r[1]).toList());
             }
-            FactWriter.Outcome second = writer.write(connection, reactivate.stream().map(Derived::fact).toList(), replayId);
+            FactWriter.Outcome first = writer.write(connection, changed.stream().map(Derived::fact).toList(), replayId, minted);
+            // Then give every key its rightful winner back, judged on what is now stored.
+            Map<String, Fact> activeNow = new HashMap<>();
+            for (Fact fact : facts.allFor(connection, beneficiaries)) {
+                if (fact.revokedAt() == null && typeNamesInScope.contains(fact.type())) {
+                    activeNow.put(fact.type() + keyOf(fact), fact);
+                }
+            }
+            List<Derived> restore = new ArrayList<>();
+            for (Map.Entry<String, Derived> entry : winnerByKey.entrySet()) {
+                Fact active = activeNow.get(entry.getKey());
+                if (active != null && underivable.contains(active.messageId())) {
+                    continue;
+                }
+                if (active == null || !active.messageId().equals(entry.getValue().messageId())) {
+                    restore.add(entry.getValue());
+                }
+            }
+            FactWriter.Outcome second = writer.write(connection, restore.stream().map(Derived::fact).toList(), replayId);
+            List<Replay.Change> actual = new ArrayList<>(report.stream().filter(c -> !c.kind().equals("reactivated")).toList());
+            for (Derived d : restore) {
+                Fact latest = latestByMessage.get(d.messageId());
+                actual.add(new Replay.Change(d.messageId(), d.beneficiaryId(), d.type().name(), "reactivated",
+                        latest == null ? null : latest.id(), latest == null ? null : latest.data(), d.data(), null));
+            }
             Map<String, String> newFactIds = new HashMap<>(first.factIdsByMessage());
             newFactIds.putAll(second.factIdsByMessage());
-            List<Replay.Change> done = report.stream().map(c -> new Replay.Change(c.messageId(), c.beneficiaryId(), c.type(), c.kind(),
+            List<Replay.Change> done = actual.stream().map(c -> new Replay.Change(c.messageId(), c.beneficiaryId(), c.type(), c.kind(),
                     c.previousFactId(), c.previous(), c.rederived(), newFactIds.get(c.messageId()))).toList();
+            affected.clear();
+            done.forEach(change -> affected.add(change.beneficiaryId()));
+            try (PreparedStatement statement = connection.prepareStatement(MARK_PROCESSED)) {
+                statement.setObject(1, first.at().atOffset(java.time.ZoneOffset.UTC));
+                statement.setArray(2, connection.createArrayOf("text", derived.stream().map(Derived::messageId).toArray()));
+                statement.executeUpdate();
+            }
 
             writer.markChanged(connection, affected, first.at());
             determinations.enqueue(connection, affected, clock.currentPeriod(), rulesets.all().stream().map(Ruleset::id).toList());

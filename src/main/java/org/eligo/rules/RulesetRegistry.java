@@ -142,7 +142,13 @@ public class RulesetRegistry {
                 }
                 String sha256 = rs.getString(1);
                 String files = rs.getString(2);
-                return earlier.computeIfAbsent(sha256, key -> parse(id, files));
+                Ruleset earlierVersion = earlier.computeIfAbsent(sha256, key -> parse(id, files));
+                if (!earlierVersion.sha256().equals(sha256)) {
+                    // The recorded files were changed behind the service's back: never decide with them.
+                    earlier.remove(sha256);
+                    throw new IllegalStateException("ruleset_version " + id + "@" + sha256 + ": its files hash to " + earlierVersion.sha256());
+                }
+                return earlierVersion;
             }
         }
     }

@@ -81,7 +81,9 @@ class AuditTrailTest {
                 "UPDATE message SET data = '{}' WHERE id = '" + firstMessage + "'",
                 "UPDATE determination SET result = 'PASSED' WHERE id = '" + determination + "'",
                 "INSERT INTO audit_record SELECT beneficiary_id, seq + 1000, kind, record_table, record_id, content_hash, prev_hash, hash FROM audit_record LIMIT 1",
-                "DELETE FROM determination_check")) {
+                "DELETE FROM determination_check",
+                "INSERT INTO audit_checkpoint (id, prev_digest, digest, heads) VALUES (999999, '\\x00', '\\x00', 0)",
+                "UPDATE audit_head SET seq = seq WHERE beneficiary_id = '" + beneficiary + "'")) {
             String failure = Sql.firstFailure("SET ROLE eligo_service", sql);
             assertNotNull(failure, sql);
             assertTrue(failure.contains("permission denied"), sql + ": " + failure);
@@ -104,7 +106,18 @@ class AuditTrailTest {
                 "DELETE FROM determination_subcheck_fact WHERE determination_id = '" + determination + "'",
                 "TRUNCATE determination CASCADE",
                 "UPDATE audit_record SET hash = '\\x00' WHERE beneficiary_id = '" + beneficiary + "'",
-                "TRUNCATE audit_record")) {
+                "TRUNCATE audit_record",
+                "DELETE FROM audit_head WHERE beneficiary_id = '" + beneficiary + "'",
+                "TRUNCATE audit_checkpoint CASCADE",
+                // A backdated revocation, a self-revocation, a fact slipped into the past, a part added to a finished determination.
+                "UPDATE fact_income_monthly SET revoked_at = '1999-01-01T00:00:00Z', revoked_by = '" + revokedFact + "' WHERE id = '" + activeFact + "'",
+                "UPDATE fact_income_monthly SET revoked_at = clock_timestamp(), revoked_by = id WHERE id = '" + activeFact + "'",
+                "INSERT INTO fact_income_monthly (id, beneficiary_id, message_id, created_at, year, month, amount_cents) VALUES ('fact_PAST', '"
+                        + beneficiary + "', '" + firstMessage + "', '2001-01-01T00:00:00Z', 2027, 1, 1)",
+                "INSERT INTO determination_check (determination_id, position, check_id, title, result) VALUES ('" + determination + "', 99, 'x', 'x', 'PASSED')",
+                // A checkpoint naming a head that is no link of its chain.
+                "SELECT eligo_audit_checkpoint(coalesce((SELECT max(id) FROM audit_checkpoint), 0) + 1, coalesce((SELECT digest FROM audit_checkpoint ORDER BY id DESC LIMIT 1), "
+                        + "decode(repeat('00', 32), 'hex')), '\\x00', NULL, NULL, ARRAY['" + beneficiary + "'], ARRAY[999]::bigint[], ARRAY['\\x00'::bytea])")) {
             String failure = Sql.firstFailure(sql);
             assertNotNull(failure, sql);
             assertTrue(failure.contains("eligo:"), sql + ": " + failure);
@@ -119,6 +132,14 @@ class AuditTrailTest {
         Sql.tamper("UPDATE message SET data = jsonb_set(data, '{amount_cents}', '99999') WHERE id = '" + firstMessage + "'");
         verifyFinds("message", firstMessage);
         Sql.tamper("UPDATE message SET data = jsonb_set(data, '{amount_cents}', '100') WHERE id = '" + firstMessage + "'");
+        verifyOk();
+    }
+
+    @Test
+    void verifyNamesAMessageWhoseDataGainedANullMember() {
+        Sql.tamper("UPDATE message SET data = data || '{\"note\": null}' WHERE id = '" + firstMessage + "'");
+        verifyFinds("message", firstMessage);
+        Sql.tamper("UPDATE message SET data = data - 'note' WHERE id = '" + firstMessage + "'");
         verifyOk();
     }
 
@@ -156,12 +177,12 @@ class AuditTrailTest {
 
     @Test
     void verifyNoticesALinkRemovedFromTheEndOfAChain() {
-        Map<String, Object> last = Sql.rows("SELECT * FROM audit_record WHERE beneficiary_id = ? ORDER BY seq DESC LIMIT 1", beneficiary).get(0);
+        Map<String, Object> last = Sql.rows("SELECT *, recorded_at::text AS at FROM audit_record WHERE beneficiary_id = ? ORDER BY seq DESC LIMIT 1", beneficiary).get(0);
         Sql.tamper("DELETE FROM audit_record WHERE beneficiary_id = '" + beneficiary + "' AND seq = " + last.get("seq"));
         verify().then().body("ok", equalTo(false));
         Sql.tamper("INSERT INTO audit_record SELECT '" + beneficiary + "', " + last.get("seq") + ", '" + last.get("kind") + "', '" + last.get("record_table")
                 + "', '" + last.get("record_id") + "', decode('" + hex((byte[]) last.get("content_hash")) + "', 'hex'), decode('"
-                + hex((byte[]) last.get("prev_hash")) + "', 'hex'), decode('" + hex((byte[]) last.get("hash")) + "', 'hex'), now()");
+                + hex((byte[]) last.get("prev_hash")) + "', 'hex'), decode('" + hex((byte[]) last.get("hash")) + "', 'hex'), '" + last.get("at") + "'");
         verifyOk();
     }
 
@@ -193,7 +214,7 @@ class AuditTrailTest {
                     content := CASE WHEN r.record_id = '%s'
                         THEN sha256(convert_to(eligo_canonical_message((SELECT m FROM message m WHERE m.id = r.record_id)), 'UTF8'))
                         ELSE r.content_hash END;
-                    link := eligo_link_hash(prev, content, r.kind, r.record_table, r.record_id);
+                    link := eligo_link_hash(prev, content, r.kind, r.record_table, r.record_id, r.recorded_at);
                     UPDATE audit_record SET prev_hash = prev, content_hash = content, hash = link WHERE beneficiary_id = r.beneficiary_id AND seq = r.seq;
                     prev := link;
                   END LOOP;

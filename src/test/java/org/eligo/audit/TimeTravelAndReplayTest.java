@@ -161,6 +161,33 @@ class TimeTravelAndReplayTest {
     }
 
     @Test
+    void aReplayUntanglesTwoFactsFiledInEachOthersMonth() {
+        String beneficiary = unique("S");
+        String[] mayAsJune = processedWithWrongFact(beneficiary, unique("a"), 5, 50000, 6, 50000, null);
+        String[] juneAsMay = processedWithWrongFact(beneficiary, unique("b"), 6, 60000, 5, 60000, null);
+        post("/v1/replays", Map.of("beneficiary_ids", List.of(beneficiary))).then().statusCode(201).body("changes.kind", contains("key", "key"));
+        given().get("/v1/beneficiaries/" + beneficiary + "/facts").then()
+                .body("facts.data.month", contains(5, 6))
+                .body("facts.data.amount_cents", contains(50000, 60000))
+                .body("facts.message_id", contains(mayAsJune[0], juneAsMay[0]));
+        given().get("/v1/integrity/verify").then().body("ok", equalTo(true));
+    }
+
+    @Test
+    void aReplayKeepsTheRightfulFactActiveWhenANewerMessageLeavesItsKey() {
+        String beneficiary = unique("Q");
+        // An older June message with a wrong amount, then a newer one (really May) filed as June over it.
+        String[] june = processedWithWrongFact(beneficiary, unique("j"), 6, 61250, 6, 6125, null);
+        String[] may = processedWithWrongFact(beneficiary, unique("m"), 5, 70000, 6, 70000, june[1]);
+        post("/v1/replays", Map.of("beneficiary_ids", List.of(beneficiary))).then().statusCode(201);
+        given().get("/v1/beneficiaries/" + beneficiary + "/facts").then()
+                .body("facts.data.month", contains(5, 6))
+                .body("facts.data.amount_cents", contains(70000, 61250))
+                .body("facts.message_id", contains(may[0], june[0]));
+        post("/v1/replays", Map.of("beneficiary_ids", List.of(beneficiary))).then().statusCode(200).body("changes", hasSize(0));
+    }
+
+    @Test
     void badReplayRequestsAreProblems() {
         post("/v1/replays", Map.of()).then().statusCode(400).body("errors[0].pointer", equalTo("/beneficiary_ids"));
         post("/v1/replays", Map.of("types", List.of("income.weekly"))).then().statusCode(400).body("errors[0].pointer", equalTo("/types/0"));
