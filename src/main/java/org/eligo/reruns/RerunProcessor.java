@@ -41,7 +41,8 @@ public class RerunProcessor implements WorkSource {
 
     private static final Logger LOG = Logger.getLogger(RerunProcessor.class);
 
-    static final String ACTIVE_RUNS = "SELECT id FROM rerun WHERE status IN ('QUEUED', 'RUNNING') ORDER BY created_at, id";
+    /** Smaller runs first, so an urgent handful is not stuck behind a population-wide run. */
+    static final String ACTIVE_RUNS = "SELECT id FROM rerun WHERE status IN ('QUEUED', 'RUNNING') ORDER BY total, created_at, id";
 
     static final String START = "UPDATE rerun SET status = 'RUNNING', started_at = clock_timestamp() WHERE id = ? AND status = 'QUEUED'";
 
@@ -69,7 +70,9 @@ public class RerunProcessor implements WorkSource {
     static final String MARK_DONE = """
             UPDATE rerun_item AS i
                SET state = 'DONE', determination_id = d.determination_id, previous_determination_id = d.previous_id,
-                   previous_result = d.previous_result, result = d.result, changed = d.previous_result IS DISTINCT FROM d.result,
+                   previous_result = d.previous_result, result = d.result,
+                   -- A change is a result that differs from an earlier determination; a first one is not.
+                   changed = d.previous_result IS NOT NULL AND d.previous_result <> d.result,
                    finished_at = clock_timestamp()
               FROM unnest(?::text[], ?::text[], ?::text[], ?::text[], ?::text[])
                    AS d(beneficiary_id, determination_id, previous_id, previous_result, result)
@@ -87,7 +90,6 @@ public class RerunProcessor implements WorkSource {
                AND NOT EXISTS (SELECT 1 FROM rerun_item WHERE rerun_id = ? AND state = 'PENDING')
             """;
 
-    static final String FAIL_RUN = "UPDATE rerun SET status = 'FAILED', finished_at = clock_timestamp() WHERE id = ? AND status IN ('QUEUED', 'RUNNING')";
 
     private final Db db;
     private final RerunsConfig config;
@@ -135,7 +137,11 @@ public class RerunProcessor implements WorkSource {
                 determine(connection, run, spec.get(), claimed);
                 return claimed.size();
             });
-        } catch (RuntimeException e) {
+        } catch (RulesetNotHere e) {
+            // Another instance (with the ruleset) can take the chunk: it was rolled back, its items are pending.
+            LOG.warnf("Rerun %s needs ruleset %s, which this instance has not loaded; leaving it to instances that have", run, e.getMessage());
+            return 0;
+        } catch (RuntimeException | StackOverflowError e) {
             if (claimedBeneficiaries.isEmpty() || Db.isTransient(e)) {
                 throw e;
             }
@@ -156,8 +162,8 @@ public class RerunProcessor implements WorkSource {
                 }
                 return null;
             });
-        } catch (RuntimeException e) {
-            if (Db.isTransient(e)) {
+        } catch (RuntimeException | StackOverflowError e) {
+            if (Db.isTransient(e) || e instanceof RulesetNotHere) {
                 throw e;
             }
             LOG.errorf(e, "Rerun %s could not determine %s", run, beneficiary);
@@ -182,9 +188,7 @@ public class RerunProcessor implements WorkSource {
         YearMonth period = YearMonth.parse(spec[0]);
         Optional<Ruleset> ruleset = rulesets.find(spec[1]);
         if (ruleset.isEmpty()) {
-            LOG.errorf("Rerun %s needs ruleset %s, which is not loaded: the run fails", run, spec[1]);
-            update(connection, FAIL_RUN, run);
-            return;
+            throw new RulesetNotHere(spec[1]);
         }
         Instant asOf = BeneficiaryLocks.lock(connection, beneficiaries);
         Map<String, List<Fact>> byBeneficiary = facts.activeFor(connection, beneficiaries, asOf);
@@ -213,6 +217,13 @@ public class RerunProcessor implements WorkSource {
             statement.setArray(5, connection.createArrayOf("text", made.stream().map(m -> m.determination().result()).toArray()));
             statement.setString(6, run);
             statement.executeUpdate();
+        }
+    }
+
+    /** The run's ruleset is not loaded in this instance (a rolling deploy, another rules folder). */
+    static final class RulesetNotHere extends RuntimeException {
+        RulesetNotHere(String rulesetId) {
+            super(rulesetId, null, false, false);
         }
     }
 

@@ -152,7 +152,7 @@ public class RerunService {
                         } else if (rate > 0) {
                             eta = (long) Math.ceil(left / rate);
                         }
-                        // Started but nothing done yet: no rate, so no estimate (null), not a guess.
+                        // Otherwise (started, nothing done yet: rate 0) no estimate: null, not a guess.
                     }
                     return new Rerun(rs.getString(1), rs.getString(2), rs.getString(3), rs.getString(4), rs.getString(5), rs.getString(6),
                             rs.getString(7), total, done, failed, rs.getLong(11), instant(rs, 12), started, finished, rate, eta);
@@ -196,10 +196,14 @@ public class RerunService {
 
     private static String decode(String cursor) {
         try {
-            return new String(java.util.Base64.getUrlDecoder().decode(cursor), java.nio.charset.StandardCharsets.UTF_8);
+            String beneficiary = new String(java.util.Base64.getUrlDecoder().decode(cursor), java.nio.charset.StandardCharsets.UTF_8);
+            if (org.eligo.support.Requests.BENEFICIARY_ID.matcher(beneficiary).matches()) {
+                return beneficiary;
+            }
         } catch (IllegalArgumentException e) {
-            throw ProblemException.badParameter("cursor", "is not a cursor this service gave out");
+            // reported below
         }
+        throw ProblemException.badParameter("cursor", "is not a cursor this service gave out");
     }
 
     private static int update(Connection connection, String sql, String... parameters) throws SQLException {

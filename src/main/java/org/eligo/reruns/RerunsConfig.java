@@ -13,7 +13,8 @@ public interface RerunsConfig {
 
     /**
      * How many of the worker threads may take rerun chunks: the share of processing reruns can
-     * have. The others only serve ingest, so a large rerun never starves message processing.
+     * have. Keep it below {@code eligo.queue.workers}: the others then only serve ingest, so a large
+     * rerun never starves message processing. 0 stops reruns in this instance.
      */
     @WithDefault("1")
     int workers();

@@ -178,6 +178,11 @@ class RerunTest {
         post("/v1/reruns", Map.of("scope", "beneficiaries", "period", "2027-07")).then().statusCode(400).body("errors[0].pointer", equalTo("/beneficiary_ids"));
         post("/v1/reruns", Map.of("scope", "all", "period", "2027-07", "beneficiary_ids", List.of("a"))).then().statusCode(400);
         given().get("/v1/reruns/run_01ARZ3NDEKTSV4RRFFQ69G5FAV").then().statusCode(404).contentType("application/problem+json");
+        String id = post("/v1/reruns", Map.of("scope", "beneficiaries", "beneficiary_ids", List.of(unique("Z")), "period", "2027-07"))
+                .then().statusCode(202).extract().path("id");
+        for (String cursor : List.of("AA", "not base64!", "")) {
+            given().queryParam("cursor", cursor).get("/v1/reruns/" + id + "/changes").then().statusCode(cursor.isEmpty() ? 200 : 400);
+        }
         given().post("/v1/reruns/nope/cancel").then().statusCode(404);
     }
 
