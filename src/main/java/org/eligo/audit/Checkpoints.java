@@ -31,14 +31,14 @@ public class Checkpoints {
     static final String TRY_LOCK = "SELECT pg_try_advisory_xact_lock(17773, 0)";
 
     /**
-     * Heads past what the checkpoints cover. No lock is taken on them: a head that moves meanwhile is
-     * covered by the next checkpoint. Byte order (C collation): the digest must not depend on the locale.
+     * Heads past what the checkpoints cover, all of them (a limit would starve the end of the order
+     * under steady load). No lock is taken on them: a head that moves meanwhile is covered by the
+     * next checkpoint. Byte order (C collation): the digest must not depend on the locale.
      */
     static final String MOVED_HEADS = """
             SELECT h.beneficiary_id, h.seq, h.hash FROM audit_head h
              WHERE h.seq > coalesce((SELECT max(c.seq) FROM audit_checkpoint_head c WHERE c.beneficiary_id = h.beneficiary_id), 0)
              ORDER BY h.beneficiary_id COLLATE "C"
-             LIMIT 100000
             """;
 
     static final String LAST = "SELECT id, digest FROM audit_checkpoint ORDER BY id DESC LIMIT 1";

@@ -93,7 +93,9 @@ public class DeterminationService {
         fail(errors);
         Instant explicit = requestedAsOf;
         return db.inTransaction(connection -> {
-            Instant now = explicit == null ? BeneficiaryLocks.lock(connection, List.of(beneficiaryId)) : BeneficiaryLocks.now(connection);
+            // The lock, even for an explicit as_of: with no fact of the beneficiary being written, the
+            // facts active at any instant up to now are all committed, so the answer cannot change later.
+            Instant now = BeneficiaryLocks.lock(connection, List.of(beneficiaryId));
             if (explicit != null && explicit.isAfter(now)) {
                 // Facts for a future instant are not known yet: the same request would answer differently later.
                 throw ProblemException.badRequest("as_of is in the future.", List.of(FieldError.at("/as_of", "must not be later than now (" + Timestamps.format(now) + ")")));
