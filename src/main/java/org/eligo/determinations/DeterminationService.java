@@ -10,7 +10,6 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.regex.Pattern;
 
 import jakarta.enterprise.context.ApplicationScoped;
 
@@ -38,7 +37,6 @@ import org.eligo.support.problem.ProblemException;
 @ApplicationScoped
 public class DeterminationService {
 
-    private static final Pattern PERIOD = Pattern.compile("(19\\d\\d|2[01]\\d\\d|2200)-(0[1-9]|1[0-2])");
     public static final int DEFAULT_LIMIT = 50;
     public static final int MAX_LIMIT = 500;
 
@@ -138,7 +136,7 @@ public class DeterminationService {
     /** A beneficiary's determinations, newest first, optionally for one period. */
     public Page history(String beneficiaryId, String period, String limitText, String cursor) {
         Requests.requireBeneficiaryId(beneficiaryId);
-        if (period != null && !PERIOD.matcher(period).matches()) {
+        if (period != null && !Requests.PERIOD.matcher(period).matches()) {
             throw ProblemException.badParameter("period", "must be a month YYYY-MM");
         }
         int limit = limit(limitText);
@@ -230,8 +228,8 @@ public class DeterminationService {
             errors.add(FieldError.at("/period", "is required"));
             return null;
         }
-        if (!period.isTextual() || !PERIOD.matcher(period.textValue()).matches()) {
-            errors.add(FieldError.at("/period", "must be a month YYYY-MM between 1900-01 and 2200-12"));
+        if (!period.isTextual() || !Requests.PERIOD.matcher(period.textValue()).matches()) {
+            errors.add(FieldError.at("/period", Requests.PERIOD_RULE));
             return null;
         }
         return YearMonth.parse(period.textValue());

@@ -110,7 +110,7 @@ public class MessageParser {
         }
         String beneficiaryId = requiredText(node, "beneficiary_id", pointer, errors);
         if (beneficiaryId != null && !Requests.BENEFICIARY_ID.matcher(beneficiaryId).matches()) {
-            errors.add(FieldError.at(pointer + "/beneficiary_id", "must be 1 to 64 of A-Z, a-z, 0-9, '.', '_', ':', '-'"));
+            errors.add(FieldError.at(pointer + "/beneficiary_id", Requests.BENEFICIARY_ID_RULE));
         }
         Instant occurredAt = null;
         JsonNode occurred = node.get("occurred_at");

@@ -72,7 +72,7 @@ public class ReplayResource {
         List<String> beneficiaries = strings(request, "beneficiary_ids", errors);
         for (int i = 0; i < beneficiaries.size(); i++) {
             if (!Requests.BENEFICIARY_ID.matcher(beneficiaries.get(i)).matches()) {
-                errors.add(FieldError.at("/beneficiary_ids/" + i, "must be 1 to 64 of A-Z, a-z, 0-9, '.', '_', ':', '-'"));
+                errors.add(FieldError.at("/beneficiary_ids/" + i, Requests.BENEFICIARY_ID_RULE));
             }
         }
         if (beneficiaries.size() > ReplayService.MAX_BENEFICIARIES) {

@@ -4,7 +4,6 @@ import java.io.InputStream;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
-import java.util.regex.Pattern;
 
 import jakarta.ws.rs.Consumes;
 import jakarta.ws.rs.GET;
@@ -41,7 +40,6 @@ import org.jboss.resteasy.reactive.RestResponse;
 @Tag(name = "Reruns")
 public class RerunResource {
 
-    private static final Pattern PERIOD = Pattern.compile("(19\\d\\d|2[01]\\d\\d|2200)-(0[1-9]|1[0-2])");
     private static final Set<String> SCOPES = Set.of("changed", "all", "beneficiaries");
     private static final int MAX_REASON = 2000;
 
@@ -86,8 +84,8 @@ public class RerunResource {
             errors.add(FieldError.at("/scope", "must be changed, all or beneficiaries"));
         }
         String period = text(request, "period", errors, true);
-        if (period != null && !PERIOD.matcher(period).matches()) {
-            errors.add(FieldError.at("/period", "must be a month YYYY-MM between 1900-01 and 2200-12"));
+        if (period != null && !Requests.PERIOD.matcher(period).matches()) {
+            errors.add(FieldError.at("/period", Requests.PERIOD_RULE));
         }
         String rulesetId = text(request, "ruleset", errors, false);
         if (rulesetId == null) {
@@ -115,7 +113,7 @@ public class RerunResource {
                 for (int i = 0; i < listed.size(); i++) {
                     JsonNode id = listed.get(i);
                     if (!id.isTextual() || !Requests.BENEFICIARY_ID.matcher(id.textValue()).matches()) {
-                        errors.add(FieldError.at("/beneficiary_ids/" + i, "must be 1 to 64 of A-Z, a-z, 0-9, '.', '_', ':', '-'"));
+                        errors.add(FieldError.at("/beneficiary_ids/" + i, Requests.BENEFICIARY_ID_RULE));
                     } else {
                         beneficiaries.add(id.textValue());
                     }
