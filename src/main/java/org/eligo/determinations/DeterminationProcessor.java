@@ -43,9 +43,12 @@ public class DeterminationProcessor implements WorkSource {
     private final FactReader facts;
     private final RulesetRegistry rulesets;
     private final DeterminationsConfig config;
+    private final io.micrometer.core.instrument.Timer latency;
 
     public DeterminationProcessor(Db db, DeterminationQueue queue, Determinations determinations, FactReader facts,
-                                  RulesetRegistry rulesets, DeterminationsConfig config) {
+                                  RulesetRegistry rulesets, DeterminationsConfig config, io.micrometer.core.instrument.MeterRegistry registry) {
+        this.latency = io.micrometer.core.instrument.Timer.builder("eligo.determinations.latency")
+                .description("From the change of a beneficiary's facts to its automatic determination").publishPercentileHistogram().register(registry);
         this.db = db;
         this.queue = queue;
         this.determinations = determinations;
@@ -135,6 +138,7 @@ public class DeterminationProcessor implements WorkSource {
                     byBeneficiary.getOrDefault(pending.beneficiaryId(), List.of()), asOf, asOf, Determination.INGEST, null, true));
         }
         determinations.store(connection, made);
+        ready.forEach(pending -> latency.record(java.time.Duration.between(pending.requestedAt(), asOf)));
         ready.addAll(dropped);
         queue.delete(connection, ready);
         queue.postpone(connection, busy, BUSY_RETRY, null);

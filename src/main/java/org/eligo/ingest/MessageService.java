@@ -41,8 +41,20 @@ public class MessageService {
         this.workSignal = workSignal;
     }
 
+    /** W3C trace context: version-traceid-parentid-flags, lower-case hex. */
+    private static final java.util.regex.Pattern TRACEPARENT = java.util.regex.Pattern.compile("[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}");
+
     /** Stores {@code messages} (validated) and returns one receipt per message, in input order. */
     public List<Receipt> submit(List<IncomingMessage> messages) {
+        return submit(messages, null);
+    }
+
+    /**
+     * As {@link #submit(List)}, recording the request's W3C {@code traceparent} with each new message.
+     * An invalid traceparent is ignored, as the W3C recommendation says.
+     */
+    public List<Receipt> submit(List<IncomingMessage> messages, String traceparent) {
+        String trace = traceparent != null && TRACEPARENT.matcher(traceparent.trim()).matches() ? traceparent.trim() : null;
         if (backlog.isFull(messages.size())) {
             // Full: nothing new is taken, but an agency retrying what it already sent still learns it was stored.
             return resubmissionsOnly(messages);
@@ -79,7 +91,7 @@ public class MessageService {
             try (java.sql.Statement statement = connection.createStatement()) {
                 statement.execute("SET LOCAL lock_timeout = '2s'");
             }
-            Set<String> inserted = store.insert(connection, insertOrder, insertIds);
+            Set<String> inserted = store.insert(connection, insertOrder, insertIds, trace);
             List<IncomingMessage> repeated = new ArrayList<>();
             for (int i = 0; i < distinct.size(); i++) {
                 if (!inserted.contains(newIds.get(i))) {
@@ -115,6 +127,26 @@ public class MessageService {
             receipts.add(r >= 0 ? distinctReceipts.get(r) : withDuplicate(distinctReceipts.get(-1 - r)));
         }
         return receipts;
+    }
+
+    /** Binds the message id. Sets a FAILED message back to the queue with fresh attempts; its last_error stays. */
+    static final String RETRY = """
+            UPDATE message SET status = 'RECEIVED', attempts = 0, next_attempt_at = clock_timestamp()
+             WHERE id = ? AND status = 'FAILED'
+            """;
+
+    /** Redrives a FAILED message (after its cause is fixed): it is queued again with fresh attempts. */
+    public void retry(String id) {
+        int updated = db.inTransaction(connection -> {
+            try (java.sql.PreparedStatement statement = connection.prepareStatement(RETRY)) {
+                statement.setString(1, id);
+                return statement.executeUpdate();
+            }
+        });
+        if (updated == 0) {
+            throw ProblemException.conflict("Message " + id + " is not FAILED; only a failed message can be retried.", null);
+        }
+        workSignal.wake();
     }
 
     private List<Receipt> resubmissionsOnly(List<IncomingMessage> messages) {

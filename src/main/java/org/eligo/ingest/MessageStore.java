@@ -29,11 +29,12 @@ public class MessageStore {
     /**
      * Inserts a set of messages in one statement. A key that exists already (committed, or committed
      * meanwhile by a concurrent request: ON CONFLICT waits for it) is skipped; RETURNING names the
-     * rows that were new. Binds text[] of: id, source, external_id, type, beneficiary_id, occurred_at, data.
+     * rows that were new. Binds the request's traceparent, then text[] of: id, source, external_id, type,
+     * beneficiary_id, occurred_at, data.
      */
     static final String INSERT = """
-            INSERT INTO message (id, source, external_id, type, beneficiary_id, occurred_at, data)
-            SELECT m.id, m.source, m.external_id, m.type, m.beneficiary_id, m.occurred_at::timestamptz, m.data::jsonb
+            INSERT INTO message (id, source, external_id, type, beneficiary_id, occurred_at, data, traceparent)
+            SELECT m.id, m.source, m.external_id, m.type, m.beneficiary_id, m.occurred_at::timestamptz, m.data::jsonb, ?
               FROM unnest(?::text[], ?::text[], ?::text[], ?::text[], ?::text[], ?::text[], ?::text[])
                    AS m(id, source, external_id, type, beneficiary_id, occurred_at, data)
             ON CONFLICT (source, external_id) DO NOTHING
@@ -52,7 +53,7 @@ public class MessageStore {
      * always agree (a PROCESSED message has its facts, a RECEIVED one none).
      */
     static final String BY_ID = "SELECT m.id, m.source, m.external_id, m.type, m.beneficiary_id, m.occurred_at, m.received_at,"
-            + " m.status, m.attempts, m.last_error, m.data::text, ARRAY("
+            + " m.status, m.attempts, m.last_error, m.data::text, m.traceparent, ARRAY("
             + FactTypes.ALL.stream().map(t -> "SELECT id FROM " + t.table() + " WHERE message_id = m.id")
                     .collect(java.util.stream.Collectors.joining(" UNION ALL "))
             + " ORDER BY 1) FROM message m WHERE m.id = ?";
@@ -69,7 +70,7 @@ public class MessageStore {
     }
 
     /** Inserts {@code messages} (with their ids, distinct keys); returns the ids that were new. */
-    public Set<String> insert(Connection connection, List<IncomingMessage> messages, List<String> ids) throws SQLException {
+    public Set<String> insert(Connection connection, List<IncomingMessage> messages, List<String> ids, String traceparent) throws SQLException {
         int n = messages.size();
         String[][] columns = new String[7][n];
         for (int i = 0; i < n; i++) {
@@ -84,8 +85,9 @@ public class MessageStore {
         }
         Set<String> inserted = new HashSet<>();
         try (PreparedStatement statement = connection.prepareStatement(INSERT)) {
+            statement.setString(1, traceparent);
             for (int c = 0; c < columns.length; c++) {
-                statement.setArray(c + 1, connection.createArrayOf("text", columns[c]));
+                statement.setArray(c + 2, connection.createArrayOf("text", columns[c]));
             }
             try (ResultSet rs = statement.executeQuery()) {
                 while (rs.next()) {
@@ -120,9 +122,10 @@ public class MessageStore {
                 if (!rs.next()) {
                     return Optional.empty();
                 }
-                List<String> factIds = List.of((String[]) rs.getArray(12).getArray());
+                List<String> factIds = List.of((String[]) rs.getArray(13).getArray());
                 return Optional.of(new MessageView(rs.getString(1), rs.getString(2), rs.getString(3), rs.getString(4), rs.getString(5),
-                        instant(rs, 6), instant(rs, 7), rs.getString(8), rs.getInt(9), rs.getString(10), json(rs.getString(11)), factIds));
+                        instant(rs, 6), instant(rs, 7), rs.getString(8), rs.getInt(9), rs.getString(10), json(rs.getString(11)), factIds,
+                        rs.getString(12)));
             }
         }
     }

@@ -3,6 +3,7 @@ package org.eligo.ingest;
 import java.time.Instant;
 import java.util.List;
 
+import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.databind.JsonNode;
 
 import org.eclipse.microprofile.openapi.annotations.enums.SchemaType;
@@ -18,5 +19,7 @@ public record MessageView(String id, String source, String externalId, String ty
                           @Schema(type = SchemaType.OBJECT, description = "The data as submitted",
                                   oneOf = {FactDataSchemas.IncomeMonthly.class, FactDataSchemas.PersonBirthdate.class, FactDataSchemas.DisabilityStatus.class})
                           JsonNode data,
-                          List<String> factIds) {
+                          List<String> factIds,
+                          @JsonInclude(JsonInclude.Include.NON_NULL)
+                          @Schema(description = "the W3C traceparent of the submitting request, if it had a valid one") String traceparent) {
 }

@@ -54,9 +54,16 @@ public class MessageProcessor implements WorkSource {
     private final DeterminationQueue determinations;
     private final RulesetRegistry rulesets;
     private final EligoClock clock;
+    private final io.micrometer.core.instrument.Counter processed;
+    private final io.micrometer.core.instrument.Counter failed;
+    private final io.micrometer.core.instrument.Counter givenUp;
 
     public MessageProcessor(Db db, MessageQueue queue, FactWriter facts, QueueConfig config, ObjectMapper mapper,
-                            DeterminationQueue determinations, RulesetRegistry rulesets, EligoClock clock) {
+                            DeterminationQueue determinations, RulesetRegistry rulesets, EligoClock clock,
+                            io.micrometer.core.instrument.MeterRegistry registry) {
+        this.processed = registry.counter("eligo.messages.processed");
+        this.failed = registry.counter("eligo.messages.failed.attempts");
+        this.givenUp = registry.counter("eligo.messages.failed");
         this.db = db;
         this.queue = queue;
         this.facts = facts;
@@ -131,6 +138,8 @@ public class MessageProcessor implements WorkSource {
             // queued in this transaction so that it exists exactly when the facts do.
             determinations.enqueue(connection, outcome.changedBeneficiaries(), clock.currentPeriod(),
                     rulesets.all().stream().map(Ruleset::id).toList());
+            // Counted before commit: a rolled-back batch over-counts a little; rates are what this is for.
+            processed.increment(derivedIds.size());
         }
     }
 
@@ -161,6 +170,10 @@ public class MessageProcessor implements WorkSource {
         LOG.warnf("Message %s failed (attempt %d of %d%s): %s", message.id(), attempt, config.maxAttempts(),
                 givingUp ? ", giving up" : "", reason);
         queue.recordFailure(connection, message.id(), reason, config.maxAttempts(), backoff(attempt));
+        failed.increment();
+        if (givingUp) {
+            givenUp.increment();
+        }
     }
 
     /** The wait before attempt {@code attempt + 1}: the initial backoff doubled per attempt, capped. */

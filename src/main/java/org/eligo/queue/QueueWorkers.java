@@ -34,6 +34,7 @@ public class QueueWorkers {
     private final MessageNotificationListener listener;
     private final QueueConfig config;
     private volatile boolean running;
+    private final AtomicInteger alive = new AtomicInteger();
     private ExecutorService executor;
 
     public QueueWorkers(MessageProcessor messages, DeterminationProcessor determinations, RerunProcessor reruns, WorkSignal signal,
@@ -91,7 +92,21 @@ public class QueueWorkers {
         return running;
     }
 
+    /** Worker loops currently running (readiness compares it with the configured number). */
+    public int alive() {
+        return alive.get();
+    }
+
     private void work(int index) {
+        alive.incrementAndGet();
+        try {
+            loop(index);
+        } finally {
+            alive.decrementAndGet();
+        }
+    }
+
+    private void loop(int index) {
         List<WorkSource> mine = sources.stream().filter(source -> source.servesWorker(index)).toList();
         int failuresInRow = 0;
         while (running) {

@@ -5,6 +5,7 @@ import java.util.List;
 
 import jakarta.ws.rs.Consumes;
 import jakarta.ws.rs.GET;
+import jakarta.ws.rs.HeaderParam;
 import jakarta.ws.rs.POST;
 import jakarta.ws.rs.Path;
 import jakarta.ws.rs.PathParam;
@@ -67,8 +68,8 @@ public class MessageResource {
             content = @Content(mediaType = Problem.MEDIA_TYPE, schema = @Schema(implementation = Problem.class)))
     @APIResponse(responseCode = "503", description = "The backlog is over its limit; see Retry-After",
             content = @Content(mediaType = Problem.MEDIA_TYPE, schema = @Schema(implementation = Problem.class)))
-    public RestResponse<Receipt> submit(InputStream body) {
-        Receipt receipt = messages.submit(List.of(parser.parseOne(body))).get(0);
+    public RestResponse<Receipt> submit(InputStream body, @HeaderParam("traceparent") String traceparent) {
+        Receipt receipt = messages.submit(List.of(parser.parseOne(body)), traceparent).get(0);
         return RestResponse.ResponseBuilder.create(receipt.duplicate() ? RestResponse.Status.OK : RestResponse.Status.ACCEPTED, receipt).build();
     }
 
@@ -90,8 +91,24 @@ public class MessageResource {
             content = @Content(mediaType = Problem.MEDIA_TYPE, schema = @Schema(implementation = Problem.class)))
     @APIResponse(responseCode = "503", description = "The backlog is over its limit; see Retry-After",
             content = @Content(mediaType = Problem.MEDIA_TYPE, schema = @Schema(implementation = Problem.class)))
-    public RestResponse<BatchReceipt> submitBatch(InputStream body) {
-        return RestResponse.ResponseBuilder.create(RestResponse.Status.ACCEPTED, new BatchReceipt(messages.submit(parser.parseBatch(body)))).build();
+    public RestResponse<BatchReceipt> submitBatch(InputStream body, @HeaderParam("traceparent") String traceparent) {
+        return RestResponse.ResponseBuilder.create(RestResponse.Status.ACCEPTED, new BatchReceipt(messages.submit(parser.parseBatch(body), traceparent))).build();
+    }
+
+    @POST
+    @Path("/{id}/retry")
+    @Produces(MediaType.APPLICATION_JSON)
+    @Operation(summary = "Redrive a FAILED message (after the cause of its failure is fixed)")
+    @APIResponse(responseCode = "202", description = "Queued again with fresh attempts",
+            content = @Content(mediaType = MediaType.APPLICATION_JSON, schema = @Schema(implementation = MessageView.class)))
+    @APIResponse(responseCode = "404", description = "No such message",
+            content = @Content(mediaType = Problem.MEDIA_TYPE, schema = @Schema(implementation = Problem.class)))
+    @APIResponse(responseCode = "409", description = "The message is not FAILED",
+            content = @Content(mediaType = Problem.MEDIA_TYPE, schema = @Schema(implementation = Problem.class)))
+    public RestResponse<MessageView> retry(@PathParam("id") String id) {
+        queries.get(id);
+        messages.retry(id);
+        return RestResponse.ResponseBuilder.create(RestResponse.Status.ACCEPTED, queries.get(id)).build();
     }
 
     @GET

@@ -1,0 +1,64 @@
+package org.eligo.operations;
+
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.util.concurrent.atomic.AtomicLong;
+
+import jakarta.enterprise.context.ApplicationScoped;
+
+import org.eligo.support.Db;
+import org.jboss.logging.Logger;
+
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.quarkus.scheduler.Scheduled;
+
+/**
+ * Backlog gauges for Prometheus, measured every few seconds (not per scrape, so a busy scraper
+ * cannot load the database): how many messages wait, and how long the oldest has waited.
+ */
+@ApplicationScoped
+public class QueueMetrics {
+
+    private static final Logger LOG = Logger.getLogger(QueueMetrics.class);
+
+    /** Both from the partial index of unprocessed messages. */
+    static final String MEASURE = """
+            SELECT (SELECT count(*) FROM message WHERE status = 'RECEIVED'),
+                   (SELECT extract(epoch FROM clock_timestamp() - received_at) FROM message WHERE status = 'RECEIVED' ORDER BY id LIMIT 1),
+                   (SELECT count(*) FROM determination_queue)
+            """;
+
+    private final Db db;
+    private final AtomicLong backlog = new AtomicLong();
+    private final AtomicLong oldestAgeMillis = new AtomicLong();
+    private final AtomicLong pendingDeterminations = new AtomicLong();
+
+    public QueueMetrics(Db db, MeterRegistry registry) {
+        this.db = db;
+        Gauge.builder("eligo.messages.backlog", backlog, AtomicLong::get).description("Messages received and not yet processed").register(registry);
+        Gauge.builder("eligo.messages.oldest.backlog.age.seconds", oldestAgeMillis, a -> a.get() / 1000.0)
+                .description("How long the oldest unprocessed message has waited").register(registry);
+        Gauge.builder("eligo.determinations.pending", pendingDeterminations, AtomicLong::get)
+                .description("Automatic determinations queued").register(registry);
+    }
+
+    @Scheduled(every = "5s", concurrentExecution = Scheduled.ConcurrentExecution.SKIP)
+    void measure() {
+        try {
+            db.read(connection -> {
+                try (PreparedStatement statement = connection.prepareStatement(MEASURE); ResultSet rs = statement.executeQuery()) {
+                    rs.next();
+                    backlog.set(rs.getLong(1));
+                    double age = rs.getDouble(2);
+                    oldestAgeMillis.set(rs.wasNull() ? 0 : (long) (age * 1000));
+                    pendingDeterminations.set(rs.getLong(3));
+                }
+                return null;
+            });
+        } catch (RuntimeException e) {
+            LOG.debugf("Queue metrics not measured: %s", e.getMessage());
+        }
+    }
+
+}
