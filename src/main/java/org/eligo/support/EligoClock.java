@@ -27,10 +27,6 @@ public class EligoClock {
         this.clock = fixed.map(instant -> Clock.fixed(instant, ZoneOffset.UTC)).orElse(Clock.systemUTC());
     }
 
-    public Instant now() {
-        return clock.instant();
-    }
-
     public LocalDate today() {
         return LocalDate.now(clock);
     }
