@@ -1,11 +1,9 @@
 package org.eligo.determinations;
 
-import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.time.YearMonth;
 import java.time.format.DateTimeParseException;
 import java.util.ArrayList;
-import java.util.Base64;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
@@ -37,6 +35,7 @@ import org.eligo.support.problem.ProblemException;
 @ApplicationScoped
 public class DeterminationService {
 
+    private static final java.util.regex.Pattern ID_CURSOR = java.util.regex.Pattern.compile("[a-z]+_[0-9A-HJKMNP-TV-Z]{26}");
     public static final int DEFAULT_LIMIT = 50;
     public static final int MAX_LIMIT = 500;
 
@@ -140,13 +139,13 @@ public class DeterminationService {
             throw ProblemException.badParameter("period", "must be a month YYYY-MM");
         }
         int limit = limit(limitText);
-        String after = cursor == null || cursor.isEmpty() ? null : decodeCursor(cursor);
+        String after = cursor == null || cursor.isEmpty() ? null : Requests.decodeCursor(cursor, ID_CURSOR);
         List<Determination> rows = db.read(connection -> store.history(connection, beneficiaryId, period, after, limit + 1));
         if (rows.size() <= limit) {
             return new Page(rows, null);
         }
         List<Determination> items = rows.subList(0, limit);
-        return new Page(List.copyOf(items), encodeCursor(items.get(items.size() - 1).id()));
+        return new Page(List.copyOf(items), Requests.encodeCursor(items.get(items.size() - 1).id()));
     }
 
     /** What differs between two determinations: the result, the ruleset, each subcheck whose result changed, the facts read. */
@@ -205,22 +204,6 @@ public class DeterminationService {
         throw ProblemException.badParameter("limit", "must be a whole number from 1 to " + MAX_LIMIT);
     }
 
-    /** Cursors are opaque to clients: the last id of the page, encoded. */
-    public static String encodeCursor(String id) {
-        return Base64.getUrlEncoder().withoutPadding().encodeToString(id.getBytes(StandardCharsets.UTF_8));
-    }
-
-    public static String decodeCursor(String cursor) {
-        try {
-            String id = new String(Base64.getUrlDecoder().decode(cursor), StandardCharsets.UTF_8);
-            if (id.matches("[a-z]+_[0-9A-HJKMNP-TV-Z]{26}")) {
-                return id;
-            }
-        } catch (IllegalArgumentException e) {
-            // reported below
-        }
-        throw ProblemException.badParameter("cursor", "is not a cursor this service gave out");
-    }
 
     private static YearMonth period(JsonNode body, List<FieldError> errors) {
         JsonNode period = body.get("period");
@@ -237,23 +220,11 @@ public class DeterminationService {
 
     private Ruleset ruleset(JsonNode body, List<FieldError> errors) {
         JsonNode id = body.get("ruleset");
-        if (id == null || id.isNull()) {
-            List<Ruleset> loaded = List.copyOf(rulesets.all());
-            if (loaded.size() == 1) {
-                return loaded.get(0);
-            }
-            errors.add(FieldError.at("/ruleset", loaded.isEmpty() ? "no ruleset is loaded" : "is required when several rulesets are loaded"));
-            return null;
-        }
-        if (!id.isTextual()) {
+        if (id != null && !id.isNull() && !id.isTextual()) {
             errors.add(FieldError.at("/ruleset", "must be a string"));
             return null;
         }
-        return rulesets.find(id.textValue()).orElseGet(() -> {
-            errors.add(FieldError.at("/ruleset", "unknown ruleset; loaded: "
-                    + String.join(", ", rulesets.all().stream().map(Ruleset::id).toList())));
-            return null;
-        });
+        return rulesets.resolve(id == null || id.isNull() ? null : id.textValue(), "/ruleset", errors);
     }
 
     private static void fail(List<FieldError> errors) {

@@ -5,7 +5,6 @@ import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.time.Instant;
-import java.time.OffsetDateTime;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -142,7 +141,7 @@ public class DeterminationStore {
             while (rs.next()) {
                 heads.add(new Determination(rs.getString(1), rs.getString(2), rs.getString(3),
                         new RulesetRef(rs.getString(4), rs.getString(5), rs.getString(6)),
-                        instant(rs, 7), instant(rs, 8), rs.getString(9), rs.getString(10), rs.getString(11), List.of(), null));
+                        org.eligo.support.Timestamps.read(rs, 7), org.eligo.support.Timestamps.read(rs, 8), rs.getString(9), rs.getString(10), rs.getString(11), List.of(), null));
             }
         }
         return heads;
@@ -204,10 +203,6 @@ public class DeterminationStore {
         return complete;
     }
 
-    private static Instant instant(ResultSet rs, int column) throws SQLException {
-        OffsetDateTime value = rs.getObject(column, OffsetDateTime.class);
-        return value == null ? null : value.toInstant();
-    }
 
     /** Column arrays for one unnest insert. */
     private static final class Columns {

@@ -33,7 +33,7 @@ public final class BeneficiaryLocks {
             statement.setArray(1, connection.createArrayOf("text", beneficiaries.stream().distinct().toArray()));
             try (ResultSet rs = statement.executeQuery()) {
                 rs.next();
-                return FactRows.instant(rs, 1);
+                return org.eligo.support.Timestamps.read(rs, 1);
             }
         }
     }
@@ -54,7 +54,7 @@ public final class BeneficiaryLocks {
     public static Instant now(Connection connection) throws SQLException {
         try (PreparedStatement statement = connection.prepareStatement(CLOCK); ResultSet rs = statement.executeQuery()) {
             rs.next();
-            return FactRows.instant(rs, 1);
+            return org.eligo.support.Timestamps.read(rs, 1);
         }
     }
 }

@@ -4,7 +4,6 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.time.Instant;
 import java.time.LocalDate;
-import java.time.OffsetDateTime;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -30,12 +29,8 @@ final class FactRows {
             };
             values.put(field.name(), value);
         }
-        return new Fact(rs.getString(1), type.name(), rs.getString(2), rs.getString(3), instant(rs, 4), instant(rs, 5),
+        return new Fact(rs.getString(1), type.name(), rs.getString(2), rs.getString(3), org.eligo.support.Timestamps.read(rs, 4), org.eligo.support.Timestamps.read(rs, 5),
                 rs.getString(6), rs.getString(7), FactData.toJson(type, values));
     }
 
-    static Instant instant(ResultSet rs, int column) throws SQLException {
-        OffsetDateTime value = rs.getObject(column, OffsetDateTime.class);
-        return value == null ? null : value.toInstant();
-    }
 }

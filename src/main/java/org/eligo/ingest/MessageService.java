@@ -44,14 +44,10 @@ public class MessageService {
     /** W3C trace context: version-traceid-parentid-flags, lower-case hex. */
     private static final java.util.regex.Pattern TRACEPARENT = java.util.regex.Pattern.compile("[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}");
 
-    /** Stores {@code messages} (validated) and returns one receipt per message, in input order. */
-    public List<Receipt> submit(List<IncomingMessage> messages) {
-        return submit(messages, null);
-    }
-
     /**
-     * As {@link #submit(List)}, recording the request's W3C {@code traceparent} with each new message.
-     * An invalid traceparent is ignored, as the W3C recommendation says.
+     * Stores {@code messages} (validated) and returns one receipt per message, in input order,
+     * recording the request's W3C {@code traceparent} with each new message (an invalid one is
+     * ignored, as the W3C recommendation says).
      */
     public List<Receipt> submit(List<IncomingMessage> messages, String traceparent) {
         String trace = traceparent != null && TRACEPARENT.matcher(traceparent.trim()).matches() ? traceparent.trim() : null;

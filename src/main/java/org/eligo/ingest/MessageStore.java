@@ -107,7 +107,7 @@ public class MessageStore {
             try (ResultSet rs = statement.executeQuery()) {
                 while (rs.next()) {
                     IncomingMessage content = new IncomingMessage(null, rs.getString(1), rs.getString(2),
-                            FactTypes.byName(rs.getString(5)).orElse(null), rs.getString(6), instant(rs, 7), json(rs.getString(8)));
+                            FactTypes.byName(rs.getString(5)).orElse(null), rs.getString(6), org.eligo.support.Timestamps.read(rs, 7), json(rs.getString(8)));
                     found.put(content.key(), new Existing(rs.getString(3), rs.getString(4), content));
                 }
             }
@@ -124,16 +124,12 @@ public class MessageStore {
                 }
                 List<String> factIds = List.of((String[]) rs.getArray(13).getArray());
                 return Optional.of(new MessageView(rs.getString(1), rs.getString(2), rs.getString(3), rs.getString(4), rs.getString(5),
-                        instant(rs, 6), instant(rs, 7), rs.getString(8), rs.getInt(9), rs.getString(10), json(rs.getString(11)), factIds,
+                        org.eligo.support.Timestamps.read(rs, 6), org.eligo.support.Timestamps.read(rs, 7), rs.getString(8), rs.getInt(9), rs.getString(10), json(rs.getString(11)), factIds,
                         rs.getString(12)));
             }
         }
     }
 
-    private static Instant instant(ResultSet rs, int column) throws SQLException {
-        java.time.OffsetDateTime value = rs.getObject(column, java.time.OffsetDateTime.class);
-        return value == null ? null : value.toInstant();
-    }
 
     private JsonNode json(String text) {
         try {

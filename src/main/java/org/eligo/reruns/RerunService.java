@@ -6,7 +6,6 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.time.Duration;
 import java.time.Instant;
-import java.time.OffsetDateTime;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -138,9 +137,9 @@ public class RerunService {
                     int total = rs.getInt(8);
                     long done = rs.getLong(9);
                     long failed = rs.getLong(10);
-                    Instant started = instant(rs, 13);
-                    Instant finished = instant(rs, 14);
-                    Instant now = instant(rs, 15);
+                    Instant started = org.eligo.support.Timestamps.read(rs, 13);
+                    Instant finished = org.eligo.support.Timestamps.read(rs, 14);
+                    Instant now = org.eligo.support.Timestamps.read(rs, 15);
                     Double rate = null;
                     Long eta = null;
                     if (started != null) {
@@ -155,7 +154,7 @@ public class RerunService {
                         // Otherwise (started, nothing done yet: rate 0) no estimate: null, not a guess.
                     }
                     return new Rerun(rs.getString(1), rs.getString(2), rs.getString(3), rs.getString(4), rs.getString(5), rs.getString(6),
-                            rs.getString(7), total, done, failed, rs.getLong(11), instant(rs, 12), started, finished, rate, eta);
+                            rs.getString(7), total, done, failed, rs.getLong(11), org.eligo.support.Timestamps.read(rs, 12), started, finished, rate, eta);
                 }
             }
         });
@@ -170,7 +169,7 @@ public class RerunService {
     public ChangePage changes(String id, String limitText, String cursor) {
         get(id);
         int limit = DeterminationService.limit(limitText);
-        String after = cursor == null || cursor.isEmpty() ? null : decode(cursor);
+        String after = cursor == null || cursor.isEmpty() ? null : org.eligo.support.Requests.decodeCursor(cursor, org.eligo.support.Requests.BENEFICIARY_ID);
         List<Rerun.Change> rows = db.read(connection -> {
             List<Rerun.Change> changes = new ArrayList<>();
             try (PreparedStatement statement = connection.prepareStatement(CHANGES)) {
@@ -190,21 +189,9 @@ public class RerunService {
             return new ChangePage(rows, null);
         }
         List<Rerun.Change> items = List.copyOf(rows.subList(0, limit));
-        return new ChangePage(items, java.util.Base64.getUrlEncoder().withoutPadding()
-                .encodeToString(items.get(items.size() - 1).beneficiaryId().getBytes(java.nio.charset.StandardCharsets.UTF_8)));
+        return new ChangePage(items, org.eligo.support.Requests.encodeCursor(items.get(items.size() - 1).beneficiaryId()));
     }
 
-    private static String decode(String cursor) {
-        try {
-            String beneficiary = new String(java.util.Base64.getUrlDecoder().decode(cursor), java.nio.charset.StandardCharsets.UTF_8);
-            if (org.eligo.support.Requests.BENEFICIARY_ID.matcher(beneficiary).matches()) {
-                return beneficiary;
-            }
-        } catch (IllegalArgumentException e) {
-            // reported below
-        }
-        throw ProblemException.badParameter("cursor", "is not a cursor this service gave out");
-    }
 
     private static int update(Connection connection, String sql, String... parameters) throws SQLException {
         try (PreparedStatement statement = connection.prepareStatement(sql)) {
@@ -215,8 +202,4 @@ public class RerunService {
         }
     }
 
-    private static Instant instant(ResultSet rs, int column) throws SQLException {
-        OffsetDateTime value = rs.getObject(column, OffsetDateTime.class);
-        return value == null ? null : value.toInstant();
-    }
 }

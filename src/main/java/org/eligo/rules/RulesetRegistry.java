@@ -121,6 +121,25 @@ public class RulesetRegistry {
         return rulesets.values().stream().sorted(java.util.Comparator.comparing(Ruleset::id)).toList();
     }
 
+    /**
+     * The ruleset a request names at {@code pointer}, or the only one loaded when it names none;
+     * null with an error added when neither works.
+     */
+    public Ruleset resolve(String id, String pointer, List<org.eligo.support.problem.FieldError> errors) {
+        if (id == null) {
+            if (rulesets.size() == 1) {
+                return rulesets.values().iterator().next();
+            }
+            errors.add(org.eligo.support.problem.FieldError.at(pointer, rulesets.isEmpty() ? "no ruleset is loaded" : "is required when several rulesets are loaded"));
+            return null;
+        }
+        Ruleset ruleset = rulesets.get(id);
+        if (ruleset == null) {
+            errors.add(org.eligo.support.problem.FieldError.at(pointer, "unknown ruleset; loaded: " + String.join(", ", all().stream().map(Ruleset::id).toList())));
+        }
+        return ruleset;
+    }
+
     public Optional<Ruleset> find(String id) {
         return Optional.ofNullable(rulesets.get(id));
     }

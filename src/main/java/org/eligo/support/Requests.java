@@ -24,6 +24,24 @@ public final class Requests {
         }
     }
 
+    /** An opaque paging cursor: the last key of the page, base64url so clients do not build their own. */
+    public static String encodeCursor(String key) {
+        return java.util.Base64.getUrlEncoder().withoutPadding().encodeToString(key.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+    }
+
+    /** The key in a cursor from {@link #encodeCursor}; a 400 naming {@code cursor} when it is not one ({@code valid} says what a key looks like). */
+    public static String decodeCursor(String cursor, Pattern valid) {
+        try {
+            String key = new String(java.util.Base64.getUrlDecoder().decode(cursor), java.nio.charset.StandardCharsets.UTF_8);
+            if (valid.matcher(key).matches()) {
+                return key;
+            }
+        } catch (IllegalArgumentException e) {
+            // reported below
+        }
+        throw ProblemException.badParameter("cursor", "is not a cursor this service gave out");
+    }
+
     public static boolean parseBoolean(String name, String value, boolean defaultValue) {
         if (value == null || value.isEmpty()) {
             return defaultValue;

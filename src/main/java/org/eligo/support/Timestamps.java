@@ -29,6 +29,12 @@ public final class Timestamps {
         return instant == null ? null : FORMAT.format(instant);
     }
 
+    /** A timestamptz column as an instant (null stays null). */
+    public static Instant read(java.sql.ResultSet rs, int column) throws java.sql.SQLException {
+        OffsetDateTime value = rs.getObject(column, OffsetDateTime.class);
+        return value == null ? null : value.toInstant();
+    }
+
     /**
      * Parses an RFC 3339 timestamp. Fractions finer than a microsecond (PostgreSQL's precision) are
      * refused rather than silently cut, so what is stored is exactly what was sent; so are instants

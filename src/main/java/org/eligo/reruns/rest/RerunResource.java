@@ -87,17 +87,7 @@ public class RerunResource {
         if (period != null && !Requests.PERIOD.matcher(period).matches()) {
             errors.add(FieldError.at("/period", Requests.PERIOD_RULE));
         }
-        String rulesetId = text(request, "ruleset", errors, false);
-        if (rulesetId == null) {
-            List<Ruleset> loaded = List.copyOf(rulesets.all());
-            if (loaded.size() == 1) {
-                rulesetId = loaded.get(0).id();
-            } else {
-                errors.add(FieldError.at("/ruleset", loaded.isEmpty() ? "no ruleset is loaded" : "is required when several rulesets are loaded"));
-            }
-        } else if (rulesets.find(rulesetId).isEmpty()) {
-            errors.add(FieldError.at("/ruleset", "unknown ruleset"));
-        }
+        Ruleset ruleset = rulesets.resolve(text(request, "ruleset", errors, false), "/ruleset", errors);
         String reason = text(request, "reason", errors, false);
         if (reason != null && reason.length() > MAX_REASON) {
             errors.add(FieldError.at("/reason", "at most " + MAX_REASON + " characters"));
@@ -125,7 +115,7 @@ public class RerunResource {
         if (!errors.isEmpty()) {
             throw ProblemException.badRequest("The rerun request is invalid; see errors.", errors);
         }
-        Rerun.Accepted accepted = reruns.create(scope, beneficiaries, period, rulesetId, reason == null ? null : reason.replace('\u0000', ' '), null);
+        Rerun.Accepted accepted = reruns.create(scope, beneficiaries, period, ruleset.id(), reason == null ? null : reason.replace('\u0000', ' '), null);
         return RestResponse.ResponseBuilder.create(RestResponse.Status.ACCEPTED, accepted)
                 .location(java.net.URI.create("/v1/reruns/" + accepted.id())).build();
     }
