@@ -131,18 +131,26 @@ public class MessageService {
              WHERE id = ? AND status = 'FAILED'
             """;
 
-    /** Redrives a FAILED message (after its cause is fixed): it is queued again with fresh attempts. */
-    public void retry(String id) {
-        int updated = db.inTransaction(connection -> {
+    /**
+     * Redrives a FAILED message (after its cause is fixed): it is queued again with fresh attempts.
+     * Returns the message as this transaction left it: read after commit, a worker may already
+     * have claimed it again, and the caller would not see the reset it asked for.
+     */
+    public MessageView retry(String id) {
+        MessageView view = db.inTransaction(connection -> {
             try (java.sql.PreparedStatement statement = connection.prepareStatement(RETRY)) {
                 statement.setString(1, id);
-                return statement.executeUpdate();
+                if (statement.executeUpdate() == 0) {
+                    return null;
+                }
             }
+            return store.find(connection, id).orElseThrow();
         });
-        if (updated == 0) {
+        if (view == null) {
             throw ProblemException.conflict("Message " + id + " is not FAILED; only a failed message can be retried.", null);
         }
         workSignal.wake();
+        return view;
     }
 
     private List<Receipt> resubmissionsOnly(List<IncomingMessage> messages) {

@@ -107,8 +107,7 @@ public class MessageResource {
             content = @Content(mediaType = Problem.MEDIA_TYPE, schema = @Schema(implementation = Problem.class)))
     public RestResponse<MessageView> retry(@PathParam("id") String id) {
         queries.get(id);
-        messages.retry(id);
-        return RestResponse.ResponseBuilder.create(RestResponse.Status.ACCEPTED, queries.get(id)).build();
+        return RestResponse.ResponseBuilder.create(RestResponse.Status.ACCEPTED, messages.retry(id)).build();
     }
 
     @GET
