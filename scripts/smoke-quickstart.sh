@@ -2,7 +2,8 @@
 # Smoke test of the quick start as a newcomer runs it: the packaged service on its embedded
 # PostgreSQL, killed with SIGKILL in the middle of a rerun (the PostgreSQL it started is orphaned)
 # and started again on the same data directory, where the rerun must resume and finish with every
-# beneficiary done once; then stopped with SIGTERM, which must stop PostgreSQL too.
+# beneficiary done once; then stopped with SIGTERM, which must stop PostgreSQL too. Calls carry
+# tokens minted as the README says, from the development key pair the first start creates.
 # Needs target/quarkus-app (./mvnw package). Uses its own port and data directory.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -10,6 +11,7 @@ cd "$(dirname "$0")/.."
 PORT=${SMOKE_PORT:-18080}
 WORK=$(mktemp -d)
 DATA="$WORK/pg"
+KEYS="$WORK/dev-jwt"
 BASE="http://localhost:$PORT"
 PID=
 cleanup() {
@@ -22,7 +24,7 @@ trap cleanup EXIT
 fail() { echo "smoke: FAILED: $*" >&2; tail -50 "$WORK/service.log" >&2 || true; exit 1; }
 
 start() {
-  java -Dquarkus.http.port="$PORT" -Deligo.embedded-postgres.data-dir="$DATA" \
+  java -Dquarkus.http.port="$PORT" -Deligo.embedded-postgres.data-dir="$DATA" -Deligo.auth.dev-key-directory="$KEYS" \
     -jar target/quarkus-app/quarkus-run.jar >>"$WORK/service.log" 2>&1 &
   PID=$!
   for _ in $(seq 1 240); do
@@ -33,28 +35,35 @@ start() {
   fail "service not ready within 60 s"
 }
 
+token() { java src/main/java/org/eligo/auth/DevToken.java --keys "$KEYS" "$@"; }
+# curl as the analyst (reads and reruns) or, with AS=agency, as the agency (submits).
+api() { local t=$ANALYST; [ "${AS:-}" = agency ] && t=$AGENCY; curl -sf -H "Authorization: Bearer $t" "$@"; }
+
 await_processed() {
   for _ in $(seq 1 120); do
-    curl -sf "$BASE/v1/messages/$1" | grep -q '"status":"PROCESSED"' && return 0
+    api "$BASE/v1/messages/$1" | grep -q '"status":"PROCESSED"' && return 0
     sleep 0.25
   done
   fail "message $1 not processed"
 }
 
 submit() {
-  curl -sf -H 'Content-Type: application/json' -d "$1" "$BASE/v1/messages" | sed -n 's/.*"id":"\(msg_[0-9A-Z]*\)".*/\1/p'
+  AS=agency api -H 'Content-Type: application/json' -d "$1" "$BASE/v1/messages" | sed -n 's/.*"id":"\(msg_[0-9A-Z]*\)".*/\1/p'
 }
 
 start
+ANALYST=$(token analyst) && AGENCY=$(token agency smoke) || fail "could not mint development tokens"
+status=$(curl -s -o /dev/null -w '%{http_code}' "$BASE/v1/rulesets")
+[ "$status" = 401 ] || fail "a request without a token answered $status, not 401"
 first=$(submit '{"source":"smoke","external_id":"1","type":"person.birthdate","beneficiary_id":"S-1","data":{"birth_date":"1970-01-01"}}')
 [ -n "$first" ] || fail "submit failed"
 await_processed "$first"
 
 # A rerun large enough to be killed in the middle of (beneficiaries need no facts to be determined).
 { printf '{"scope":"beneficiaries","period":"2027-07","beneficiary_ids":['; seq 0 19999 | sed 's/.*/"S-&"/' | paste -sd, -; printf ']}'; } > "$WORK/rerun.json"
-run=$(curl -sf -H 'Content-Type: application/json' --data-binary @"$WORK/rerun.json" "$BASE/v1/reruns" | sed -n 's/.*"id":"\(run_[0-9A-Z]*\)".*/\1/p')
+run=$(api -H 'Content-Type: application/json' --data-binary @"$WORK/rerun.json" "$BASE/v1/reruns" | sed -n 's/.*"id":"\(run_[0-9A-Z]*\)".*/\1/p')
 [ -n "$run" ] || fail "rerun not accepted"
-progress() { curl -sf "$BASE/v1/reruns/$run" | tee -a "$WORK/progress.log" | sed -n 's/.*"done":\([0-9]*\).*/\1/p'; }
+progress() { api "$BASE/v1/reruns/$run" | tee -a "$WORK/progress.log" | sed -n 's/.*"done":\([0-9]*\).*/\1/p'; }
 for _ in $(seq 1 400); do d=$(progress); [ "${d:-0}" -gt 0 ] && break; sleep 0.05; done
 before=$(progress)
 [ "${before:-0}" -gt 0 ] && [ "${before:-0}" -lt 20000 ] || fail "could not catch the rerun mid-way (done=$before): $(tail -c 600 "$WORK/progress.log")"
@@ -63,10 +72,10 @@ kill -9 "$PID"; wait "$PID" 2>/dev/null || true; PID=
 pgrep -f -- "-D $DATA" >/dev/null || fail "expected the killed service's PostgreSQL to be left running"
 start
 await_processed "$first"
-for _ in $(seq 1 600); do curl -sf "$BASE/v1/reruns/$run" | grep -q '"status":"DONE"' && break; sleep 0.25; done
-curl -sf "$BASE/v1/reruns/$run" | grep -q '"status":"DONE"' || fail "the rerun did not resume and finish after the restart"
-curl -sf "$BASE/v1/reruns/$run" | grep -q '"done":20000,' || fail "the resumed rerun did not do every beneficiary: $(curl -sf "$BASE/v1/reruns/$run")"
-curl -sf "$BASE/v1/integrity/verify" | grep -q '"ok":true' || fail "integrity check failed after the crash: $(curl -sf "$BASE/v1/integrity/verify")"
+for _ in $(seq 1 600); do api "$BASE/v1/reruns/$run" | grep -q '"status":"DONE"' && break; sleep 0.25; done
+api "$BASE/v1/reruns/$run" | grep -q '"status":"DONE"' || fail "the rerun did not resume and finish after the restart"
+api "$BASE/v1/reruns/$run" | grep -q '"done":20000,' || fail "the resumed rerun did not do every beneficiary: $(api "$BASE/v1/reruns/$run")"
+api "$BASE/v1/integrity/verify" | grep -q '"ok":true' || fail "integrity check failed after the crash: $(api "$BASE/v1/integrity/verify")"
 second=$(submit '{"source":"smoke","external_id":"2","type":"disability.status","beneficiary_id":"S-1","data":{"disabled":true}}')
 await_processed "$second"
 

@@ -24,7 +24,7 @@ import io.smallrye.config.PropertiesConfigSource;
  */
 public class EmbeddedDatabaseConfigSourceFactory implements ConfigSourceFactory {
 
-    static final String URL = "quarkus.datasource.jdbc.url";
+    public static final String URL = "quarkus.datasource.jdbc.url";
     private static final String RUNTIME_CONFIG_CLASS = "io.quarkus.runtime.generated.Config";
     /** Below application.properties (250): an explicit setting anywhere wins. */
     private static final int ORDINAL = 200;
@@ -53,15 +53,15 @@ public class EmbeddedDatabaseConfigSourceFactory implements ConfigSourceFactory 
      * before tests); no database may start then. The runtime configuration is always built by the
      * generated {@code io.quarkus.runtime.generated.Config} class, in every launch mode.
      */
-    private static boolean buildingRuntimeConfig() {
+    public static boolean buildingRuntimeConfig() {
         return StackWalker.getInstance().walk(frames -> frames.anyMatch(frame -> frame.getClassName().equals(RUNTIME_CONFIG_CLASS)));
     }
 
-    private static boolean isSet(ConfigValue value) {
+    public static boolean isSet(ConfigValue value) {
         return value != null && value.getValue() != null && !value.getValue().isBlank();
     }
 
-    private static String value(ConfigSourceContext context, String name, String defaultValue) {
+    public static String value(ConfigSourceContext context, String name, String defaultValue) {
         ConfigValue value = context.getValue(name);
         return isSet(value) ? value.getValue().trim() : defaultValue;
     }

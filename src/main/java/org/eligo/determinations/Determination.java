@@ -20,7 +20,7 @@ public record Determination(@Schema(nullable = true, description = "null for an 
                             @Schema(enumeration = {"PASSED", "NOT_PASSED", "NO_DATA", "ERROR", "SKIPPED"}) String result,
                             List<CheckOutcome> checks,
                             @JsonInclude(JsonInclude.Include.NON_NULL)
-                            @Schema(description = "With ?expand=facts: every fact a subcheck read, with its message_id") List<Fact> facts) {
+                            @Schema(description = "With ?expand=facts: every fact a subcheck read, with its message_id") List<Fact> facts) implements org.eligo.auth.AboutBeneficiary {
 
     public static final String INGEST = "ingest";
     public static final String REQUEST = "request";

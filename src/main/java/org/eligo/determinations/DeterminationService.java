@@ -172,7 +172,8 @@ public class DeterminationService {
         Set<String> factsY = factIds(second);
         List<String> onlyX = factsX.stream().filter(f -> !factsY.contains(f)).toList();
         List<String> onlyY = factsY.stream().filter(f -> !factsX.contains(f)).toList();
-        return new DeterminationDiff(a, b, new DeterminationDiff.Pair<>(first.result(), second.result()),
+        return new DeterminationDiff(a, b, new DeterminationDiff.Pair<>(first.beneficiaryId(), second.beneficiaryId()),
+                new DeterminationDiff.Pair<>(first.result(), second.result()),
                 new DeterminationDiff.Pair<>(first.ruleset(), second.ruleset()),
                 new DeterminationDiff.Pair<>(first.factsAsOf(), second.factsAsOf()), changed, new DeterminationDiff.FactChanges(onlyX, onlyY));
     }

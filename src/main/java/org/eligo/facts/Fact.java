@@ -16,7 +16,7 @@ public record Fact(String id, String type, String beneficiaryId, String messageI
                    @Schema(description = "the replay that re-derived this fact from its message; absent for ordinary processing") String replayId,
                    @Schema(type = SchemaType.OBJECT, description = "The typed fields of the fact, every field present (null when not reported)",
                                oneOf = {FactDataSchemas.IncomeMonthly.class, FactDataSchemas.PersonBirthdate.class, FactDataSchemas.DisabilityStatus.class})
-                       ObjectNode data) {
+                       ObjectNode data) implements org.eligo.auth.AboutBeneficiary {
 
     public boolean activeAt(Instant instant) {
         return !createdAt.isAfter(instant) && (revokedAt == null || revokedAt.isAfter(instant));

@@ -21,5 +21,5 @@ public record MessageView(String id, String source, String externalId, String ty
                           JsonNode data,
                           List<String> factIds,
                           @JsonInclude(JsonInclude.Include.NON_NULL)
-                          @Schema(description = "the W3C traceparent of the submitting request, if it had a valid one") String traceparent) {
+                          @Schema(description = "the W3C traceparent of the submitting request, if it had a valid one") String traceparent) implements org.eligo.auth.AboutBeneficiary {
 }

@@ -13,12 +13,15 @@ import jakarta.ws.rs.core.MediaType;
 import org.eclipse.microprofile.openapi.annotations.Operation;
 import org.eclipse.microprofile.openapi.annotations.media.Schema;
 import org.eclipse.microprofile.openapi.annotations.tags.Tag;
+import org.eligo.auth.Allowed;
+import org.eligo.auth.Role;
 import org.eligo.support.Db;
 
 /** How much there is and how far behind processing is: backlog and pending are exact. */
 @Path("/v1/stats")
 @Produces(MediaType.APPLICATION_JSON)
 @Tag(name = "Operations")
+@Allowed({Role.CASEWORKER, Role.ANALYST})
 public class StatsResource {
 
     static final String MESSAGES = """

@@ -78,9 +78,14 @@ public final class Api {
     }
 
     public static Response awaitStatus(String messageId, String status) {
+        return awaitStatus(messageId, status, null);
+    }
+
+    /** With {@code token} (when authentication is on), read with it. */
+    public static Response awaitStatus(String messageId, String status, String token) {
         List<Response> last = new ArrayList<>(1);
         await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(50)).until(() -> {
-            Response response = given().get("/v1/messages/" + messageId);
+            Response response = (token == null ? given() : given().auth().oauth2(token)).get("/v1/messages/" + messageId);
             last.clear();
             last.add(response);
             return status.equals(response.path("status"));

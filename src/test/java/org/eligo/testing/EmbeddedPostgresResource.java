@@ -36,10 +36,22 @@ public class EmbeddedPostgresResource implements QuarkusTestResourceLifecycleMan
         return server().getJdbcUrl("postgres", "postgres");
     }
 
+    private boolean throughProxy;
+
+    @Override
+    public void setContext(Context context) {
+        String profile = context.testProfile();
+        try {
+            throughProxy = profile != null && UsesDatabaseProxy.class.isAssignableFrom(Class.forName(profile, false, getClass().getClassLoader()));
+        } catch (ClassNotFoundException e) {
+            throughProxy = false;
+        }
+    }
+
     @Override
     public Map<String, String> start() {
         return Map.of(
-                "quarkus.datasource.jdbc.url", jdbcUrl(),
+                "quarkus.datasource.jdbc.url", throughProxy ? DatabaseProxy.instance().jdbcUrl() : jdbcUrl(),
                 "quarkus.datasource.username", "postgres",
                 "quarkus.datasource.password", "");
     }

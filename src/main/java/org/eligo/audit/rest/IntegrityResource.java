@@ -7,6 +7,8 @@ import jakarta.ws.rs.core.MediaType;
 
 import org.eclipse.microprofile.openapi.annotations.Operation;
 import org.eclipse.microprofile.openapi.annotations.tags.Tag;
+import org.eligo.auth.Allowed;
+import org.eligo.auth.Role;
 import org.eligo.audit.Integrity;
 import org.eligo.audit.IntegrityService;
 
@@ -14,6 +16,7 @@ import org.eligo.audit.IntegrityService;
 @Path("/v1/integrity")
 @Produces(MediaType.APPLICATION_JSON)
 @Tag(name = "Integrity")
+@Allowed(Role.ANALYST)
 public class IntegrityResource {
 
     private final IntegrityService integrity;

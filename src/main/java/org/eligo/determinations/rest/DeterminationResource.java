@@ -23,6 +23,9 @@ import org.eclipse.microprofile.openapi.annotations.parameters.Parameter;
 import org.eclipse.microprofile.openapi.annotations.parameters.RequestBody;
 import org.eclipse.microprofile.openapi.annotations.responses.APIResponse;
 import org.eclipse.microprofile.openapi.annotations.tags.Tag;
+import org.eligo.auth.Allowed;
+import org.eligo.auth.Caller;
+import org.eligo.auth.Role;
 import org.eligo.determinations.Determination;
 import org.eligo.determinations.DeterminationDiff;
 import org.eligo.determinations.DeterminationService;
@@ -58,10 +61,12 @@ public class DeterminationResource {
 
     private final DeterminationService determinations;
     private final JsonBodies bodies;
+    private final Caller caller;
 
-    public DeterminationResource(DeterminationService determinations, JsonBodies bodies) {
+    public DeterminationResource(DeterminationService determinations, JsonBodies bodies, Caller caller) {
         this.determinations = determinations;
         this.bodies = bodies;
+        this.caller = caller;
     }
 
     @POST
@@ -73,6 +78,7 @@ public class DeterminationResource {
             content = @Content(mediaType = MediaType.APPLICATION_JSON, schema = @Schema(implementation = Determination.class)))
     @APIResponse(responseCode = "400", description = "Invalid period, ruleset or beneficiary id",
             content = @Content(mediaType = Problem.MEDIA_TYPE, schema = @Schema(implementation = Problem.class)))
+    @Allowed({Role.CASEWORKER, Role.ANALYST})
     public RestResponse<Determination> request(@PathParam("beneficiary_id") String beneficiaryId, InputStream body) {
         List<FieldError> errors = new ArrayList<>();
         JsonNode request = bodies.readObject(body, MAX_BODY, Set.of("period", "ruleset"), errors);
@@ -91,6 +97,7 @@ public class DeterminationResource {
             content = @Content(mediaType = MediaType.APPLICATION_JSON, schema = @Schema(implementation = Determination.class)))
     @APIResponse(responseCode = "400", description = "Invalid period, ruleset, as_of or beneficiary id",
             content = @Content(mediaType = Problem.MEDIA_TYPE, schema = @Schema(implementation = Problem.class)))
+    @Allowed({Role.CASEWORKER, Role.ANALYST})
     public Determination evaluate(@PathParam("beneficiary_id") String beneficiaryId, InputStream body) {
         List<FieldError> errors = new ArrayList<>();
         JsonNode request = bodies.readObject(body, MAX_BODY, Set.of("period", "ruleset", "as_of"), errors);
@@ -104,6 +111,7 @@ public class DeterminationResource {
             content = @Content(mediaType = MediaType.APPLICATION_JSON, schema = @Schema(implementation = Determination.class)))
     @APIResponse(responseCode = "404", description = "No such determination",
             content = @Content(mediaType = Problem.MEDIA_TYPE, schema = @Schema(implementation = Problem.class)))
+    @Allowed({Role.CASEWORKER, Role.ANALYST})
     public Determination get(@PathParam("id") String id,
                              @Parameter(description = "facts: include every fact a subcheck read") @QueryParam("expand") String expand) {
         if (expand != null && !expand.isEmpty() && !expand.equals("facts")) {
@@ -119,8 +127,12 @@ public class DeterminationResource {
             content = @Content(mediaType = MediaType.APPLICATION_JSON, schema = @Schema(implementation = DeterminationDiff.class)))
     @APIResponse(responseCode = "404", description = "No such determination",
             content = @Content(mediaType = Problem.MEDIA_TYPE, schema = @Schema(implementation = Problem.class)))
+    @Allowed({Role.CASEWORKER, Role.ANALYST})
     public DeterminationDiff diff(@PathParam("a") String a, @PathParam("b") String b) {
-        return determinations.diff(a, b);
+        DeterminationDiff diff = determinations.diff(a, b);
+        caller.concerns(diff.beneficiaryId().a());
+        caller.concerns(diff.beneficiaryId().b());
+        return diff;
     }
 
     @GET
@@ -130,6 +142,7 @@ public class DeterminationResource {
             content = @Content(mediaType = MediaType.APPLICATION_JSON, schema = @Schema(implementation = DeterminationPage.class)))
     @APIResponse(responseCode = "400", description = "A malformed parameter",
             content = @Content(mediaType = Problem.MEDIA_TYPE, schema = @Schema(implementation = Problem.class)))
+    @Allowed({Role.CASEWORKER, Role.ANALYST})
     public DeterminationPage history(@PathParam("beneficiary_id") String beneficiaryId,
                                      @Parameter(description = "only this month, YYYY-MM") @QueryParam("period") String period,
                                      @Parameter(description = "1 to 500, default 50") @QueryParam("limit") String limit,

@@ -17,6 +17,8 @@ import org.eclipse.microprofile.openapi.annotations.media.Schema;
 import org.eclipse.microprofile.openapi.annotations.parameters.Parameter;
 import org.eclipse.microprofile.openapi.annotations.responses.APIResponse;
 import org.eclipse.microprofile.openapi.annotations.tags.Tag;
+import org.eligo.auth.Allowed;
+import org.eligo.auth.Role;
 import org.eligo.facts.Fact;
 import org.eligo.facts.FactReader;
 import org.eligo.support.Ids;
@@ -48,6 +50,7 @@ public class FactResource {
     @APIResponse(responseCode = "200", description = "The fact")
     @APIResponse(responseCode = "404", description = "No such fact",
             content = @Content(mediaType = Problem.MEDIA_TYPE, schema = @Schema(implementation = Problem.class)))
+    @Allowed({Role.CASEWORKER, Role.ANALYST})
     public Fact fact(@PathParam("id") String id) {
         if (!Ids.isWellFormed(id, Ids.FACT)) {
             throw ProblemException.notFound("No fact with id " + id);
@@ -56,6 +59,7 @@ public class FactResource {
     }
 
     @GET
+    @Allowed({Role.CASEWORKER, Role.ANALYST})
     @Path("/beneficiaries/{beneficiary_id}/facts")
     @Operation(summary = "A beneficiary's facts as of an instant",
             description = "The facts active at as_of (created at or before it, not revoked at it); with include_revoked=true, "

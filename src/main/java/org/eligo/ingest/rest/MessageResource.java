@@ -18,6 +18,10 @@ import org.eclipse.microprofile.openapi.annotations.media.Schema;
 import org.eclipse.microprofile.openapi.annotations.parameters.RequestBody;
 import org.eclipse.microprofile.openapi.annotations.responses.APIResponse;
 import org.eclipse.microprofile.openapi.annotations.tags.Tag;
+import org.eligo.auth.Allowed;
+import org.eligo.auth.Caller;
+import org.eligo.auth.Role;
+import org.eligo.ingest.IncomingMessage;
 import org.eligo.ingest.MessageParser;
 import org.eligo.ingest.MessageQueries;
 import org.eligo.ingest.MessageService;
@@ -42,11 +46,13 @@ public class MessageResource {
     private final MessageParser parser;
     private final MessageService messages;
     private final MessageQueries queries;
+    private final Caller caller;
 
-    public MessageResource(MessageParser parser, MessageService messages, MessageQueries queries) {
+    public MessageResource(MessageParser parser, MessageService messages, MessageQueries queries, Caller caller) {
         this.parser = parser;
         this.messages = messages;
         this.queries = queries;
+        this.caller = caller;
     }
 
     @POST
@@ -68,8 +74,11 @@ public class MessageResource {
             content = @Content(mediaType = Problem.MEDIA_TYPE, schema = @Schema(implementation = Problem.class)))
     @APIResponse(responseCode = "503", description = "The backlog is over its limit; see Retry-After",
             content = @Content(mediaType = Problem.MEDIA_TYPE, schema = @Schema(implementation = Problem.class)))
+    @Allowed(Role.AGENCY)
     public RestResponse<Receipt> submit(InputStream body, @HeaderParam("traceparent") String traceparent) {
-        Receipt receipt = messages.submit(List.of(parser.parseOne(body)), traceparent).get(0);
+        List<IncomingMessage> submitted = List.of(parser.parseOne(body));
+        authorize(submitted);
+        Receipt receipt = messages.submit(submitted, traceparent).get(0);
         return RestResponse.ResponseBuilder.create(receipt.duplicate() ? RestResponse.Status.OK : RestResponse.Status.ACCEPTED, receipt).build();
     }
 
@@ -91,8 +100,17 @@ public class MessageResource {
             content = @Content(mediaType = Problem.MEDIA_TYPE, schema = @Schema(implementation = Problem.class)))
     @APIResponse(responseCode = "503", description = "The backlog is over its limit; see Retry-After",
             content = @Content(mediaType = Problem.MEDIA_TYPE, schema = @Schema(implementation = Problem.class)))
+    @Allowed(Role.AGENCY)
     public RestResponse<BatchReceipt> submitBatch(InputStream body, @HeaderParam("traceparent") String traceparent) {
-        return RestResponse.ResponseBuilder.create(RestResponse.Status.ACCEPTED, new BatchReceipt(messages.submit(parser.parseBatch(body), traceparent))).build();
+        List<IncomingMessage> submitted = parser.parseBatch(body);
+        authorize(submitted);
+        return RestResponse.ResponseBuilder.create(RestResponse.Status.ACCEPTED, new BatchReceipt(messages.submit(submitted, traceparent))).build();
+    }
+
+    /** An agency submits only for its token's sources (403 stores nothing); the log names whose data came in. */
+    private void authorize(List<IncomingMessage> submitted) {
+        caller.requireMaySubmitFor(submitted.stream().map(IncomingMessage::source).toList());
+        caller.concerns(submitted.stream().map(IncomingMessage::beneficiaryId).toList());
     }
 
     @POST
@@ -105,6 +123,7 @@ public class MessageResource {
             content = @Content(mediaType = Problem.MEDIA_TYPE, schema = @Schema(implementation = Problem.class)))
     @APIResponse(responseCode = "409", description = "The message is not FAILED",
             content = @Content(mediaType = Problem.MEDIA_TYPE, schema = @Schema(implementation = Problem.class)))
+    @Allowed(Role.ANALYST)
     public RestResponse<MessageView> retry(@PathParam("id") String id) {
         queries.get(id);
         return RestResponse.ResponseBuilder.create(RestResponse.Status.ACCEPTED, messages.retry(id)).build();
@@ -118,7 +137,10 @@ public class MessageResource {
             content = @Content(mediaType = MediaType.APPLICATION_JSON, schema = @Schema(implementation = MessageView.class)))
     @APIResponse(responseCode = "404", description = "No such message",
             content = @Content(mediaType = Problem.MEDIA_TYPE, schema = @Schema(implementation = Problem.class)))
+    @Allowed({Role.AGENCY, Role.CASEWORKER, Role.ANALYST})
     public MessageView get(@PathParam("id") String id) {
-        return queries.get(id);
+        MessageView message = queries.get(id);
+        caller.requireMayReadMessageOf(message.source());
+        return message;
     }
 }

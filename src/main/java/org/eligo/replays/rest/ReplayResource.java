@@ -19,6 +19,9 @@ import org.eclipse.microprofile.openapi.annotations.media.Schema;
 import org.eclipse.microprofile.openapi.annotations.parameters.RequestBody;
 import org.eclipse.microprofile.openapi.annotations.responses.APIResponse;
 import org.eclipse.microprofile.openapi.annotations.tags.Tag;
+import org.eligo.auth.Allowed;
+import org.eligo.auth.Caller;
+import org.eligo.auth.Role;
 import org.eligo.facts.FactTypes;
 import org.eligo.replays.Replay;
 import org.eligo.replays.ReplayService;
@@ -32,6 +35,7 @@ import org.jboss.resteasy.reactive.RestResponse;
 /** Replays stored messages through the current parsers (analysts). */
 @Path("/v1/replays")
 @Tag(name = "Replays")
+@Allowed(Role.ANALYST)
 public class ReplayResource {
 
     private static final int MAX_BODY = 1024 * 1024;
@@ -48,7 +52,10 @@ public class ReplayResource {
     private final ReplayService replays;
     private final JsonBodies bodies;
 
-    public ReplayResource(ReplayService replays, JsonBodies bodies) {
+    private final Caller caller;
+
+    public ReplayResource(ReplayService replays, JsonBodies bodies, Caller caller) {
+        this.caller = caller;
         this.replays = replays;
         this.bodies = bodies;
     }
@@ -100,6 +107,7 @@ public class ReplayResource {
         }
         Replay replay = replays.replay(beneficiaries.stream().distinct().toList(), types.stream().distinct().toList(),
                 dryRun != null && dryRun.asBoolean(false), reason == null || reason.isNull() ? null : reason.textValue().replace('\u0000', ' '));
+        caller.concerns(replay.beneficiaryIds());
         return RestResponse.ResponseBuilder.create(replay.id() == null ? RestResponse.Status.OK : RestResponse.Status.CREATED, replay).build();
     }
 

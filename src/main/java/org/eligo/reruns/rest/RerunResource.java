@@ -22,6 +22,9 @@ import org.eclipse.microprofile.openapi.annotations.media.Schema;
 import org.eclipse.microprofile.openapi.annotations.parameters.RequestBody;
 import org.eclipse.microprofile.openapi.annotations.responses.APIResponse;
 import org.eclipse.microprofile.openapi.annotations.tags.Tag;
+import org.eligo.auth.Allowed;
+import org.eligo.auth.Caller;
+import org.eligo.auth.Role;
 import org.eligo.reruns.Rerun;
 import org.eligo.reruns.RerunService;
 import org.eligo.reruns.RerunsConfig;
@@ -38,6 +41,7 @@ import org.jboss.resteasy.reactive.RestResponse;
 @Path("/v1/reruns")
 @Produces(MediaType.APPLICATION_JSON)
 @Tag(name = "Reruns")
+@Allowed(Role.ANALYST)
 public class RerunResource {
 
     private static final Set<String> SCOPES = Set.of("changed", "all", "beneficiaries");
@@ -61,7 +65,10 @@ public class RerunResource {
     private final RerunsConfig config;
     private final JsonBodies bodies;
 
-    public RerunResource(RerunService reruns, RulesetRegistry rulesets, RerunsConfig config, JsonBodies bodies) {
+    private final Caller caller;
+
+    public RerunResource(RerunService reruns, RulesetRegistry rulesets, RerunsConfig config, JsonBodies bodies, Caller caller) {
+        this.caller = caller;
         this.reruns = reruns;
         this.rulesets = rulesets;
         this.config = config;
@@ -115,7 +122,11 @@ public class RerunResource {
         if (!errors.isEmpty()) {
             throw ProblemException.badRequest("The rerun request is invalid; see errors.", errors);
         }
-        Rerun.Accepted accepted = reruns.create(scope, beneficiaries, period, ruleset.id(), reason == null ? null : reason.replace('\u0000', ' '), null);
+        if (beneficiaries != null) {
+            caller.concerns(beneficiaries);
+        }
+        Rerun.Accepted accepted = reruns.create(scope, beneficiaries, period, ruleset.id(), reason == null ? null : reason.replace('\u0000', ' '),
+                caller.subject());
         return RestResponse.ResponseBuilder.create(RestResponse.Status.ACCEPTED, accepted)
                 .location(java.net.URI.create("/v1/reruns/" + accepted.id())).build();
     }

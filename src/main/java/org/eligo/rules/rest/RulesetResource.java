@@ -16,6 +16,8 @@ import org.eclipse.microprofile.openapi.annotations.media.Content;
 import org.eclipse.microprofile.openapi.annotations.media.Schema;
 import org.eclipse.microprofile.openapi.annotations.responses.APIResponse;
 import org.eclipse.microprofile.openapi.annotations.tags.Tag;
+import org.eligo.auth.Allowed;
+import org.eligo.auth.Role;
 import org.eligo.rules.Ruleset;
 import org.eligo.rules.RulesetRegistry;
 import org.eligo.support.problem.Problem;
@@ -25,6 +27,7 @@ import org.eligo.support.problem.ProblemException;
 @Path("/v1/rulesets")
 @Produces(MediaType.APPLICATION_JSON)
 @Tag(name = "Rulesets")
+@Allowed({Role.CASEWORKER, Role.ANALYST})
 public class RulesetResource {
 
     /** A ruleset; {@code definition} only when one is asked for by id. */

@@ -1,0 +1,105 @@
+package org.eligo.auth;
+
+import java.util.Collection;
+import java.util.EnumSet;
+import java.util.LinkedHashSet;
+import java.util.Set;
+
+import jakarta.enterprise.context.RequestScoped;
+
+import org.eligo.support.problem.ProblemException;
+
+/**
+ * Who is calling, established once per request by {@link AccessFilters}, and which beneficiaries
+ * the request concerned (for the access log).
+ */
+@RequestScoped
+public class Caller {
+
+    /** Recorded as the subject when authentication is switched off. */
+    public static final String UNAUTHENTICATED = "(auth disabled)";
+
+    private String subject = "(anonymous)";
+    private Set<Role> roles = EnumSet.noneOf(Role.class);
+    private Set<String> sources = Set.of();
+    private boolean unrestricted;
+    private String requestId;
+    private final Set<String> beneficiaries = new LinkedHashSet<>();
+
+    void authenticated(String subject, Set<Role> roles, Set<String> sources) {
+        this.subject = subject;
+        this.roles = roles.isEmpty() ? EnumSet.noneOf(Role.class) : EnumSet.copyOf(roles);
+        this.sources = Set.copyOf(sources);
+    }
+
+    /** Authentication is off: every role, every source. */
+    void unrestricted() {
+        this.subject = UNAUTHENTICATED;
+        this.roles = EnumSet.allOf(Role.class);
+        this.unrestricted = true;
+    }
+
+    void requestId(String requestId) {
+        this.requestId = requestId;
+    }
+
+    public String subject() {
+        return subject;
+    }
+
+    public Set<Role> roles() {
+        return roles;
+    }
+
+    public String requestId() {
+        return requestId;
+    }
+
+    public boolean has(Role role) {
+        return roles.contains(role);
+    }
+
+    /**
+     * An agency may submit only for the sources in its token. Callers with another role never
+     * reach the submit endpoints, and with authentication off every source is allowed.
+     */
+    public void requireMaySubmitFor(Collection<String> submittedSources) {
+        if (unrestricted) {
+            return;
+        }
+        for (String source : new LinkedHashSet<>(submittedSources)) {
+            if (!sources.contains(source)) {
+                throw forbidden("Your token does not allow the source '" + source + "'.");
+            }
+        }
+    }
+
+    /** An agency reads only its own sources' messages; caseworkers and analysts read all. */
+    public void requireMayReadMessageOf(String source) {
+        if (unrestricted || has(Role.CASEWORKER) || has(Role.ANALYST)) {
+            return;
+        }
+        if (!sources.contains(source)) {
+            throw forbidden("Your token does not allow reading messages of that source.");
+        }
+    }
+
+    /** Notes that this request concerned a beneficiary, for the access log. */
+    public void concerns(String beneficiaryId) {
+        if (beneficiaryId != null) {
+            beneficiaries.add(beneficiaryId);
+        }
+    }
+
+    public void concerns(Collection<String> beneficiaryIds) {
+        beneficiaryIds.forEach(this::concerns);
+    }
+
+    Set<String> beneficiaries() {
+        return beneficiaries;
+    }
+
+    static ProblemException forbidden(String detail) {
+        return new ProblemException(new org.eligo.support.problem.Problem("urn:eligo:problem:forbidden", "Forbidden", 403, detail, null));
+    }
+}

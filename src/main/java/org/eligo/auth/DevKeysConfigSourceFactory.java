@@ -1,0 +1,90 @@
+package org.eligo.auth;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.security.GeneralSecurityException;
+import java.security.KeyPair;
+import java.security.KeyPairGenerator;
+import java.util.List;
+import java.util.Map;
+import java.util.OptionalInt;
+
+import org.eclipse.microprofile.config.spi.ConfigSource;
+import org.eligo.db.EmbeddedDatabaseConfigSourceFactory;
+
+import io.smallrye.config.ConfigSourceContext;
+import io.smallrye.config.ConfigSourceFactory;
+import io.smallrye.config.PropertiesConfigSource;
+
+/**
+ * The embedded quick start's token issuer: when the service runs on its embedded PostgreSQL (no
+ * datasource URL, embedded enabled), authentication is on and no verification key is configured,
+ * a development RSA key pair is created once in {@code eligo.auth.dev-key-directory} and the service
+ * verifies tokens against it, with issuer {@value DevToken#ISSUER}. {@link DevToken} mints tokens
+ * with the private half.
+ *
+ * <p>Production is untouched: with a datasource URL, or with any key configured, this adds nothing,
+ * and {@link AuthStartup} refuses to start without a key.
+ */
+public class DevKeysConfigSourceFactory implements ConfigSourceFactory {
+
+    static final String PUBLIC_KEY = "mp.jwt.verify.publickey";
+    static final String PUBLIC_KEY_LOCATION = "mp.jwt.verify.publickey.location";
+    static final String ISSUER = "mp.jwt.verify.issuer";
+    /** Below application.properties (250): an explicit setting anywhere wins. */
+    private static final int ORDINAL = 200;
+
+    @Override
+    public Iterable<ConfigSource> getConfigSources(ConfigSourceContext context) {
+        if (!EmbeddedDatabaseConfigSourceFactory.buildingRuntimeConfig()
+                || EmbeddedDatabaseConfigSourceFactory.isSet(context.getValue(EmbeddedDatabaseConfigSourceFactory.URL))
+                || !Boolean.parseBoolean(EmbeddedDatabaseConfigSourceFactory.value(context, "eligo.embedded-postgres.enabled", "true"))
+                || !Boolean.parseBoolean(EmbeddedDatabaseConfigSourceFactory.value(context, "eligo.auth.enabled", "true"))
+                || EmbeddedDatabaseConfigSourceFactory.isSet(context.getValue(PUBLIC_KEY))
+                || EmbeddedDatabaseConfigSourceFactory.isSet(context.getValue(PUBLIC_KEY_LOCATION))) {
+            return List.of();
+        }
+        Path directory = Path.of(EmbeddedDatabaseConfigSourceFactory.value(context, "eligo.auth.dev-key-directory", "data/dev-jwt"));
+        Path publicKey = ensureKeyPair(directory);
+        return List.of(new PropertiesConfigSource(Map.of(
+                PUBLIC_KEY_LOCATION, publicKey.toAbsolutePath().toUri().toString(),
+                ISSUER, DevToken.ISSUER), "EligoDevKeys", ORDINAL));
+    }
+
+    @Override
+    public OptionalInt getPriority() {
+        return OptionalInt.of(ORDINAL);
+    }
+
+    /** Creates the pair once; later starts reuse it, so tokens minted earlier stay valid. */
+    static Path ensureKeyPair(Path directory) {
+        Path privateKey = directory.resolve(DevToken.PRIVATE_KEY);
+        Path publicKey = directory.resolve(DevToken.PUBLIC_KEY);
+        if (Files.exists(privateKey) && Files.exists(publicKey)) {
+            return publicKey;
+        }
+        try {
+            Files.createDirectories(directory);
+            KeyPairGenerator generator = KeyPairGenerator.getInstance("RSA");
+            generator.initialize(2048);
+            KeyPair pair = generator.generateKeyPair();
+            Path temporary = Files.createTempFile(directory, "private", ".tmp");
+            try {
+                Files.setPosixFilePermissions(temporary, PosixFilePermissions.fromString("rw-------"));
+            } catch (UnsupportedOperationException e) {
+                // not a POSIX file system: the directory's own protection applies
+            }
+            Files.writeString(temporary, DevToken.pem("PRIVATE KEY", pair.getPrivate().getEncoded()));
+            Files.writeString(publicKey, DevToken.pem("PUBLIC KEY", pair.getPublic().getEncoded()));
+            Files.move(temporary, privateKey, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+            return publicKey;
+        } catch (IOException e) {
+            throw new UncheckedIOException("Could not create the development key pair in " + directory, e);
+        } catch (GeneralSecurityException e) {
+            throw new IllegalStateException("Could not create the development key pair", e);
+        }
+    }
+}

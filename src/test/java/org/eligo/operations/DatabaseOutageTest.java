@@ -1,0 +1,86 @@
+package org.eligo.operations;
+
+import static io.restassured.RestAssured.given;
+import static org.awaitility.Awaitility.await;
+import static org.eligo.testing.Api.awaitProcessed;
+import static org.eligo.testing.Api.income;
+import static org.eligo.testing.Api.unique;
+import static org.hamcrest.Matchers.equalTo;
+import static org.hamcrest.Matchers.notNullValue;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+import org.eligo.testing.DatabaseProxy;
+import org.eligo.testing.Sql;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+import io.quarkus.test.junit.QuarkusTest;
+import io.quarkus.test.junit.TestProfile;
+import io.restassured.response.Response;
+
+/**
+ * PostgreSQL goes away during ingest: the service answers 503 with Retry-After (never 500), its
+ * readiness goes down, and when the database is back both recover by themselves, with every message
+ * accepted before, during and after processed.
+ */
+@QuarkusTest
+@TestProfile(DatabaseOutageProfile.class)
+class DatabaseOutageTest {
+
+    @AfterEach
+    void reconnect() {
+        DatabaseProxy.instance().restore();
+    }
+
+    @Test
+    void ingestAnswers503WhileTheDatabaseIsAwayAndEverythingRecoversWhenItIsBack() {
+        String source = unique("outage");
+        String beneficiary = unique("B");
+        List<String> accepted = new ArrayList<>();
+        // A backlog in flight when the database goes.
+        List<Map<String, Object>> batch = new ArrayList<>();
+        for (int i = 0; i < 200; i++) {
+            batch.add(income(source, "before-" + i, beneficiary + "-" + i, 2027, 6, i, null));
+        }
+        accepted.addAll(given().contentType("application/json").body(Map.of("messages", batch)).post("/v1/messages/batch")
+                .then().statusCode(202).extract().<List<String>>path("results.id"));
+        given().get("/q/health/ready").then().statusCode(200);
+
+        DatabaseProxy.instance().cut();
+
+        for (int i = 0; i < 5; i++) {
+            Response response = given().contentType("application/json").body(income(source, "during-" + i, beneficiary, 2027, 6, 1, null))
+                    .post("/v1/messages");
+            if (response.statusCode() == 202) {
+                accepted.add(response.path("id"));
+                continue;
+            }
+            response.then().statusCode(503).contentType("application/problem+json").header("Retry-After", notNullValue());
+        }
+        await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(200))
+                .until(() -> given().get("/q/health/ready").statusCode() == 503);
+        given().get("/q/health/ready").then().body("status", equalTo("DOWN"));
+        given().get("/q/health/live").then().statusCode(200);
+
+        DatabaseProxy.instance().restore();
+
+        await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(200))
+                .until(() -> given().get("/q/health/ready").statusCode() == 200);
+        // Ingest is back without a restart; the message a retrying client sends is stored once.
+        await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(200))
+                .until(() -> given().contentType("application/json").body(income(source, "after", beneficiary, 2027, 6, 1, null))
+                        .post("/v1/messages").statusCode() == 202);
+        accepted.add(given().contentType("application/json").body(income(source, "after", beneficiary, 2027, 6, 1, null)).post("/v1/messages")
+                .then().statusCode(200).body("duplicate", equalTo(true)).extract().path("id"));
+        for (String id : accepted) {
+            awaitProcessed(id);
+        }
+        assertEquals(accepted.size(), Sql.count("SELECT count(*) FROM message WHERE source = ? AND status = 'PROCESSED'", source));
+        assertEquals(0, Sql.count("SELECT count(*) FROM message WHERE source = ? AND status <> 'PROCESSED'", source));
+    }
+}

@@ -1,0 +1,124 @@
+package org.eligo.testing;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.io.UncheckedIOException;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+
+/**
+ * A TCP relay between the service and the test PostgreSQL that can be cut: while cut, new
+ * connections are refused and open ones are reset, which is what the service sees when its
+ * database stops or the network to it fails. {@link #restore()} listens again on the same port.
+ */
+public final class DatabaseProxy {
+
+    private static DatabaseProxy instance;
+
+    private final int targetPort;
+    private final int port;
+    private final List<Socket> open = new CopyOnWriteArrayList<>();
+    private volatile ServerSocket listener;
+
+    private DatabaseProxy(int targetPort) {
+        this.targetPort = targetPort;
+        try (ServerSocket probe = new ServerSocket(0)) {
+            this.port = probe.getLocalPort();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        restore();
+    }
+
+    /** The one relay of this JVM, in front of the shared test database. */
+    public static synchronized DatabaseProxy instance() {
+        if (instance == null) {
+            instance = new DatabaseProxy(EmbeddedPostgresResource.server().getPort());
+        }
+        return instance;
+    }
+
+    public String jdbcUrl() {
+        return "jdbc:postgresql://localhost:" + port + "/postgres";
+    }
+
+    public synchronized void cut() {
+        try {
+            listener.close();
+        } catch (IOException e) {
+            // closing anyway
+        }
+        for (Socket socket : open) {
+            close(socket);
+        }
+        open.clear();
+    }
+
+    public synchronized void restore() {
+        if (listener != null && !listener.isClosed()) {
+            return;
+        }
+        try {
+            ServerSocket socket = new ServerSocket();
+            socket.setReuseAddress(true);
+            socket.bind(new InetSocketAddress("localhost", port));
+            listener = socket;
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        ServerSocket accepting = listener;
+        Thread acceptor = new Thread(() -> accept(accepting), "db-proxy-accept");
+        acceptor.setDaemon(true);
+        acceptor.start();
+    }
+
+    private void accept(ServerSocket accepting) {
+        while (!accepting.isClosed()) {
+            try {
+                Socket client = accepting.accept();
+                Socket server = new Socket("localhost", targetPort);
+                open.add(client);
+                open.add(server);
+                pump(client, server);
+                pump(server, client);
+            } catch (IOException e) {
+                // the listener was closed (cut), or one connection failed: carry on or stop
+            }
+        }
+    }
+
+    private void pump(Socket from, Socket to) {
+        Thread thread = new Thread(() -> {
+            byte[] buffer = new byte[16384];
+            try (InputStream in = from.getInputStream(); OutputStream out = to.getOutputStream()) {
+                int n;
+                while ((n = in.read(buffer)) >= 0) {
+                    out.write(buffer, 0, n);
+                    out.flush();
+                }
+            } catch (IOException e) {
+                // one side went away
+            } finally {
+                close(from);
+                close(to);
+                open.remove(from);
+                open.remove(to);
+            }
+        }, "db-proxy-pump");
+        thread.setDaemon(true);
+        thread.start();
+    }
+
+    private static void close(Socket socket) {
+        try {
+            socket.setSoLinger(true, 0);
+            socket.close();
+        } catch (IOException e) {
+            // already closed
+        }
+    }
+}
