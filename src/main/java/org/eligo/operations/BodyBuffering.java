@@ -1,0 +1,22 @@
+package org.eligo.operations;
+
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.event.Observes;
+
+import io.vertx.ext.web.Router;
+import io.vertx.ext.web.handler.BodyHandler;
+
+/**
+ * Request bodies are received in full by the I/O threads before an endpoint gets a worker thread:
+ * the blocking endpoints would otherwise read their body on the worker, and clients that send a body
+ * slowly (or never finish it) could hold every worker (SlowClientTest). Bodies are bounded by
+ * {@code quarkus.http.limits.max-body-size}; the endpoints read whole bodies anyway, so this costs
+ * no extra memory.
+ */
+@ApplicationScoped
+public class BodyBuffering {
+
+    void install(@Observes Router router) {
+        router.route("/v1/*").order(-1000).handler(BodyHandler.create(false));
+    }
+}
