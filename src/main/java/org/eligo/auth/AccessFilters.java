@@ -21,6 +21,7 @@ import org.eclipse.microprofile.jwt.JsonWebToken;
 import org.eligo.support.Ids;
 import org.eligo.support.problem.Problem;
 import org.jboss.logging.Logger;
+import org.jboss.logging.MDC;
 import org.jboss.resteasy.reactive.RestResponse;
 import org.jboss.resteasy.reactive.server.ServerRequestFilter;
 import org.jboss.resteasy.reactive.server.ServerResponseFilter;
@@ -69,6 +70,8 @@ public class AccessFilters {
     public Optional<RestResponse<Problem>> authorize(ContainerRequestContext request, ResourceInfo resource) {
         String clientId = request.getHeaderString(REQUEST_ID);
         caller.requestId(clientId != null && CLIENT_REQUEST_ID.matcher(clientId).matches() ? clientId : ids.next("req_"));
+        // Log lines written while serving the request carry its id (in JSON logs: mdc.request_id).
+        MDC.put("request_id", caller.requestId());
         if (!config.enabled()) {
             caller.unrestricted();
             return Optional.empty();
@@ -95,6 +98,14 @@ public class AccessFilters {
 
     @ServerResponseFilter(priority = Priorities.USER + 1000)
     public void record(ContainerRequestContext request, ContainerResponseContext response) {
+        try {
+            recordAccess(request, response);
+        } finally {
+            MDC.remove("request_id");
+        }
+    }
+
+    private void recordAccess(ContainerRequestContext request, ContainerResponseContext response) {
         response.getHeaders().putSingle(REQUEST_ID, caller.requestId());
         Set<String> beneficiaries = new LinkedHashSet<>();
         String fromPath = request.getUriInfo().getPathParameters().getFirst(BENEFICIARY_PARAMETER);
