@@ -17,6 +17,17 @@ import io.vertx.ext.web.handler.BodyHandler;
 public class BodyBuffering {
 
     void install(@Observes Router router) {
-        router.route("/v1/*").order(-1000).handler(BodyHandler.create(false));
+        BodyHandler bodies = BodyHandler.create(false);
+        router.route("/v1/*").order(-1000).handler(context -> {
+            // An empty body is left to the endpoint: there is nothing to wait for, and an empty
+            // buffered body would leave it waiting for a body that never comes.
+            String length = context.request().getHeader("Content-Length");
+            boolean chunked = "chunked".equalsIgnoreCase(context.request().getHeader("Transfer-Encoding"));
+            if (chunked || (length != null && !length.trim().equals("0"))) {
+                bodies.handle(context);
+            } else {
+                context.next();
+            }
+        });
     }
 }

@@ -1,0 +1,168 @@
+#!/usr/bin/env bash
+# Eligo benchmark: one run prints the raw PostgreSQL ceiling and what the service reaches, each
+# rate with its ratio to the raw COPY rate. See bench/README.md. Not a test: numbers, not verdicts.
+#
+#   ./mvnw package -DskipTests && bench/run.sh
+#
+# Settings (environment): BENCH_MESSAGES (default 100000), BENCH_BENEFICIARIES (messages / 3),
+# BENCH_CLIENTS (4), BENCH_BATCH (1000), BENCH_DETERMINATIONS (1000000: reruns are repeated until the
+# database holds this many), BENCH_READ_SECONDS (30), BENCH_READ_CLIENTS (8), BENCH_INSTANCES
+# (1; 3 also measures three instances draining one backlog), BENCH_JAVA (java), BENCH_JAVA_OPTS,
+# BENCH_PG_BIN (a PostgreSQL bin directory; default: the binaries the embedded PostgreSQL unpacked,
+# else /usr/lib/postgresql/*/bin). The service and PostgreSQL share this machine.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+N=${BENCH_MESSAGES:-100000}
+BENEFICIARIES=${BENCH_BENEFICIARIES:-$((N / 3))}
+CLIENTS=${BENCH_CLIENTS:-4}
+BATCH=${BENCH_BATCH:-1000}
+TARGET_DETERMINATIONS=${BENCH_DETERMINATIONS:-1000000}
+READ_SECONDS=${BENCH_READ_SECONDS:-30}
+READ_CLIENTS=${BENCH_READ_CLIENTS:-8}
+INSTANCES=${BENCH_INSTANCES:-1}
+JAVA=${BENCH_JAVA:-java}
+PORT=${BENCH_PORT:-18090}
+PGPORT=${BENCH_PG_PORT:-15432}
+WORK=$(mktemp -d)
+PIDS=()
+
+[ -f target/quarkus-app/quarkus-run.jar ] || { echo "bench: build first: ./mvnw package -DskipTests" >&2; exit 2; }
+PG_BIN=${BENCH_PG_BIN:-$(ls -d /tmp/embedded-pg/PG-*/bin 2>/dev/null | head -1)}
+PG_BIN=${PG_BIN:-$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)}
+[ -x "$PG_BIN/pg_ctl" ] || { echo "bench: no PostgreSQL binaries; set BENCH_PG_BIN" >&2; exit 2; }
+
+cleanup() {
+  for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+  "$PG_BIN/pg_ctl" -D "$WORK/pg" -m fast stop >/dev/null 2>&1 || true
+  rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+now() { date +%s.%N; }
+rate() { awk -v n="$1" -v s="$2" 'BEGIN { printf "%.0f", n / s }'; }
+ratio() { awk -v r="$1" -v c="$COPY_RATE" 'BEGIN { printf "%.2f", r / c }'; }
+report() { printf '%-58s %12s  %s\n' "$1" "$2" "${3:-}"; }
+
+# --- PostgreSQL: a fresh server with durable settings (fsync and synchronous_commit on) -------------
+if [ "$(id -u)" = 0 ]; then PGUSER_OS=nobody; else PGUSER_OS=$(id -un); fi
+mkdir -p "$WORK/pg" && chown "$PGUSER_OS" "$WORK" "$WORK/pg" 2>/dev/null || true
+as_pg() { if [ "$(id -u)" = 0 ]; then su -s /bin/sh "$PGUSER_OS" -c "$*"; else sh -c "$*"; fi; }
+as_pg "'$PG_BIN/initdb' -D '$WORK/pg' -U postgres -A trust -E UTF8 >/dev/null"
+as_pg "'$PG_BIN/pg_ctl' -D '$WORK/pg' -l '$WORK/pg.log' -o \"-p $PGPORT -c max_connections=200 -c shared_buffers=512MB -c unix_socket_directories='$WORK'\" start >/dev/null"
+PSQL=(psql -X -q -v ON_ERROR_STOP=1 -h localhost -p "$PGPORT" -U postgres -d postgres)
+until "${PSQL[@]}" -c 'select 1' >/dev/null 2>&1; do sleep 0.2; done
+echo "bench: PostgreSQL $("${PSQL[@]}" -At -c 'show server_version') from $PG_BIN; $N messages for $BENEFICIARIES beneficiaries; $(nproc) cores"
+
+# --- Keys and tokens: an issuer of our own, as production would have ------------------------------
+mkdir -p "$WORK/keys"
+openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out "$WORK/keys/private.pem" 2>/dev/null
+openssl pkey -in "$WORK/keys/private.pem" -pubout -out "$WORK/keys/public.pem"
+token() { "$JAVA" src/main/java/org/eligo/auth/DevToken.java --keys "$WORK/keys" "$@"; }
+AGENCY=$(token agency bench); ANALYST=$(token analyst)
+
+start_service() { # $1 = instance number, $2 = message workers
+  local port=$((PORT + $1))
+  QUARKUS_DATASOURCE_JDBC_URL="jdbc:postgresql://localhost:$PGPORT/postgres" QUARKUS_DATASOURCE_USERNAME=postgres QUARKUS_DATASOURCE_PASSWORD= \
+  MP_JWT_VERIFY_PUBLICKEY_LOCATION="$WORK/keys/public.pem" MP_JWT_VERIFY_ISSUER=eligo-dev \
+  ELIGO_CLOCK=2027-07-15T12:00:00Z ELIGO_QUEUE_WORKERS="$2" ELIGO_RERUNS_WORKERS="$2" ELIGO_INGEST_MAX_BACKLOG=100000000 \
+  QUARKUS_HTTP_PORT=$port QUARKUS_LOG_LEVEL=WARN \
+    "$JAVA" ${BENCH_JAVA_OPTS:-} -jar target/quarkus-app/quarkus-run.jar >>"$WORK/service-$1.log" 2>&1 &
+  PIDS+=($!)
+  local t0; t0=$(now)
+  until curl -sf "localhost:$port/q/health/ready" >/dev/null; do
+    kill -0 "${PIDS[-1]}" 2>/dev/null || { tail -30 "$WORK/service-$1.log"; exit 1; }
+    sleep 0.05
+  done
+  READY_SECONDS=$(awk -v a="$t0" -v b="$(now)" 'BEGIN { printf "%.2f", b - a }')
+}
+stop_services() { for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; done; PIDS=(); }
+stat() { curl -sf -H "Authorization: Bearer $ANALYST" "localhost:$PORT/v1/stats"; }
+await_drained() { # until no message is unprocessed and no determination queued
+  until [ "$("${PSQL[@]}" -At -c "select (select count(*) from message where status = 'RECEIVED') + (select count(*) from determination_queue)")" = 0 ]; do sleep 0.2; done
+}
+
+# --- (a) the raw ceiling --------------------------------------------------------------------------
+start_service 0 0 && stop_services   # migrates the schema, so the scratch table can copy message's shape
+"$JAVA" bench/Load.java csv "$WORK/messages.csv" "$N" "$BENEFICIARIES" raw
+"${PSQL[@]}" -c "CREATE TABLE bench_copy (LIKE message INCLUDING ALL)"
+t0=$(now)
+"${PSQL[@]}" -c "\\copy bench_copy (id, source, external_id, type, beneficiary_id, data) FROM '$WORK/messages.csv' CSV"
+COPY_RATE=$(rate "$N" "$(awk -v a="$t0" -v b="$(now)" 'BEGIN { print b - a }')")
+"${PSQL[@]}" <<'SQL'
+CREATE PROCEDURE bench_claim_loop(batch int) LANGUAGE plpgsql AS $$
+DECLARE n int;
+BEGIN
+    LOOP
+        UPDATE bench_copy SET status = 'PROCESSED', processed_at = clock_timestamp()
+         WHERE id IN (SELECT id FROM bench_copy WHERE status = 'RECEIVED' ORDER BY id LIMIT batch FOR UPDATE SKIP LOCKED);
+        GET DIAGNOSTICS n = ROW_COUNT;
+        COMMIT;
+        EXIT WHEN n = 0;
+    END LOOP;
+END $$;
+SQL
+t0=$(now)
+for _ in 1 2; do "${PSQL[@]}" -c "CALL bench_claim_loop(200)" & done; wait
+CLAIM_RATE=$(rate "$N" "$(awk -v a="$t0" -v b="$(now)" 'BEGIN { print b - a }')")
+report "(a) COPY of $N message rows (table with message's indexes)" "$COPY_RATE/s" "1.00"
+report "(a) bare SKIP LOCKED claim-and-mark, 2 sessions x 200" "$CLAIM_RATE/s" "$(ratio "$CLAIM_RATE")"
+
+# --- (b) HTTP batch ingest, no processing ---------------------------------------------------------
+start_service 0 0
+INGEST=$("$JAVA" bench/Load.java ingest "http://localhost:$PORT" "$AGENCY" "$N" "$BENEFICIARIES" ingest "$CLIENTS" "$BATCH")
+INGEST_RATE=$(echo "$INGEST" | awk '{ print $3 }')
+report "(b) HTTP batch ingest, $CLIENTS clients x $BATCH" "$INGEST_RATE/s" "$(ratio "$INGEST_RATE")"
+stop_services
+
+# --- (c) end to end: the backlog of (b) received -> facts -> automatic determinations -------------
+t0=$(now)
+start_service 0 "${BENCH_WORKERS:-2}"
+await_drained
+E2E_RATE=$(rate "$N" "$(awk -v a="$t0" -v b="$(now)" 'BEGIN { print b - a }')")
+report "(c) end to end, backlog -> facts -> determinations (incl. start)" "$E2E_RATE/s" "$(ratio "$E2E_RATE")"
+report "    automatic determinations made" "$("${PSQL[@]}" -At -c "select count(*) from determination")"
+
+# --- (d) a rerun of all beneficiaries, repeated up to the determination target --------------------
+rerun() {
+  local id; id=$(curl -sf -H "Authorization: Bearer $ANALYST" -H 'Content-Type: application/json' \
+    -d '{"scope": "all", "period": "2027-07", "reason": "bench"}' "localhost:$PORT/v1/reruns" | sed -n 's/.*"id":"\(run_[0-9A-Z]*\)".*/\1/p')
+  until curl -sf -H "Authorization: Bearer $ANALYST" "localhost:$PORT/v1/reruns/$id" | grep -q '"status":"DONE"'; do sleep 0.2; done
+}
+t0=$(now); rerun; RERUN_SECONDS=$(awk -v a="$t0" -v b="$(now)" 'BEGIN { print b - a }')
+TOTAL=$("${PSQL[@]}" -At -c "select count(distinct beneficiary_id) from fact_income_monthly")
+RERUN_RATE=$(rate "$TOTAL" "$RERUN_SECONDS")
+report "(d) rerun of all $TOTAL beneficiaries" "$RERUN_RATE/s" "$(ratio "$RERUN_RATE")"
+while [ "$("${PSQL[@]}" -At -c 'select count(*) from determination')" -lt "$TARGET_DETERMINATIONS" ]; do rerun; done
+
+# --- (e) audit reads under concurrent load --------------------------------------------------------
+DETERMINATIONS=$("${PSQL[@]}" -At -c 'select count(*) from determination')
+"${PSQL[@]}" -At -c "select id from determination tablesample system (1) limit 20000" > "$WORK/ids.txt"
+READ=$("$JAVA" bench/Load.java read "http://localhost:$PORT" "$ANALYST" "$WORK/ids.txt" "$READ_CLIENTS" "$READ_SECONDS")
+report "(e) GET determination?expand=facts, $READ_CLIENTS clients, $DETERMINATIONS stored" \
+  "p50 $(echo "$READ" | awk '{ print $2 }') ms" "p99 $(echo "$READ" | awk '{ print $3 }') ms, $(echo "$READ" | awk '{ printf "%.0f", $1 / '"$READ_SECONDS"' }')/s, errors $(echo "$READ" | awk '{ print $5 }')"
+
+# --- (f) memory and start-up ----------------------------------------------------------------------
+RSS_KB=$(awk '/VmHWM/ { print $2 }' "/proc/${PIDS[0]}/status")
+report "(f) service peak RSS over the run" "$((RSS_KB / 1024)) MB"
+stop_services
+start_service 0 "${BENCH_WORKERS:-2}"
+report "(f) start to ready (schema migrated, $DETERMINATIONS determinations)" "${READY_SECONDS} s" "$JAVA ${BENCH_JAVA_OPTS:-}"
+report "(f) RSS right after start" "$(( $(awk '/VmRSS/ { print $2 }' "/proc/${PIDS[0]}/status") / 1024 )) MB"
+stop_services
+
+# --- more than one instance on one database --------------------------------------------------------
+if [ "$INSTANCES" -gt 1 ]; then
+  start_service 0 0
+  "$JAVA" bench/Load.java ingest "http://localhost:$PORT" "$AGENCY" "$N" "$BENEFICIARIES" multi "$CLIENTS" "$BATCH" >/dev/null
+  stop_services
+  t0=$(now)
+  for i in $(seq 0 $((INSTANCES - 1))); do start_service "$i" "${BENCH_WORKERS:-2}"; done
+  await_drained
+  MULTI_RATE=$(rate "$N" "$(awk -v a="$t0" -v b="$(now)" 'BEGIN { print b - a }')")
+  report "    $INSTANCES instances drain a backlog of $N (incl. starts)" "$MULTI_RATE/s" "$(ratio "$MULTI_RATE")"
+  report "    messages processed twice / facts per message > 1" \
+    "$("${PSQL[@]}" -At -c "select count(*) from (select message_id from fact_income_monthly group by 1 having count(*) > 1) d")"
+  stop_services
+fi
