@@ -23,7 +23,10 @@ public class BodyBuffering {
             // buffered body would leave it waiting for a body that never comes.
             String length = context.request().getHeader("Content-Length");
             boolean chunked = "chunked".equalsIgnoreCase(context.request().getHeader("Transfer-Encoding"));
-            if (chunked || (length != null && !length.trim().equals("0"))) {
+            // HTTP/2 is off (quarkus.http.http2=false); were it on, a buffered HTTP/2 body would make
+            // the REST layer fail ("request has already been read"), so those pass through.
+            boolean http1 = context.request().version() != io.vertx.core.http.HttpVersion.HTTP_2;
+            if (http1 && (chunked || (length != null && !length.trim().equals("0")))) {
                 bodies.handle(context);
             } else {
                 context.next();
