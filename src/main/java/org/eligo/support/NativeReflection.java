@@ -1,0 +1,46 @@
+package org.eligo.support;
+
+import org.eligo.audit.Integrity;
+import org.eligo.determinations.Determination;
+import org.eligo.determinations.DeterminationDiff;
+import org.eligo.determinations.rest.DeterminationResource;
+import org.eligo.facts.Fact;
+import org.eligo.facts.rest.FactResource;
+import org.eligo.ingest.MessageView;
+import org.eligo.ingest.Receipt;
+import org.eligo.ingest.rest.MessageResource;
+import org.eligo.replays.Replay;
+import org.eligo.reruns.Rerun;
+import org.eligo.reruns.rest.RerunResource;
+import org.eligo.rules.RulesetRegistry;
+import org.eligo.rules.rest.RulesetResource;
+import org.eligo.stats.StatsResource;
+import org.eligo.support.problem.FieldError;
+import org.eligo.support.problem.Problem;
+
+import io.quarkus.runtime.annotations.RegisterForReflection;
+
+/**
+ * Every type Jackson writes as JSON, registered for reflection so that a native image can serialise
+ * it (its record components are read reflectively). Request bodies are read as JSON trees, so no
+ * type is bound from JSON. {@code NativeReadinessTest} fails when a resource starts returning a type
+ * that is not listed here.
+ */
+@RegisterForReflection(targets = {
+        Determination.class, Determination.RulesetRef.class, Determination.CheckOutcome.class, Determination.SubcheckOutcome.class,
+        DeterminationDiff.class, DeterminationDiff.Pair.class, DeterminationDiff.SubcheckChange.class, DeterminationDiff.FactChanges.class,
+        DeterminationResource.DeterminationPage.class,
+        Fact.class, FactResource.BeneficiaryFacts.class,
+        MessageView.class, Receipt.class, MessageResource.BatchReceipt.class,
+        Integrity.class, Integrity.Checked.class, Integrity.BadRecord.class,
+        Replay.class, Replay.Change.class, Replay.Failure.class,
+        Rerun.class, Rerun.Accepted.class, Rerun.Change.class, RerunResource.ChangePage.class,
+        RulesetResource.RulesetView.class, RulesetRegistry.Activation.class,
+        StatsResource.Stats.class, StatsResource.Messages.class, StatsResource.Facts.class, StatsResource.Determinations.class,
+        Problem.class, FieldError.class,
+})
+public final class NativeReflection {
+
+    private NativeReflection() {
+    }
+}
