@@ -32,6 +32,7 @@ import io.quarkus.runtime.annotations.RegisterForReflection;
         DeterminationResource.DeterminationPage.class,
         Fact.class, FactResource.BeneficiaryFacts.class,
         MessageView.class, Receipt.class, MessageResource.BatchReceipt.class,
+        org.eligo.auth.AccessLog.Entry.class, org.eligo.auth.AccessLog.Page.class,
         Integrity.class, Integrity.Checked.class, Integrity.BadRecord.class,
         Replay.class, Replay.Change.class, Replay.Failure.class,
         Rerun.class, Rerun.Accepted.class, Rerun.Change.class, RerunResource.ChangePage.class,

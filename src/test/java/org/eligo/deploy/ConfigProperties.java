@@ -55,12 +55,12 @@ import io.smallrye.config.WithName;
 final class ConfigProperties {
 
     /**
-     * Properties read by code that is being written on another branch (authentication): the
-     * manifests set them already. Remove an entry once the scan finds its property (a
-     * {@code @ConfigMapping}, a {@code @ConfigProperty}, application.properties or an extension's
-     * model); keep this list to what cannot be found that way.
+     * Properties real code reads that the scan cannot see: the MicroProfile JWT settings are read
+     * by smallrye-jwt itself, outside Quarkus's configuration model. Keep this list to what cannot
+     * be found another way (a {@code @ConfigMapping}, a {@code @ConfigProperty},
+     * application.properties or an extension's model).
      */
-    static final Set<String> PENDING = Set.of("mp.jwt.verify.publickey.location", "mp.jwt.verify.issuer", "eligo.auth.enabled");
+    static final Set<String> PENDING = Set.of("mp.jwt.verify.publickey.location", "mp.jwt.verify.issuer");
 
     static final Path APPLICATION_PROPERTIES = Path.of("src/main/resources/application.properties");
     private static final String MODEL = "META-INF/quarkus-config-doc/quarkus-config-model.json";
