@@ -40,6 +40,13 @@ public class Load {
         }
     }
 
+    /** Daemon threads: a failed run ends the JVM instead of leaving it waiting. */
+    static Thread daemon(Runnable task) {
+        Thread thread = new Thread(task);
+        thread.setDaemon(true);
+        return thread;
+    }
+
     static String beneficiary(int i, int beneficiaries, String prefix) {
         return prefix + "-B-" + (i % beneficiaries);
     }
@@ -66,7 +73,7 @@ public class Load {
         HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build();
         AtomicLong next = new AtomicLong();
         AtomicLong retries = new AtomicLong();
-        ExecutorService pool = Executors.newFixedThreadPool(clients);
+        ExecutorService pool = Executors.newFixedThreadPool(clients, Load::daemon);
         long started = System.nanoTime();
         List<Future<?>> done = new ArrayList<>();
         for (int c = 0; c < clients; c++) {
@@ -114,7 +121,10 @@ public class Load {
     static void read(String url, String token, Path idsFile, int clients, int seconds) throws Exception {
         List<String> ids = Files.readAllLines(idsFile).stream().filter(s -> !s.isBlank()).toList();
         HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build();
-        ExecutorService pool = Executors.newFixedThreadPool(clients);
+        if (ids.isEmpty()) {
+            throw new IllegalArgumentException("no determination ids in " + idsFile);
+        }
+        ExecutorService pool = Executors.newFixedThreadPool(clients, Load::daemon);
         long end = System.nanoTime() + Duration.ofSeconds(seconds).toNanos();
         long warmEnd = System.nanoTime() + Duration.ofSeconds(Math.min(5, seconds / 4)).toNanos();
         List<Future<long[]>> results = new ArrayList<>();

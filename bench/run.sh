@@ -138,7 +138,7 @@ while [ "$("${PSQL[@]}" -At -c 'select count(*) from determination')" -lt "$TARG
 
 # --- (e) audit reads under concurrent load --------------------------------------------------------
 DETERMINATIONS=$("${PSQL[@]}" -At -c 'select count(*) from determination')
-"${PSQL[@]}" -At -c "select id from determination tablesample system (1) limit 20000" > "$WORK/ids.txt"
+"${PSQL[@]}" -At -c "select id from determination order by random() limit 20000" > "$WORK/ids.txt"
 READ=$("$JAVA" bench/Load.java read "http://localhost:$PORT" "$ANALYST" "$WORK/ids.txt" "$READ_CLIENTS" "$READ_SECONDS")
 report "(e) GET determination?expand=facts, $READ_CLIENTS clients, $DETERMINATIONS stored" \
   "p50 $(echo "$READ" | awk '{ print $2 }') ms" "p99 $(echo "$READ" | awk '{ print $3 }') ms, $(echo "$READ" | awk '{ printf "%.0f", $1 / '"$READ_SECONDS"' }')/s, errors $(echo "$READ" | awk '{ print $5 }')"
