@@ -59,7 +59,14 @@ first=$(submit '{"source":"smoke","external_id":"1","type":"person.birthdate","b
 [ -n "$first" ] || fail "submit failed"
 await_processed "$first"
 
-# A rerun large enough to be killed in the middle of (beneficiaries need no facts to be determined).
+# A backlog of 10,000 messages in 10 batches, then a rerun large enough to be killed in the middle
+# of (beneficiaries need no facts to be determined): the kill lands while both are being worked on.
+for b in $(seq 0 9); do
+  { printf '{"messages":['; seq $((b * 1000)) $((b * 1000 + 999)) \
+      | sed 's/.*/{"source":"smoke","external_id":"bk-&","type":"income.monthly","beneficiary_id":"K-&","data":{"year":2027,"month":6,"amount_cents":&}}/' \
+      | paste -sd, -; printf ']}'; } > "$WORK/batch.json"
+  AS=agency api -o /dev/null -H 'Content-Type: application/json' --data-binary @"$WORK/batch.json" "$BASE/v1/messages/batch" || fail "backlog batch $b not accepted"
+done
 { printf '{"scope":"beneficiaries","period":"2027-07","beneficiary_ids":['; seq 0 19999 | sed 's/.*/"S-&"/' | paste -sd, -; printf ']}'; } > "$WORK/rerun.json"
 run=$(api -H 'Content-Type: application/json' --data-binary @"$WORK/rerun.json" "$BASE/v1/reruns" | sed -n 's/.*"id":"\(run_[0-9A-Z]*\)".*/\1/p')
 [ -n "$run" ] || fail "rerun not accepted"
@@ -67,6 +74,9 @@ progress() { api "$BASE/v1/reruns/$run" | tee -a "$WORK/progress.log" | sed -n '
 for _ in $(seq 1 400); do d=$(progress); [ "${d:-0}" -gt 0 ] && break; sleep 0.05; done
 before=$(progress)
 [ "${before:-0}" -gt 0 ] && [ "${before:-0}" -lt 20000 ] || fail "could not catch the rerun mid-way (done=$before): $(tail -c 600 "$WORK/progress.log")"
+
+backlog=$(api "$BASE/v1/stats" | sed -n 's/.*"backlog":\([0-9]*\).*/\1/p')
+[ "${backlog:-0}" -gt 0 ] || fail "could not catch the message backlog mid-way (backlog=$backlog)"
 
 kill -9 "$PID"; wait "$PID" 2>/dev/null || true; PID=
 pgrep -f -- "-D $DATA" >/dev/null || fail "expected the killed service's PostgreSQL to be left running"
@@ -78,9 +88,17 @@ api "$BASE/v1/reruns/$run" | grep -q '"done":20000,' || fail "the resumed rerun 
 api "$BASE/v1/integrity/verify" | grep -q '"ok":true' || fail "integrity check failed after the crash: $(api "$BASE/v1/integrity/verify")"
 second=$(submit '{"source":"smoke","external_id":"2","type":"disability.status","beneficiary_id":"S-1","data":{"disabled":true}}')
 await_processed "$second"
+# Every accepted message processed, none failed, and exactly one fact per message (each one is the
+# only message for its key, so the facts are all active).
+for _ in $(seq 1 240); do api "$BASE/v1/stats" | grep -q '"backlog":0' && break; sleep 0.25; done
+stats=$(api "$BASE/v1/stats")
+for expected in '"received":10002' '"processed":10002' '"failed":0' '"backlog":0'; do
+  echo "$stats" | grep -q "$expected" || fail "after the crash not every message ended processed exactly once ($expected): $stats"
+done
+echo "$stats" | grep -q '"facts":{"active":10002,"revoked":0}' || fail "facts are not one per message after the crash: $stats"
 
 kill -TERM "$PID"; wait "$PID" 2>/dev/null || true; PID=
 for _ in $(seq 1 40); do pgrep -f -- "-D $DATA" >/dev/null || break; sleep 0.25; done
 pgrep -f -- "-D $DATA" >/dev/null && fail "PostgreSQL still running after the service stopped"
 grep -q "Embedded PostgreSQL stopped" "$WORK/service.log" || fail "no clean embedded PostgreSQL shutdown logged"
-echo "smoke: quick start OK (start, SIGKILL mid-rerun at $before of 20000, restart on the same data, rerun resumed and done, SIGTERM)"
+echo "smoke: quick start OK (start, SIGKILL mid-rerun at $before of 20000 with $backlog of 10000 messages unprocessed, restart on the same data, rerun resumed and done, every message processed once with one fact, SIGTERM)"
