@@ -20,6 +20,7 @@ import jakarta.ws.rs.core.MediaType;
 import org.eclipse.microprofile.jwt.JsonWebToken;
 import org.eligo.support.Ids;
 import org.eligo.support.problem.Problem;
+import org.eligo.support.problem.ProblemException;
 import org.jboss.logging.Logger;
 import org.jboss.logging.MDC;
 import org.jboss.resteasy.reactive.RestResponse;
@@ -90,7 +91,7 @@ public class AccessFilters {
         caller.authenticated(identity.getPrincipal().getName(), roles, sources(identity));
         Allowed allowed = allowed(resource);
         if (allowed == null || java.util.Arrays.stream(allowed.value()).noneMatch(roles::contains)) {
-            return Optional.of(problem(Caller.forbidden("Your role may not do this: it needs "
+            return Optional.of(problem(ProblemException.forbidden("Your role may not do this: it needs "
                     + (allowed == null ? "a role no one has" : describe(allowed)) + ".").problem()));
         }
         return Optional.empty();
@@ -128,11 +129,11 @@ public class AccessFilters {
                 return;
             }
             LOG.errorf(e, "Could not record access (request %s); withholding the response", caller.requestId());
-            Problem problem = new Problem("urn:eligo:problem:unavailable", "Service unavailable", 503,
-                    "The access could not be recorded; try again shortly.", null);
+            ProblemException unavailable = ProblemException.unavailable("The access could not be recorded; try again shortly.",
+                    java.time.Duration.ofSeconds(5));
             response.setStatus(503);
-            response.getHeaders().putSingle(HttpHeaders.RETRY_AFTER, "5");
-            response.setEntity(problem, new java.lang.annotation.Annotation[0], MediaType.valueOf(Problem.MEDIA_TYPE));
+            response.getHeaders().putSingle(HttpHeaders.RETRY_AFTER, Long.toString(unavailable.retryAfter().toSeconds()));
+            response.setEntity(unavailable.problem(), new java.lang.annotation.Annotation[0], MediaType.valueOf(Problem.MEDIA_TYPE));
         }
     }
 
@@ -170,7 +171,7 @@ public class AccessFilters {
 
     private static RestResponse<Problem> unauthorized(String detail) {
         return RestResponse.ResponseBuilder.<Problem>create(401)
-                .entity(new Problem("urn:eligo:problem:unauthorized", "Unauthorized", 401, detail, null))
+                .entity(ProblemException.unauthorized(detail).problem())
                 .type(Problem.MEDIA_TYPE).header(HttpHeaders.WWW_AUTHENTICATE, "Bearer").build();
     }
 

@@ -69,7 +69,7 @@ public class Caller {
         }
         for (String source : new LinkedHashSet<>(submittedSources)) {
             if (!sources.contains(source)) {
-                throw forbidden("Your token does not allow the source '" + source + "'.");
+                throw ProblemException.forbidden("Your token does not allow the source '" + source + "'.");
             }
         }
     }
@@ -80,7 +80,7 @@ public class Caller {
             return;
         }
         if (!sources.contains(source)) {
-            throw forbidden("Your token does not allow reading messages of that source.");
+            throw ProblemException.forbidden("Your token does not allow reading messages of that source.");
         }
     }
 
@@ -97,9 +97,5 @@ public class Caller {
 
     Set<String> beneficiaries() {
         return beneficiaries;
-    }
-
-    static ProblemException forbidden(String detail) {
-        return new ProblemException(new org.eligo.support.problem.Problem("urn:eligo:problem:forbidden", "Forbidden", 403, detail, null));
     }
 }

@@ -35,6 +35,14 @@ public class ProblemException extends RuntimeException {
         return badRequest(message, List.of(FieldError.parameter(name, message)));
     }
 
+    public static ProblemException unauthorized(String detail) {
+        return new ProblemException(new Problem("urn:eligo:problem:unauthorized", "Unauthorized", 401, detail, null));
+    }
+
+    public static ProblemException forbidden(String detail) {
+        return new ProblemException(new Problem("urn:eligo:problem:forbidden", "Forbidden", 403, detail, null));
+    }
+
     public static ProblemException notFound(String detail) {
         return new ProblemException(new Problem("urn:eligo:problem:not-found", "Not found", 404, detail, null));
     }
