@@ -40,13 +40,18 @@ public class IntegrityService {
              ORDER BY beneficiary_id, seq LIMIT 1
             """;
 
-    /** Message records whose message is gone or no longer has the content that was chained. */
+    /**
+     * Message records whose message is gone (other than by retention, which drops whole months and
+     * says so in retention_purge; the link and its content hash stay) or no longer has the content
+     * that was chained.
+     */
     static final String BAD_MESSAGES = """
             SELECT a.beneficiary_id, a.seq, a.record_table, a.record_id
               FROM audit_record a LEFT JOIN message m ON m.id = a.record_id
              WHERE a.kind = 'message'
-               AND (m.id IS NULL OR m.beneficiary_id <> a.beneficiary_id
-                    OR a.content_hash <> sha256(convert_to(eligo_canonical_message(m), 'UTF8')))
+               AND CASE WHEN m.id IS NULL THEN NOT eligo_purged('message', a.record_id)
+                        ELSE m.beneficiary_id <> a.beneficiary_id
+                             OR a.content_hash <> sha256(convert_to(eligo_canonical_message(m), 'UTF8')) END
              ORDER BY a.beneficiary_id, a.seq LIMIT 1
             """;
 
@@ -54,8 +59,9 @@ public class IntegrityService {
             SELECT a.beneficiary_id, a.seq, a.record_table, a.record_id
               FROM audit_record a LEFT JOIN determination d ON d.id = a.record_id
              WHERE a.kind = 'determination'
-               AND (d.id IS NULL OR d.beneficiary_id <> a.beneficiary_id
-                    OR a.content_hash <> sha256(convert_to(eligo_canonical_determination(a.record_id), 'UTF8')))
+               AND CASE WHEN d.id IS NULL THEN NOT eligo_purged('determination', a.record_id)
+                        ELSE d.beneficiary_id <> a.beneficiary_id
+                             OR a.content_hash <> sha256(convert_to(eligo_canonical_determination(a.record_id), 'UTF8')) END
              ORDER BY a.beneficiary_id, a.seq LIMIT 1
             """;
 

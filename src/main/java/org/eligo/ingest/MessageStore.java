@@ -27,17 +27,26 @@ import org.eligo.support.Timestamps;
 public class MessageStore {
 
     /**
-     * Inserts a set of messages in one statement. A key that exists already (committed, or committed
-     * meanwhile by a concurrent request: ON CONFLICT waits for it) is skipped; RETURNING names the
-     * rows that were new. Binds the request's traceparent, then text[] of: id, source, external_id, type,
-     * beneficiary_id, occurred_at, data.
+     * Inserts a set of messages in one statement. Each message first claims its idempotency key in
+     * message_key, the one table that keeps (source, external_id) unique across every monthly
+     * partition of message. A key that exists already (committed, or committed meanwhile by a
+     * concurrent request: ON CONFLICT waits for it) is skipped with its message; RETURNING names the
+     * rows that were new. Binds the request's traceparent, then text[] of: id, source, external_id,
+     * type, beneficiary_id, occurred_at, data.
      */
     static final String INSERT = """
+            WITH m AS (
+                SELECT * FROM unnest(?::text[], ?::text[], ?::text[], ?::text[], ?::text[], ?::text[], ?::text[])
+                           AS m(id, source, external_id, type, beneficiary_id, occurred_at, data)
+            ), claimed AS (
+                INSERT INTO message_key (source, external_id, message_id)
+                SELECT m.source, m.external_id, m.id FROM m
+                ON CONFLICT (source, external_id) DO NOTHING
+                RETURNING message_id
+            )
             INSERT INTO message (id, source, external_id, type, beneficiary_id, occurred_at, data, traceparent)
             SELECT m.id, m.source, m.external_id, m.type, m.beneficiary_id, m.occurred_at::timestamptz, m.data::jsonb, ?
-              FROM unnest(?::text[], ?::text[], ?::text[], ?::text[], ?::text[], ?::text[], ?::text[])
-                   AS m(id, source, external_id, type, beneficiary_id, occurred_at, data)
-            ON CONFLICT (source, external_id) DO NOTHING
+              FROM m JOIN claimed c ON c.message_id = m.id
             RETURNING id
             """;
 
@@ -45,7 +54,8 @@ public class MessageStore {
     static final String EXISTING = """
             SELECT m.source, m.external_id, m.id, m.status, m.type, m.beneficiary_id, m.occurred_at, m.data::text
               FROM unnest(?::text[], ?::text[]) AS k(source, external_id)
-              JOIN message m ON m.source = k.source AND m.external_id = k.external_id
+              JOIN message_key mk ON mk.source = k.source AND mk.external_id = k.external_id
+              JOIN message m ON m.id = mk.message_id
             """;
 
     /**
@@ -85,10 +95,10 @@ public class MessageStore {
         }
         Set<String> inserted = new HashSet<>();
         try (PreparedStatement statement = connection.prepareStatement(INSERT)) {
-            statement.setString(1, traceparent);
             for (int c = 0; c < columns.length; c++) {
-                statement.setArray(c + 2, connection.createArrayOf("text", columns[c]));
+                statement.setArray(c + 1, connection.createArrayOf("text", columns[c]));
             }
+            statement.setString(columns.length + 1, traceparent);
             try (ResultSet rs = statement.executeQuery()) {
                 while (rs.next()) {
                     inserted.add(rs.getString(1));

@@ -1,0 +1,93 @@
+package org.eligo.partitions;
+
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.event.Observes;
+
+import org.eligo.support.Db;
+import org.jboss.logging.Logger;
+
+import io.quarkus.runtime.StartupEvent;
+import io.quarkus.scheduler.Scheduled;
+
+/**
+ * Keeps the monthly partitions of messages and determinations (migration V10) ahead of time and
+ * drops the months past retention. The work is done by the database's own functions, which run as
+ * the schema owner and check their arguments (a retention under a year is refused); the service only
+ * calls them. Runs at start and then every {@code eligo.partitions.maintenance-interval}; instances
+ * take turns through an advisory lock inside the functions.
+ *
+ * <p>Creating or detaching a partition locks its parent briefly. With a short lock timeout a run
+ * that would queue behind a long transaction (and make every writer queue behind it) gives up and
+ * the next run tries again; partitions are made months ahead, so a missed run costs nothing. Should
+ * every run fail for months, rows land in each table's default partition: nothing is lost.
+ */
+@ApplicationScoped
+public class Partitions {
+
+    private static final Logger LOG = Logger.getLogger(Partitions.class);
+
+    static final String CREATE = "SELECT eligo_create_partitions(?)";
+    static final String DROP_EXPIRED = "SELECT eligo_drop_expired_partitions(?)";
+
+    private final Db db;
+    private final PartitionsConfig config;
+
+    public Partitions(Db db, PartitionsConfig config) {
+        this.db = db;
+        this.config = config;
+        if (config.monthsAhead() < 1 || config.monthsAhead() > 24) {
+            throw new IllegalArgumentException("eligo.partitions.months-ahead must be 1 to 24, not " + config.monthsAhead());
+        }
+        if (config.retentionYears() < 0) {
+            throw new IllegalArgumentException("eligo.partitions.retention-years must be 0 (keep everything) or more, not "
+                    + config.retentionYears());
+        }
+    }
+
+    void onStart(@Observes StartupEvent event) {
+        scheduled();
+    }
+
+    @Scheduled(every = "${eligo.partitions.maintenance-interval:6h}", delayed = "1m", concurrentExecution = Scheduled.ConcurrentExecution.SKIP)
+    void scheduled() {
+        try {
+            Maintenance done = maintain();
+            if (done.created() > 0 || done.dropped() > 0) {
+                LOG.infof("Partitions: %d created ahead, %d dropped past retention (%d years)", done.created(), done.dropped(),
+                        config.retentionYears());
+            }
+        } catch (RuntimeException e) {
+            LOG.warnf("Partition maintenance failed (%s); the next run tries again", e.getMessage());
+        }
+    }
+
+    /** What one maintenance run did: partitions created, partitions dropped. */
+    public record Maintenance(int created, int dropped) {
+    }
+
+    /** Creates the months ahead, then drops the expired ones, each in its own transaction. */
+    public Maintenance maintain() {
+        int created = db.inTransaction(connection -> call(connection, CREATE, config.monthsAhead()));
+        int dropped = db.inTransaction(connection -> call(connection, DROP_EXPIRED, config.retentionYears() * 12));
+        return new Maintenance(created, dropped);
+    }
+
+    private static int call(Connection connection, String sql, int argument) throws SQLException {
+        try (Statement statement = connection.createStatement()) {
+            statement.execute("SET LOCAL lock_timeout = '5s'");
+        }
+        try (PreparedStatement statement = connection.prepareStatement(sql)) {
+            statement.setInt(1, argument);
+            try (ResultSet rs = statement.executeQuery()) {
+                rs.next();
+                return rs.getInt(1);
+            }
+        }
+    }
+}

@@ -1,0 +1,163 @@
+package org.eligo.partitions;
+
+import static io.restassured.RestAssured.given;
+import static org.eligo.testing.Api.income;
+import static org.eligo.testing.Api.post;
+import static org.eligo.testing.Api.unique;
+import static org.hamcrest.Matchers.equalTo;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.time.Instant;
+import java.time.LocalDate;
+import java.time.YearMonth;
+import java.time.ZoneOffset;
+import java.util.List;
+
+import jakarta.inject.Inject;
+
+import org.eligo.testing.Sql;
+import org.junit.jupiter.api.Test;
+
+import com.github.f4b6a3.ulid.UlidCreator;
+
+import io.quarkus.test.junit.QuarkusTest;
+
+/**
+ * Messages and determinations live in monthly partitions (migration V10): made ahead, dropped past
+ * retention as whole months, with idempotency still global and the audit trail still verifiable.
+ */
+@QuarkusTest
+class PartitionsTest {
+
+    static final List<String> FAMILIES = List.of("message", "determination", "determination_check", "determination_subcheck",
+            "determination_subcheck_fact");
+
+    @Inject
+    Partitions partitions;
+
+    @Test
+    void theMonthsAheadAreReadyAndMaintenanceIsIdempotent() {
+        partitions.maintain();
+        Partitions.Maintenance again = partitions.maintain();
+        assertEquals(0, again.created());
+        YearMonth now = YearMonth.now(ZoneOffset.UTC);
+        for (String family : FAMILIES) {
+            for (int ahead = 0; ahead <= 3; ahead++) {
+                String name = family + "_" + now.plusMonths(ahead).toString().replace("-", "");
+                assertEquals(1, Sql.count("SELECT count(*) FROM pg_inherits WHERE inhparent = ?::regclass AND inhrelid = to_regclass(?)",
+                        family, name), name);
+            }
+        }
+        // A message stored now goes to this month's partition, not the default one.
+        String id = post("/v1/messages", income(unique("p"), "1", unique("P"), 2027, 6, 1, null)).then().statusCode(202).extract().path("id");
+        assertEquals("message_" + now.toString().replace("-", ""),
+                Sql.rows("SELECT tableoid::regclass::text AS t FROM message WHERE id = ?", id).get(0).get("t"));
+    }
+
+    @Test
+    void idempotencyHoldsAcrossMonths() {
+        String source = unique("old-feed");
+        String beneficiary = unique("P");
+        String old = oldMessage(LocalDate.of(2025, 3, 10), source, "k", beneficiary, 100);
+        assertTrue(((String) Sql.rows("SELECT tableoid::regclass::text AS t FROM message WHERE id = ?", old).get(0).get("t")).endsWith("_202503"));
+
+        post("/v1/messages", income(source, "k", beneficiary, 2027, 6, 100, null)).then().statusCode(200)
+                .body("id", equalTo(old)).body("duplicate", equalTo(true));
+        post("/v1/messages", income(source, "k", beneficiary, 2027, 6, 999, null)).then().statusCode(409);
+        // Behind the API as well: another message cannot take the key.
+        String failure = Sql.firstFailure("INSERT INTO message (id, source, external_id, type, beneficiary_id, data) VALUES ('"
+                + "msg_" + UlidCreator.getMonotonicUlid() + "', '" + source + "', 'k', 'income.monthly', '" + beneficiary + "', '{}')");
+        assertNotNull(failure);
+        assertTrue(failure.contains("message_idempotency_key"), failure);
+    }
+
+    @Test
+    void retentionDropsWholeMonthsAndTheTrailStillVerifies() {
+        String source = unique("ancient-feed");
+        String beneficiary = unique("R");
+        // Older than the default seven years, counted in whole months.
+        String ancient = oldMessage(LocalDate.of(2018, 2, 5), source, "a", beneficiary, 5);
+        // The oldest month inside retention: it ended less than seven years before this month began.
+        String kept = oldMessage(YearMonth.now(ZoneOffset.UTC).minusMonths(84).atDay(5), source, "b", beneficiary, 6);
+        given().get("/v1/integrity/verify").then().log().ifValidationFails().statusCode(200).body("ok", equalTo(true));
+
+        Partitions.Maintenance done = partitions.maintain();
+
+        assertTrue(done.dropped() >= 5, "one partition per family for 2018-02: " + done);
+        assertNull(Sql.rows("SELECT to_regclass('message_201802') AS t").get(0).get("t"));
+        assertEquals(0, Sql.count("SELECT count(*) FROM message WHERE id = ?", ancient));
+        assertEquals(0, Sql.count("SELECT count(*) FROM message_key WHERE message_id = ?", ancient));
+        assertEquals(1, Sql.count("SELECT count(*) FROM retention_purge WHERE partition = 'message_201802'"));
+        // The link and its content hash stay; verify tells a purged month from a removed row.
+        assertEquals(1, Sql.count("SELECT count(*) FROM audit_record WHERE record_id = ?", ancient));
+        given().get("/v1/integrity/verify").then().log().ifValidationFails().statusCode(200).body("ok", equalTo(true));
+        // The key is free again: the same submission is a new message.
+        post("/v1/messages", income(source, "a", beneficiary, 2027, 6, 5, null)).then().statusCode(202);
+        assertEquals(1, Sql.count("SELECT count(*) FROM message WHERE id = ?", kept));
+    }
+
+    @Test
+    void aMonthRemovedOutsideRetentionIsCaught() {
+        String old = oldMessage(LocalDate.of(2024, 9, 2), unique("feed"), "x", unique("T"), 7);
+        String bounds = "FROM (eligo_ulid_floor('msg_', '2024-09-01T00:00:00Z')) TO (eligo_ulid_floor('msg_', '2024-10-01T00:00:00Z'))";
+        Sql.tamper("ALTER TABLE message DETACH PARTITION message_202409");
+        try {
+            given().get("/v1/integrity/verify").then().log().ifValidationFails().statusCode(200).body("ok", equalTo(false))
+                    .body("first_bad.table", equalTo("message")).body("first_bad.id", equalTo(old));
+        } finally {
+            Sql.tamper("ALTER TABLE message ATTACH PARTITION message_202409 FOR VALUES " + bounds);
+        }
+        given().get("/v1/integrity/verify").then().log().ifValidationFails().statusCode(200).body("ok", equalTo(true));
+    }
+
+    @Test
+    void theServiceRoleCanNeitherWriteAroundTheParentNorShortenRetention() {
+        String month = "message_" + YearMonth.now(ZoneOffset.UTC).toString().replace("-", "");
+        String direct = Sql.firstFailure("SET ROLE eligo_service", "INSERT INTO " + month
+                + " (id, source, external_id, type, beneficiary_id, data) VALUES ('msg_" + UlidCreator.getMonotonicUlid() + "', 's', 'e', 'income.monthly', 'B', '{}')");
+        assertTrue(direct != null && direct.contains("permission denied"), direct);
+        String drop = Sql.firstFailure("SET ROLE eligo_service", "DROP TABLE " + month);
+        assertTrue(drop != null && drop.contains("must be owner"), drop);
+        String shortRetention = Sql.firstFailure("SET ROLE eligo_service", "SELECT eligo_drop_expired_partitions(6)");
+        assertTrue(shortRetention != null && shortRetention.contains("is refused"), shortRetention);
+        String truncate = Sql.firstFailure("TRUNCATE " + month);
+        assertTrue(truncate != null && truncate.contains("immutable"), truncate);
+        String append = Sql.firstFailure("SET ROLE eligo_service",
+                "SELECT eligo_chain_append(ARRAY['message'], ARRAY['message'], ARRAY['msg_x'], ARRAY['B'], ARRAY['{}'])");
+        assertTrue(append != null && append.contains("permission denied"), append);
+    }
+
+    @Test
+    void aRowBeyondEveryMonthIsKeptInTheDefaultPartition() {
+        String far = storedMessage(LocalDate.of(2099, 1, 1), unique("future-feed"), "f", unique("F"), 1);
+        assertEquals("message_default", Sql.rows("SELECT tableoid::regclass::text AS t FROM message WHERE id = ?", far).get(0).get("t"));
+        // Its month cannot be split off while the default partition holds it: the row stays where it is.
+        assertEquals(false, Sql.rows("SELECT eligo_create_month_partition('message', DATE '2099-01-01') AS created").get(0).get("created"));
+        assertEquals(1, Sql.count("SELECT count(*) FROM message WHERE id = ?", far));
+    }
+
+    private static String dataOf(long cents) {
+        return "{\"year\": 2027, \"month\": 6, \"amount_cents\": " + cents + "}";
+    }
+
+    /** A processed message stored (as the owner) with an id minted on {@code day}, its month's partitions made first. */
+    private static String oldMessage(LocalDate day, String source, String externalId, String beneficiary, long cents) {
+        LocalDate month = day.withDayOfMonth(1);
+        for (String family : FAMILIES) {
+            Sql.rows("SELECT eligo_create_month_partition(?, ?::date)", family, month.toString());
+        }
+        return storedMessage(day, source, externalId, beneficiary, cents);
+    }
+
+    private static String storedMessage(LocalDate day, String source, String externalId, String beneficiary, long cents) {
+        Instant at = day.atStartOfDay(ZoneOffset.UTC).toInstant();
+        String id = "msg_" + UlidCreator.getUlid(at.toEpochMilli());
+        Sql.update("INSERT INTO message (id, source, external_id, type, beneficiary_id, received_at, data, status, attempts) "
+                + "VALUES (?, ?, ?, 'income.monthly', ?, ?::timestamptz, ?::jsonb, 'PROCESSED', 1)",
+                id, source, externalId, beneficiary, at.toString(), dataOf(cents));
+        return id;
+    }
+}
