@@ -4,7 +4,7 @@ import static org.awaitility.Awaitility.await;
 import static org.eligo.testing.Api.birthdate;
 import static org.eligo.testing.Api.disability;
 import static org.eligo.testing.Api.income;
-import static org.eligo.testing.Api.submitBatch;
+import static org.eligo.testing.Api.submitBatchUntilAccepted;
 import static org.eligo.testing.Api.unique;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -62,7 +62,7 @@ class ConcurrentProcessingTest {
             List<Future<List<String>>> submitted = new ArrayList<>();
             for (int from = 0; from < MESSAGES; from += BATCH) {
                 List<Map<String, Object>> batch = messages.subList(from, Math.min(MESSAGES, from + BATCH));
-                submitted.add(clients.submit(() -> submitBatch(batch)));
+                submitted.add(clients.submit(() -> submitBatchUntilAccepted(batch)));
             }
             for (Future<List<String>> future : submitted) {
                 assertEquals(BATCH, future.get().size());

@@ -72,6 +72,25 @@ public final class Api {
         return post("/v1/messages/batch", Map.of("messages", messages)).then().statusCode(202).extract().path("results.id");
     }
 
+    /**
+     * Submits a batch as a well-behaved integrator does: a 503 (the database busy, say a
+     * beneficiary's lock held past the ingest lock timeout on a loaded machine) stored nothing, so
+     * the batch is sent again until it is accepted. Returns the ids in input order.
+     */
+    public static List<String> submitBatchUntilAccepted(List<Map<String, Object>> messages) {
+        java.util.concurrent.atomic.AtomicReference<Response> accepted = new java.util.concurrent.atomic.AtomicReference<>();
+        await().atMost(java.time.Duration.ofMinutes(2)).pollInterval(java.time.Duration.ofMillis(100)).until(() -> {
+            Response response = post("/v1/messages/batch", Map.of("messages", messages));
+            if (response.statusCode() == 503) {
+                return false;
+            }
+            response.then().statusCode(202);
+            accepted.set(response);
+            return true;
+        });
+        return accepted.get().path("results.id");
+    }
+
     /** Waits until the message is PROCESSED and returns it. */
     public static Response awaitProcessed(String messageId) {
         return awaitStatus(messageId, "PROCESSED");
