@@ -3,6 +3,7 @@ package org.eligo.auth;
 import static io.restassured.RestAssured.given;
 import static org.eligo.testing.Api.income;
 import static org.eligo.testing.Api.unique;
+import static org.hamcrest.Matchers.empty;
 import static org.hamcrest.Matchers.equalTo;
 import static org.hamcrest.Matchers.not;
 import static org.hamcrest.Matchers.oneOf;
@@ -101,7 +102,7 @@ class AuthTest {
                     wrong.add(role + " " + call.method() + " " + call.path() + " -> " + status);
                 }
                 if (refused) {
-                    response.then().contentType("application/problem+json").body("status", equalTo(403));
+                    response.then().contentType("application/problem+json").body("status", equalTo(403)).body("errors", empty());
                 }
             }
         }
@@ -114,7 +115,8 @@ class AuthTest {
         String otherIssuer = Tokens.sign("auth/private.pem", "someone-else", "x", List.of("analyst"), List.of(), Duration.ofMinutes(5));
         String otherKey = Tokens.sign("auth/other-private.pem", Tokens.ISSUER, "x", List.of("analyst"), List.of(), Duration.ofMinutes(5));
         for (Call call : CALLS) {
-            call(given(), call).then().statusCode(401).contentType("application/problem+json").header("WWW-Authenticate", "Bearer");
+            call(given(), call).then().statusCode(401).contentType("application/problem+json").header("WWW-Authenticate", "Bearer")
+                    .body("errors", empty());
         }
         for (String token : List.of("not-a-jwt", expired, otherIssuer, otherKey)) {
             given().auth().oauth2(token).get("/v1/rulesets").then().statusCode(401).contentType("application/problem+json");

@@ -81,6 +81,7 @@ class OversizedBodyTest {
         assertEquals(413, problem.get("status").asInt(), answer.body());
         assertEquals("urn:eligo:problem:too-large", problem.get("type").asText(), answer.body());
         assertTrue(problem.get("detail").asText().contains(Long.toString(limit)), answer.body());
+        assertTrue(problem.get("errors").isArray() && problem.get("errors").isEmpty(), answer.body());
     }
 
     /** Sends {@code size} bytes of a JSON object announced with Content-Length and reads the answer. */
