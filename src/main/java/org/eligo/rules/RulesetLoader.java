@@ -154,33 +154,40 @@ public final class RulesetLoader {
                 List.copyOf(checks), definition, Map.copyOf(files));
     }
 
+    /**
+     * The parameters by the names rules use: a plain or derived parameter by its name, a range
+     * parameter as its two bounds ({@code name.min}, {@code name.max}).
+     */
     private static Map<String, Parameter> parameters(YamlNode file) {
         Map<String, Parameter> parameters = new LinkedHashMap<>();
         Map<String, YamlNode> derived = new LinkedHashMap<>();
+        Set<String> names = new HashSet<>();
         for (Map.Entry<YamlNode, YamlNode> entry : file.entries("the parameters file")) {
             String name = entry.getKey().text("a parameter name");
             if (!NAME.matcher(name).matches()) {
                 throw entry.getKey().error("parameter name '" + name + "' must be lower_snake_case");
             }
-            if (parameters.containsKey(name) || derived.containsKey(name)) {
+            if (!names.add(name)) {
                 throw entry.getKey().error("parameter '" + name + "' is defined twice");
             }
             YamlNode node = entry.getValue();
-            Map<String, YamlNode> members = node.map("parameter " + name, Set.of("description", "reference", "values", "product", "unit"));
+            Map<String, YamlNode> members = node.map("parameter " + name, Set.of("description", "reference", "values", "product", "sum", "unit"));
             String description = members.containsKey("description") ? members.get("description").text("description") : null;
             if (!members.containsKey("reference")) {
                 throw node.error("parameter " + name + " needs a 'reference' to the law or rule it comes from");
             }
             String reference = members.get("reference").text("reference");
-            if (members.containsKey("values") == members.containsKey("product")) {
-                throw node.error("parameter " + name + " needs either 'values' (dated) or 'product' (derived), not both or neither");
+            long forms = Stream.of("values", "product", "sum").filter(members::containsKey).count();
+            if (forms != 1) {
+                throw node.error("parameter " + name + " needs one of 'values' (dated), 'product' or 'sum' (derived)");
             }
-            if (members.containsKey("product")) {
+            if (!members.containsKey("values")) {
                 derived.put(name, node);
-                parameters.put(name, new Parameter(name, description, reference, new TreeMap<>(), List.of()));
                 continue;
             }
             TreeMap<LocalDate, BigDecimal> values = new TreeMap<>();
+            TreeMap<LocalDate, BigDecimal> mins = new TreeMap<>();
+            TreeMap<LocalDate, BigDecimal> maxes = new TreeMap<>();
             for (Map.Entry<YamlNode, YamlNode> value : members.get("values").entries("values of " + name)) {
                 LocalDate since;
                 try {
@@ -188,29 +195,67 @@ public final class RulesetLoader {
                 } catch (DateTimeParseException e) {
                     throw value.getKey().error("'" + value.getKey().text("a date") + "' is not a date (YYYY-MM-DD)");
                 }
-                values.put(since, value.getValue().number("the value of " + name + " since " + since));
+                String what = "the value of " + name + " since " + since;
+                if (value.getValue().isMap()) {
+                    Map<String, YamlNode> range = value.getValue().map(what, Set.of(Parameter.MIN, Parameter.MAX));
+                    if (!range.containsKey(Parameter.MIN) || !range.containsKey(Parameter.MAX)) {
+                        throw value.getValue().error(what + " is a range: it needs both 'min' and 'max' (both included)");
+                    }
+                    BigDecimal min = range.get(Parameter.MIN).number("min of " + name + " since " + since);
+                    BigDecimal max = range.get(Parameter.MAX).number("max of " + name + " since " + since);
+                    if (min.compareTo(max) > 0) {
+                        throw value.getValue().error(what + ": min " + min.toPlainString() + " is above max " + max.toPlainString());
+                    }
+                    mins.put(since, min);
+                    maxes.put(since, max);
+                } else {
+                    values.put(since, value.getValue().number(what));
+                }
+                if (!values.isEmpty() && !mins.isEmpty()) {
+                    throw value.getValue().error("parameter " + name + " mixes ranges and numbers: its values are all one or all the other");
+                }
             }
-            if (values.isEmpty()) {
+            if (values.isEmpty() && mins.isEmpty()) {
                 throw members.get("values").error("parameter " + name + " has no values");
             }
-            parameters.put(name, new Parameter(name, description, reference, values, List.of()));
+            if (mins.isEmpty()) {
+                parameters.put(name, new Parameter(name, description, reference, values, null));
+            } else {
+                String min = Parameter.bound(name, Parameter.MIN), max = Parameter.bound(name, Parameter.MAX);
+                parameters.put(min, new Parameter(min, description, reference, mins, null));
+                parameters.put(max, new Parameter(max, description, reference, maxes, null));
+            }
         }
+        Map<String, Parameter> dated = Map.copyOf(parameters);
         for (Map.Entry<String, YamlNode> entry : derived.entrySet()) {
-            Map<String, YamlNode> members = entry.getValue().map("parameter " + entry.getKey(), null);
+            String name = entry.getKey();
+            Map<String, YamlNode> members = entry.getValue().map("parameter " + name, null);
+            String description = members.containsKey("description") ? members.get("description").text("description") : null;
+            String operation = members.containsKey("product") ? "product" : "sum";
+            List<YamlNode> terms = members.get(operation).list(operation);
+            if (terms.size() < 2) {
+                throw members.get(operation).error("a " + operation + " has at least two terms");
+            }
             List<String> factors = new ArrayList<>();
-            if (members.get("product").list("product").size() < 2) {
-                throw members.get("product").error("a product multiplies at least two parameters");
-            }
-            for (YamlNode factor : members.get("product").list("product")) {
-                String factorName = factor.text("a parameter name");
-                Parameter referenced = parameters.get(factorName);
-                if (referenced == null || derived.containsKey(factorName)) {
-                    throw factor.error("'" + factorName + "' is not a dated parameter of this ruleset (a product multiplies dated parameters)");
+            List<BigDecimal> numbers = new ArrayList<>();
+            for (YamlNode term : terms) {
+                if (term.isNumber()) {
+                    numbers.add(term.number("a number"));
+                    continue;
                 }
-                factors.add(factorName);
+                String termName = term.text("a parameter name or a number");
+                if (!dated.containsKey(termName)) {
+                    throw term.error("'" + termName + "' is not a dated parameter of this ruleset or a range's bound (a "
+                            + operation + " combines dated parameters and numbers)");
+                }
+                factors.add(termName);
             }
-            Parameter plain = parameters.get(entry.getKey());
-            parameters.put(entry.getKey(), new Parameter(plain.name(), plain.description(), plain.reference(), plain.values(), List.copyOf(factors)));
+            if (factors.isEmpty()) {
+                throw members.get(operation).error("a " + operation + " names at least one parameter (a number alone is a dated value)");
+            }
+            Parameter.Derived.Operation kind = operation.equals("product") ? Parameter.Derived.Operation.PRODUCT : Parameter.Derived.Operation.SUM;
+            parameters.put(name, new Parameter(name, description, members.get("reference").text("reference"), new TreeMap<>(),
+                    new Parameter.Derived(kind, List.copyOf(factors), List.copyOf(numbers))));
         }
         return parameters;
     }
@@ -394,7 +439,7 @@ public final class RulesetLoader {
         }
         String name = parameterName(members.get("parameter"), parameters);
         Parameter parameter = parameters.get(name);
-        if (!parameter.product().isEmpty() || !parameter.values().values().stream().allMatch(RulesetLoader::isCount)) {
+        if (parameter.derived() != null || !parameter.values().values().stream().allMatch(RulesetLoader::isCount)) {
             throw members.get("parameter").error("parameter " + name + " is used as a count: its values must be whole numbers from 1 to " + MAX_COUNT);
         }
         return new ParameterValue(name);
@@ -416,10 +461,20 @@ public final class RulesetLoader {
 
     private static String parameterName(YamlNode node, Map<String, Parameter> parameters) {
         String name = node.text("a parameter name");
-        if (!parameters.containsKey(name)) {
-            throw node.error("unknown parameter '" + name + "' (not in " + PARAMETERS_FILE + ")");
+        if (parameters.containsKey(name)) {
+            return name;
         }
-        return name;
+        if (parameters.containsKey(Parameter.bound(name, Parameter.MIN))) {
+            throw node.error("parameter " + name + " is a range: name a bound, " + Parameter.bound(name, Parameter.MIN)
+                    + " or " + Parameter.bound(name, Parameter.MAX));
+        }
+        int dot = name.lastIndexOf('.');
+        if (dot > 0 && parameters.containsKey(Parameter.bound(name.substring(0, dot), Parameter.MIN))) {
+            String range = name.substring(0, dot);
+            throw node.error("a range's bounds are " + Parameter.bound(range, Parameter.MIN) + " and " + Parameter.bound(range, Parameter.MAX)
+                    + ", not '" + name + "'");
+        }
+        throw node.error("unknown parameter '" + name + "' (not in " + PARAMETERS_FILE + ")");
     }
 
     private static String name(YamlNode node, String what) {

@@ -21,7 +21,7 @@ import org.eligo.support.Db;
 @Path("/v1/stats")
 @Produces(MediaType.APPLICATION_JSON)
 @Tag(name = "Operations")
-@Allowed({Role.CASEWORKER, Role.ANALYST})
+@Allowed(Role.ANALYST)
 public class StatsResource {
 
     static final String MESSAGES = """

@@ -3,6 +3,7 @@ package org.eligo.auth;
 import static io.restassured.RestAssured.given;
 import static org.eligo.testing.Api.income;
 import static org.eligo.testing.Api.unique;
+import static org.hamcrest.Matchers.empty;
 import static org.hamcrest.Matchers.equalTo;
 import static org.hamcrest.Matchers.not;
 import static org.hamcrest.Matchers.oneOf;
@@ -52,7 +53,7 @@ class AuthTest {
             new Call("GET", "/v1/determinations/{a}/diff/{b}", "/v1/determinations/" + DET + "/diff/" + DET, null, READERS),
             new Call("GET", "/v1/rulesets", "/v1/rulesets", null, READERS),
             new Call("GET", "/v1/rulesets/{id}", "/v1/rulesets/none", null, READERS),
-            new Call("GET", "/v1/stats", "/v1/stats", null, READERS),
+            new Call("GET", "/v1/stats", "/v1/stats", null, ANALYSTS),
             new Call("POST", "/v1/reruns", "/v1/reruns", "{}", ANALYSTS),
             new Call("GET", "/v1/reruns/{id}", "/v1/reruns/run_01ARZ3NDEKTSV4RRFFQ69G5FAV", null, ANALYSTS),
             new Call("POST", "/v1/reruns/{id}/cancel", "/v1/reruns/run_01ARZ3NDEKTSV4RRFFQ69G5FAV/cancel", null, ANALYSTS),
@@ -101,7 +102,7 @@ class AuthTest {
                     wrong.add(role + " " + call.method() + " " + call.path() + " -> " + status);
                 }
                 if (refused) {
-                    response.then().contentType("application/problem+json").body("status", equalTo(403));
+                    response.then().contentType("application/problem+json").body("status", equalTo(403)).body("errors", empty());
                 }
             }
         }
@@ -114,7 +115,8 @@ class AuthTest {
         String otherIssuer = Tokens.sign("auth/private.pem", "someone-else", "x", List.of("analyst"), List.of(), Duration.ofMinutes(5));
         String otherKey = Tokens.sign("auth/other-private.pem", Tokens.ISSUER, "x", List.of("analyst"), List.of(), Duration.ofMinutes(5));
         for (Call call : CALLS) {
-            call(given(), call).then().statusCode(401).contentType("application/problem+json").header("WWW-Authenticate", "Bearer");
+            call(given(), call).then().statusCode(401).contentType("application/problem+json").header("WWW-Authenticate", "Bearer")
+                    .body("errors", empty());
         }
         for (String token : List.of("not-a-jwt", expired, otherIssuer, otherKey)) {
             given().auth().oauth2(token).get("/v1/rulesets").then().statusCode(401).contentType("application/problem+json");

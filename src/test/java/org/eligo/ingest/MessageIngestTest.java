@@ -10,6 +10,7 @@ import static org.eligo.testing.Api.submit;
 import static org.eligo.testing.Api.unique;
 import static org.hamcrest.Matchers.contains;
 import static org.hamcrest.Matchers.containsString;
+import static org.hamcrest.Matchers.empty;
 import static org.hamcrest.Matchers.equalTo;
 import static org.hamcrest.Matchers.hasSize;
 import static org.hamcrest.Matchers.matchesPattern;
@@ -263,11 +264,13 @@ class MessageIngestTest {
 
     @Test
     void unknownMessagesAndFactsAre404() {
+        // The contract's problem shape has "errors" always: an empty list when no field is to blame.
         given().get("/v1/messages/msg_01ARZ3NDEKTSV4RRFFQ69G5FAV").then()
-                .statusCode(404).contentType("application/problem+json").body("detail", containsString("msg_01ARZ3NDEKTSV4RRFFQ69G5FAV"));
+                .statusCode(404).contentType("application/problem+json").body("detail", containsString("msg_01ARZ3NDEKTSV4RRFFQ69G5FAV"))
+                .body("errors", empty());
         given().get("/v1/messages/not-an-id").then().statusCode(404).contentType("application/problem+json");
         given().get("/v1/facts/fact_01ARZ3NDEKTSV4RRFFQ69G5FAV").then().statusCode(404).contentType("application/problem+json");
-        given().get("/v1/no-such-thing").then().statusCode(404).contentType("application/problem+json");
+        given().get("/v1/no-such-thing").then().statusCode(404).contentType("application/problem+json").body("errors", empty());
     }
 
     @Test

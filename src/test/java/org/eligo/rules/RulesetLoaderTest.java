@@ -49,6 +49,29 @@ class RulesetLoaderTest {
                     test: {compare: {field: amount_cents}, op: "<", to: {parameter: limit}}
             """;
 
+    /** A range parameter (both ends included), and a check that names its lower bound. */
+    private static final String RANGE = """
+            age:
+              reference: Example Act, s. 2
+              values:
+                2020-01-01: {min: 18, max: 64}
+            """;
+    private static final String RANGED = """
+            id: ranged
+            version: "1"
+            title: Ranged
+            result: any
+            checks:
+              - id: age
+                title: Age
+                combine: any
+                subchecks:
+                  - id: young
+                    title: Young
+                    fact: person.birthdate
+                    test: {compare: {age_of: birth_date}, op: "<", to: {parameter: age.min}, label: age, unit: years}
+            """;
+
     @TempDir
     Path directory;
 
@@ -59,7 +82,13 @@ class RulesetLoaderTest {
         Ruleset medicaid = rulesets.get(0);
         assertEquals("2027.1", medicaid.version());
         assertTrue(medicaid.sha256().matches("[0-9a-f]{64}"), medicaid.sha256());
-        assertEquals(58000, medicaid.parameter("monthly_income_threshold_cents", java.time.LocalDate.of(2027, 7, 1)).orElseThrow().intValueExact());
+        java.time.LocalDate july = java.time.LocalDate.of(2027, 7, 1);
+        assertEquals(58000, medicaid.parameter("monthly_income_threshold_cents", july).orElseThrow().intValueExact());
+        // The contract's applicable_age, "19 to 64 inclusive", is one range parameter; rules name its bounds.
+        assertEquals(19, medicaid.parameter("applicable_age.min", july).orElseThrow().intValueExact());
+        assertEquals(64, medicaid.parameter("applicable_age.max", july).orElseThrow().intValueExact());
+        assertEquals(65, medicaid.parameter("older_exemption_age", july).orElseThrow().intValueExact());
+        assertTrue(medicaid.parameter("applicable_age.min", java.time.LocalDate.of(2026, 12, 1)).isEmpty(), "not before 2027");
     }
 
     @Test
@@ -79,6 +108,20 @@ class RulesetLoaderTest {
         Evaluation later = Evaluator.evaluate(heating, YearMonth.of(2030, 7), new FactSet(facts, Instant.parse("2030-01-01T00:00:00Z")));
         assertEquals(Result.PASSED, later.checks().get(0).result(), "70 in 2030");
         assertEquals(Result.NO_DATA, later.checks().get(1).result(), "no income facts for 2030");
+    }
+
+    @Test
+    void aRangeIsNamedByItsBoundsAndASumDerivesFromThem() throws IOException {
+        Path folder = write("ranged", RANGED.replace("op: \"<\", to: {parameter: age.min}", "op: \">=\", to: {parameter: older}"),
+                RANGE + "    2030-01-01: {min: 19, max: 66}\nolder:\n  reference: Example Act, s. 3\n  sum: [age.max, 1]\n");
+        Ruleset ranged = RulesetLoader.load(folder);
+        assertEquals(65, ranged.parameter("older", java.time.LocalDate.of(2027, 7, 1)).orElseThrow().intValueExact());
+        assertEquals(67, ranged.parameter("older", java.time.LocalDate.of(2030, 7, 1)).orElseThrow().intValueExact(), "follows the dated bound");
+        assertEquals(19, ranged.parameter("age.min", java.time.LocalDate.of(2030, 7, 1)).orElseThrow().intValueExact());
+
+        List<Fact> facts = List.of(fact("fact_1", "person.birthdate", data().put("birth_date", "1962-07-01")));
+        Evaluation evaluation = Evaluator.evaluate(ranged, YearMonth.of(2027, 7), new FactSet(facts, Instant.parse("2030-01-01T00:00:00Z")));
+        assertEquals("age 65 ≥ 65 years on 2027-07-01", evaluation.checks().get(0).subchecks().get(0).detail());
     }
 
     @Test
@@ -128,7 +171,23 @@ class RulesetLoaderTest {
                 Arguments.of("a count too large", RULESET.replace("combine: any", "combine: {at_least: 40000}"), PARAMETERS, "ruleset.yaml:8", "from 1 to 120"),
                 Arguments.of("a fractional count parameter", RULESET.replace("combine: any", "combine: {at_least: {parameter: limit}}"),
                         PARAMETERS.replace("100", "2.5"), "ruleset.yaml:8", "used as a count"),
-                Arguments.of("empty checks", RULESET.substring(0, RULESET.indexOf("checks:")) + "checks: []\n", PARAMETERS, "ruleset.yaml:5", "at least one check"));
+                Arguments.of("empty checks", RULESET.substring(0, RULESET.indexOf("checks:")) + "checks: []\n", PARAMETERS, "ruleset.yaml:5", "at least one check"),
+                Arguments.of("a range without max", RANGED, RANGE.replace("{min: 18, max: 64}", "{min: 18}"), "parameters.yaml:4", "needs both 'min' and 'max'"),
+                Arguments.of("a range with another key", RANGED, RANGE.replace("max: 64", "most: 64"), "parameters.yaml:4", "unknown key 'most'"),
+                Arguments.of("a range upside down", RANGED, RANGE.replace("{min: 18, max: 64}", "{min: 64, max: 18}"), "parameters.yaml:4", "min 64 is above max 18"),
+                Arguments.of("a range bound not a number", RANGED, RANGE.replace("min: 18", "min: eighteen"), "parameters.yaml:4", "must be a number"),
+                Arguments.of("ranges and numbers mixed", RANGED, RANGE.replace("    2020-01-01: {min: 18, max: 64}\n", "    2020-01-01: {min: 18, max: 64}\n    2030-01-01: 20\n"),
+                        "parameters.yaml:5", "mixes ranges and numbers"),
+                Arguments.of("a range named without a bound", RANGED.replace("parameter: age.min", "parameter: age"), RANGE, "ruleset.yaml:13", "is a range: name a bound, age.min or age.max"),
+                Arguments.of("a range's unknown bound", RANGED.replace("parameter: age.min", "parameter: age.mid"), RANGE, "ruleset.yaml:13", "bounds are age.min and age.max"),
+                Arguments.of("a sum of an unknown parameter", RANGED, RANGE + "older:\n  reference: Example Act, s. 3\n  sum: [age.most, 1]\n",
+                        "parameters.yaml:7", "'age.most' is not a dated parameter"),
+                Arguments.of("a sum of one term", RANGED, RANGE + "older:\n  reference: Example Act, s. 3\n  sum: [age.max]\n",
+                        "parameters.yaml:7", "at least two terms"),
+                Arguments.of("a sum of numbers only", RANGED, RANGE + "older:\n  reference: Example Act, s. 3\n  sum: [64, 1]\n",
+                        "parameters.yaml:7", "names at least one parameter"),
+                Arguments.of("values and sum both", RANGED, RANGE.replace("  values:\n", "  sum: [age.max, 1]\n  values:\n"),
+                        "parameters.yaml:2", "needs one of 'values'"));
     }
 
     @ParameterizedTest(name = "{0}")

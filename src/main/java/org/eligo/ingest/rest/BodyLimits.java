@@ -1,23 +1,23 @@
 package org.eligo.ingest.rest;
 
-
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
 
-import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 
 import org.eligo.ingest.IngestConfig;
-import org.eligo.support.problem.Problem;
+import org.eligo.operations.BodyBuffering;
+import org.eligo.support.problem.ProblemException;
+import org.eligo.support.problem.RouteProblems;
 
-import io.vertx.core.http.HttpHeaders;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 
 /**
  * Refuses an ingest body that announces (Content-Length) more than its endpoint's limit before any
  * of it is read, with the same problem+json 413 the resource gives for a body that turns out too
- * large while it is read. Without this, bodies past the HTTP server's outer limit would get a bare 413.
+ * large while it is read. It runs ahead of BodyBuffering's outer bound, so the limit a client is told
+ * is its endpoint's own.
  */
 @ApplicationScoped
 public class BodyLimits {
@@ -39,26 +39,12 @@ public class BodyLimits {
     }
 
     private void check(RoutingContext context, long limit) {
-        String length = context.request().getHeader(HttpHeaders.CONTENT_LENGTH);
-        long announced;
-        try {
-            announced = length == null ? -1 : Long.parseLong(length.trim());
-        } catch (NumberFormatException e) {
-            announced = -1;
-        }
+        long announced = BodyBuffering.announcedLength(context.request());
         if (announced <= limit) {
             context.next();
             return;
         }
-        Problem problem = new Problem("urn:eligo:problem:too-large", "Content too large", 413,
-                "The body is " + announced + " bytes; the limit here is " + limit + " bytes.", null);
-        try {
-            context.response().setStatusCode(413)
-                    .putHeader(HttpHeaders.CONTENT_TYPE, Problem.MEDIA_TYPE)
-                    .putHeader(HttpHeaders.CONNECTION, "close")
-                    .end(mapper.writeValueAsString(problem));
-        } catch (JsonProcessingException e) {
-            context.fail(e);
-        }
+        RouteProblems.refuse(context, mapper, ProblemException.tooLarge(
+                "The body is " + announced + " bytes; the limit here is " + limit + " bytes.", null).problem());
     }
 }
