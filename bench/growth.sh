@@ -99,6 +99,7 @@ INSERT INTO message (id, source, external_id, type, beneficiary_id, data)
 SELECT left(eligo_ulid_floor('msg_', clock_timestamp()), 14) || lpad(i::text, 16, 'Z'), 'backlog', 'b-' || i,
        'income.monthly', 'B-' || i, '{"year": 2027, "month": 1, "amount_cents": 1}'
   FROM generate_series(1, 10000) AS i;
+VACUUM ANALYZE message;
 SQL
 }
 
