@@ -51,18 +51,6 @@ public class DeterminationStore {
               FROM unnest(?::text[], ?::int2[], ?::int2[], ?::text[], ?::text[]) AS f(determination_id, check_position, subcheck_position, fact_id, fact_type)
             """;
 
-    /**
-     * Names the determinations just inserted to the commit-time chain trigger (migration V9), so the
-     * first of their triggers chains them all in one call instead of one call each. Transaction-local
-     * and only a hint: the trigger checks every id, and chains any determination left out by itself.
-     * Binds text[] of determination ids.
-     */
-    static final String CHAIN_HINT = """
-            SELECT set_config('eligo.chain_determinations',
-                              concat_ws(',', nullif(current_setting('eligo.chain_determinations', true), ''), array_to_string(?::text[], ',')),
-                              true)
-            """;
-
     static final String SELECT_COLUMNS = """
             SELECT id, beneficiary_id, period, ruleset_id, ruleset_version, ruleset_sha256, evaluated_at, facts_as_of, trigger, rerun_id, result
               FROM determination
@@ -126,12 +114,6 @@ public class DeterminationStore {
         c.execute(connection, INSERT_CHECKS);
         s.execute(connection, INSERT_SUBCHECKS);
         f.execute(connection, INSERT_SUBCHECK_FACTS);
-        if (determinations.size() > 1) {
-            try (PreparedStatement statement = connection.prepareStatement(CHAIN_HINT)) {
-                statement.setArray(1, connection.createArrayOf("text", d.columns.get(0).toArray()));
-                statement.execute();
-            }
-        }
     }
 
     public List<Determination> byIds(Connection connection, List<String> ids) throws SQLException {
@@ -224,7 +206,7 @@ public class DeterminationStore {
 
     /** Column arrays for one unnest insert. */
     private static final class Columns {
-        final List<List<String>> columns = new ArrayList<>();
+        private final List<List<String>> columns = new ArrayList<>();
 
         Columns(int width) {
             for (int i = 0; i < width; i++) {

@@ -10,7 +10,6 @@ import static org.eligo.testing.Api.unique;
 import static org.hamcrest.Matchers.equalTo;
 import static org.hamcrest.Matchers.greaterThan;
 import static org.hamcrest.Matchers.matchesPattern;
-import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -70,37 +69,6 @@ class AuditTrailTest {
 
     private static void verifyFinds(String table, String id) {
         verify().then().body("ok", equalTo(false)).body("first_bad.table", equalTo(table)).body("first_bad.id", equalTo(id));
-    }
-
-    @Test
-    void oneAppendLinksSeveralRecordsOfAChainInOrderAndARerunChunkIsChainedInOneAppend() {
-        // One batch is one INSERT, so one set-wise chain append: three links for one beneficiary, one for another
-        // (its facts, made by the workers meanwhile, follow as later links).
-        String source = unique("chain"), one = unique("A"), other = unique("A");
-        List<String> ids = submitBatch(List.of(
-                income(source, "1", one, 2027, 4, 100, null),
-                income(source, "2", other, 2027, 4, 100, null),
-                income(source, "3", one, 2027, 5, 100, null),
-                income(source, "4", one, 2027, 6, 100, null)));
-        List<Map<String, Object>> links = Sql.rows("SELECT seq, record_id, recorded_at FROM audit_record WHERE beneficiary_id = ? AND kind = 'message' ORDER BY seq", one);
-        assertEquals(List.of(1L, 2L, 3L), links.stream().map(link -> ((Number) link.get("seq")).longValue()).toList());
-        // In message id order, as the chain trigger passes them; one append, one recorded_at.
-        assertEquals(java.util.stream.Stream.of(ids.get(0), ids.get(2), ids.get(3)).sorted().toList(),
-                links.stream().map(link -> link.get("record_id")).toList());
-        assertEquals(1, links.stream().map(link -> link.get("recorded_at")).distinct().count());
-        ids.forEach(id -> awaitProcessed(id));
-
-        // The determinations of a rerun chunk: chained at commit, all by the first of their triggers.
-        String run = post("/v1/reruns", Map.of("scope", "beneficiaries", "beneficiary_ids", List.of(one, other), "period", "2027-07"))
-                .then().statusCode(202).extract().path("id");
-        await().atMost(Duration.ofSeconds(60)).until(() -> Sql.count("SELECT count(*) FROM rerun WHERE id = ? AND status = 'DONE'", run) == 1);
-        List<Map<String, Object>> chained = Sql.rows("""
-                SELECT a.beneficiary_id, a.recorded_at FROM determination d
-                  JOIN audit_record a ON a.record_table = 'determination' AND a.record_id = d.id
-                 WHERE d.rerun_id = ?""", run);
-        assertEquals(2, chained.size());
-        assertEquals(1, chained.stream().map(link -> link.get("recorded_at")).distinct().count());
-        verifyOk();
     }
 
     @Test
