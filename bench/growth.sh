@@ -27,27 +27,20 @@ WORK=$(mktemp -d)
 SERVICE_PID=
 
 [ -f target/quarkus-app/quarkus-run.jar ] || { echo "growth: build first: ./mvnw package -DskipTests" >&2; exit 2; }
-PG_BIN=${BENCH_PG_BIN:-$(ls -d /tmp/embedded-pg/PG-*/bin 2>/dev/null | head -1)}
-PG_BIN=${PG_BIN:-$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)}
-[ -x "$PG_BIN/pg_ctl" ] || { echo "growth: no PostgreSQL binaries; set BENCH_PG_BIN" >&2; exit 2; }
+. bench/postgres.sh
+pg_find_binaries
 PGBENCH=${PGBENCH:-$(command -v pgbench || ls /usr/lib/postgresql/*/bin/pgbench 2>/dev/null | sort -V | tail -1)}
 [ -x "$PGBENCH" ] || { echo "growth: needs pgbench (apt-get install postgresql-client)" >&2; exit 2; }
 
 cleanup() {
   [ -n "$SERVICE_PID" ] && kill "$SERVICE_PID" 2>/dev/null || true
   wait 2>/dev/null || true
-  "$PG_BIN/pg_ctl" -D "$WORK/pg" -m fast stop >/dev/null 2>&1 || true
+  pg_stop
   rm -rf "$WORK"
 }
 trap cleanup EXIT
 
-if [ "$(id -u)" = 0 ]; then PGUSER_OS=nobody; else PGUSER_OS=$(id -un); fi
-mkdir -p "$WORK/pg" && chown "$PGUSER_OS" "$WORK" "$WORK/pg" 2>/dev/null || true
-as_pg() { if [ "$(id -u)" = 0 ]; then su -s /bin/sh "$PGUSER_OS" -c "$*"; else sh -c "$*"; fi; }
-as_pg "'$PG_BIN/initdb' -D '$WORK/pg' -U postgres -A trust -E UTF8 >/dev/null"
-as_pg "'$PG_BIN/pg_ctl' -D '$WORK/pg' -l '$WORK/pg.log' -o \"-p $PGPORT -c shared_buffers=512MB -c max_wal_size=8GB -c unix_socket_directories='$WORK'\" start >/dev/null"
-PSQL=(psql -X -q -v ON_ERROR_STOP=1 -h localhost -p "$PGPORT" -U postgres -d postgres)
-until "${PSQL[@]}" -c 'select 1' >/dev/null 2>&1; do sleep 0.2; done
+pg_start -c shared_buffers=512MB -c max_wal_size=8GB
 echo "growth: PostgreSQL $("${PSQL[@]}" -At -c 'show server_version'); $FIRST then $TOTAL messages; $(nproc) cores"
 
 # --- Schema: the service migrates, then stops ----------------------------------------------------

@@ -28,14 +28,13 @@ WORK=$(mktemp -d)
 PIDS=()
 
 [ -f target/quarkus-app/quarkus-run.jar ] || { echo "bench: build first: ./mvnw package -DskipTests" >&2; exit 2; }
-PG_BIN=${BENCH_PG_BIN:-$(ls -d /tmp/embedded-pg/PG-*/bin 2>/dev/null | head -1)}
-PG_BIN=${PG_BIN:-$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)}
-[ -x "$PG_BIN/pg_ctl" ] || { echo "bench: no PostgreSQL binaries; set BENCH_PG_BIN" >&2; exit 2; }
+. bench/postgres.sh
+pg_find_binaries
 
 cleanup() {
   for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
   wait 2>/dev/null || true
-  "$PG_BIN/pg_ctl" -D "$WORK/pg" -m fast stop >/dev/null 2>&1 || true
+  pg_stop
   rm -rf "$WORK"
 }
 trap cleanup EXIT
@@ -46,13 +45,7 @@ ratio() { awk -v r="$1" -v c="$COPY_RATE" 'BEGIN { printf "%.2f", r / c }'; }
 report() { printf '%-58s %12s  %s\n' "$1" "$2" "${3:-}"; }
 
 # --- PostgreSQL: a fresh server with durable settings (fsync and synchronous_commit on) -------------
-if [ "$(id -u)" = 0 ]; then PGUSER_OS=nobody; else PGUSER_OS=$(id -un); fi
-mkdir -p "$WORK/pg" && chown "$PGUSER_OS" "$WORK" "$WORK/pg" 2>/dev/null || true
-as_pg() { if [ "$(id -u)" = 0 ]; then su -s /bin/sh "$PGUSER_OS" -c "$*"; else sh -c "$*"; fi; }
-as_pg "'$PG_BIN/initdb' -D '$WORK/pg' -U postgres -A trust -E UTF8 >/dev/null"
-as_pg "'$PG_BIN/pg_ctl' -D '$WORK/pg' -l '$WORK/pg.log' -o \"-p $PGPORT -c max_connections=200 -c shared_buffers=512MB -c unix_socket_directories='$WORK'\" start >/dev/null"
-PSQL=(psql -X -q -v ON_ERROR_STOP=1 -h localhost -p "$PGPORT" -U postgres -d postgres)
-until "${PSQL[@]}" -c 'select 1' >/dev/null 2>&1; do sleep 0.2; done
+pg_start -c max_connections=200 -c shared_buffers=512MB
 echo "bench: PostgreSQL $("${PSQL[@]}" -At -c 'show server_version') from $PG_BIN; $N messages for $BENEFICIARIES beneficiaries; $(nproc) cores"
 
 # --- Keys and tokens: an issuer of our own, as production would have ------------------------------
