@@ -5,28 +5,31 @@ import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collection;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.regex.Pattern;
 
+import jakarta.annotation.PreDestroy;
 import jakarta.enterprise.context.ApplicationScoped;
 
 import org.eclipse.microprofile.openapi.annotations.media.Schema;
 import org.eligo.support.Db;
 import org.eligo.support.Requests;
 import org.eligo.support.Timestamps;
+import org.jboss.logging.Logger;
 
 /** The append-only record of API access (migration V8): written per request, read by analysts. */
 @ApplicationScoped
 public class AccessLog {
-
-    static final String APPEND = """
-            INSERT INTO access_log (request_id, subject, roles, method, path, status, beneficiary_ids, traceparent)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-            """;
 
     /** Newest first; each filter is optional ({@code NULL} matches everything). */
     static final String PAGE = """
@@ -52,27 +55,175 @@ public class AccessLog {
     public record Page(List<Entry> items, String nextCursor) {
     }
 
+    /** The longest a request waits for its row to be committed before it is answered 503. */
+    static final Duration WAIT = Duration.ofSeconds(10);
+    /** Rows per group commit at most. */
+    static final int MAX_BATCH = 500;
+    /**
+     * Writer threads. Two, so that rows arriving while one batch waits for its fsync start their
+     * own commit at once instead of waiting a whole flush for the next batch. Row ids still follow
+     * request order wherever that order exists: a client's next request starts only after its
+     * previous one was answered, so after that row was committed.
+     */
+    static final int WRITERS = 2;
+
+    /** Inserts a batch of rows in arrival order (so ids keep request order). Binds one array per column. */
+    static final String APPEND_BATCH = """
+            INSERT INTO access_log (request_id, subject, roles, method, path, status, beneficiary_ids, traceparent)
+            SELECT r.request_id, r.subject, r.roles::text[], r.method, r.path, r.status,
+                   r.beneficiary_ids::text[], r.traceparent
+              FROM unnest(?::text[], ?::text[], ?::text[], ?::text[], ?::text[], ?::int4[], ?::text[], ?::text[]) WITH ORDINALITY
+                   AS r(request_id, subject, roles, method, path, status, beneficiary_ids, traceparent, position)
+             ORDER BY r.position
+            """;
+
+    /** A row waiting for the writer, and the request waiting for it. */
+    private record Pending(String requestId, String subject, List<String> roles, String method, String path, int status,
+                           List<String> beneficiaryIds, String traceparent, CompletableFuture<Void> written) {
+    }
+
+    private static final Logger LOG = Logger.getLogger(AccessLog.class);
+
     private final Db db;
+    private final LinkedBlockingQueue<Pending> pending = new LinkedBlockingQueue<>();
+    private volatile boolean stopped;
+    private volatile boolean started;
+    private final List<Thread> writers = new ArrayList<>();
 
     public AccessLog(Db db) {
         this.db = db;
     }
 
+    /**
+     * Records one request and returns once its row is committed; throws if it could not be (the
+     * caller then withholds the response). Group commit: rows of concurrent requests are written by
+     * a writer thread, all that are waiting in one INSERT and one commit, so N concurrent requests
+     * cost one transaction (and one fsync) rather than N, and no request holds a pooled connection
+     * for its row. Each request still waits for its own row to be durable, so no response leaves
+     * before its record exists ("no read unrecorded"), and a row that cannot be written still
+     * fails its request (503 in {@link AccessFilters}).
+     */
     public void append(String requestId, String subject, Collection<Role> roles, String method, String path, int status,
                        Collection<String> beneficiaryIds, String traceparent) {
-        db.inTransaction(connection -> {
-            try (PreparedStatement statement = connection.prepareStatement(APPEND)) {
-                statement.setString(1, requestId);
-                statement.setString(2, subject);
-                statement.setArray(3, connection.createArrayOf("text", roles.stream().map(Role::claim).toArray()));
-                statement.setString(4, method);
-                statement.setString(5, path);
-                statement.setInt(6, status);
-                statement.setArray(7, connection.createArrayOf("text", beneficiaryIds.toArray()));
-                statement.setString(8, traceparent);
-                return statement.executeUpdate();
+        Pending row = new Pending(requestId, subject, roles.stream().map(Role::claim).toList(), method, path, status,
+                new ArrayList<>(beneficiaryIds), traceparent, new CompletableFuture<>());
+        if (!started) {
+            startWriter();
+        }
+        if (stopped) {
+            throw new IllegalStateException("the access log is shut down");
+        }
+        pending.add(row);
+        try {
+            row.written().get(WAIT.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (ExecutionException e) {
+            throw e.getCause() instanceof RuntimeException runtime ? runtime : new IllegalStateException(e.getCause());
+        } catch (TimeoutException e) {
+            // The row may still be written later: a recorded request answered 503 is harmless, an unrecorded 200 is not.
+            throw new IllegalStateException("the access log row was not written within " + WAIT);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while the access log row was being written");
+        }
+    }
+
+    private synchronized void startWriter() {
+        if (!writers.isEmpty() || stopped) {
+            return;
+        }
+        for (int i = 1; i <= WRITERS; i++) {
+            Thread writer = new Thread(this::writeLoop, "eligo-access-log-" + i);
+            writer.setDaemon(true);
+            writer.start();
+            writers.add(writer);
+        }
+        started = true;
+    }
+
+    @PreDestroy
+    synchronized void stop() {
+        stopped = true;
+        writers.forEach(Thread::interrupt);
+    }
+
+    private void writeLoop() {
+        List<Pending> batch = new ArrayList<>();
+        while (!stopped) {
+            try {
+                batch.add(pending.take());
+            } catch (InterruptedException e) {
+                break;
             }
-        });
+            pending.drainTo(batch, MAX_BATCH - 1);
+            write(batch);
+            batch.clear();
+        }
+        IllegalStateException down = new IllegalStateException("the access log is shut down");
+        pending.drainTo(batch);
+        batch.forEach(row -> row.written().completeExceptionally(down));
+    }
+
+    private void write(List<Pending> batch) {
+        try {
+            db.inTransaction(connection -> insert(connection, batch));
+            batch.forEach(row -> row.written().complete(null));
+        } catch (RuntimeException e) {
+            if (batch.size() == 1 || Db.isTransient(e)) {
+                batch.forEach(row -> row.written().completeExceptionally(e));
+                return;
+            }
+            // One row the database refuses must not cost the others theirs: each alone.
+            LOG.warnf("Writing %d access log rows failed (%s); writing them one by one", batch.size(), e.getMessage());
+            for (Pending row : batch) {
+                write(List.of(row));
+            }
+        } catch (Error e) {
+            batch.forEach(row -> row.written().completeExceptionally(e));
+            throw e;
+        }
+    }
+
+    private static int insert(Connection connection, List<Pending> batch) throws SQLException {
+        int n = batch.size();
+        String[][] text = new String[7][n];
+        Integer[] statuses = new Integer[n];
+        for (int i = 0; i < n; i++) {
+            Pending row = batch.get(i);
+            text[0][i] = row.requestId();
+            text[1][i] = row.subject();
+            text[2][i] = arrayLiteral(row.roles());
+            text[3][i] = row.method();
+            text[4][i] = row.path();
+            statuses[i] = row.status();
+            text[5][i] = arrayLiteral(row.beneficiaryIds());
+            text[6][i] = row.traceparent();
+        }
+        try (PreparedStatement statement = connection.prepareStatement(APPEND_BATCH)) {
+            for (int c = 0; c < 5; c++) {
+                statement.setArray(c + 1, connection.createArrayOf("text", text[c]));
+            }
+            statement.setArray(6, connection.createArrayOf("int4", statuses));
+            statement.setArray(7, connection.createArrayOf("text", text[5]));
+            statement.setArray(8, connection.createArrayOf("text", text[6]));
+            return statement.executeUpdate();
+        }
+    }
+
+    /** A text[] literal ({"a","b"}), quoted so that any value survives as itself (null as NULL). */
+    static String arrayLiteral(List<String> values) {
+        StringBuilder literal = new StringBuilder("{");
+        for (int i = 0; i < values.size(); i++) {
+            if (i > 0) {
+                literal.append(',');
+            }
+            String value = values.get(i);
+            if (value == null) {
+                literal.append("NULL");
+            } else {
+                literal.append('"').append(value.replace("\\", "\\\\").replace("\"", "\\\"")).append('"');
+            }
+        }
+        return literal.append('}').toString();
     }
 
     public Page page(String beneficiaryId, String subject, int limit, String cursor) {

@@ -74,6 +74,32 @@ class AccessLogTest {
     }
 
     @Test
+    void concurrentRequestsAreEachRecordedOnceWithTheirOwnBeneficiary() throws Exception {
+        // Rows of concurrent requests are committed together (group commit); each still gets its own row.
+        List<String> beneficiaries = java.util.stream.IntStream.range(0, 24).mapToObj(i -> unique("G")).toList();
+        String token = Tokens.caseworker();
+        java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(8);
+        try {
+            List<java.util.concurrent.Future<Integer>> statuses = new java.util.ArrayList<>();
+            for (String beneficiary : beneficiaries) {
+                statuses.add(pool.submit(() -> given().auth().oauth2(token).get("/v1/beneficiaries/" + beneficiary + "/facts").statusCode()));
+            }
+            for (java.util.concurrent.Future<Integer> status : statuses) {
+                org.hamcrest.MatcherAssert.assertThat(status.get(), equalTo(200));
+            }
+        } finally {
+            pool.shutdownNow();
+        }
+        for (String beneficiary : beneficiaries) {
+            org.hamcrest.MatcherAssert.assertThat(log(beneficiary).getList("items.path"), contains("/v1/beneficiaries/" + beneficiary + "/facts"));
+        }
+        // A beneficiary id no endpoint accepts is still recorded as itself, quotes and all.
+        String odd = "x\"y,z\\";
+        given().auth().oauth2(token).get("/v1/beneficiaries/{id}/facts", odd).then().statusCode(400);
+        org.hamcrest.MatcherAssert.assertThat(Sql.count("SELECT count(*) FROM access_log WHERE beneficiary_ids = ARRAY[?::text]", odd), equalTo(1L));
+    }
+
+    @Test
     void refusedAttemptsAreRecordedToo() {
         String beneficiary = unique("B");
         given().auth().oauth2(Tokens.agency("x")).get("/v1/beneficiaries/" + beneficiary + "/facts").then().statusCode(403);
