@@ -61,7 +61,7 @@ start_service() { # $1 = instance number, $2 = message workers
   MP_JWT_VERIFY_PUBLICKEY_LOCATION="$WORK/keys/public.pem" MP_JWT_VERIFY_ISSUER=eligo-dev \
   ELIGO_CLOCK=2027-07-15T12:00:00Z ELIGO_QUEUE_WORKERS="$2" ELIGO_RERUNS_WORKERS="$2" ELIGO_INGEST_MAX_BACKLOG=100000000 \
   QUARKUS_HTTP_PORT=$port QUARKUS_LOG_LEVEL=WARN \
-    "$JAVA" ${BENCH_JAVA_OPTS:-} -jar target/quarkus-app/quarkus-run.jar >>"$WORK/service-$1.log" 2>&1 &
+    "${SERVICE_JAVA:-$JAVA}" ${SERVICE_OPTS-${BENCH_JAVA_OPTS:-}} -jar "${SERVICE_JAR:-target/quarkus-app/quarkus-run.jar}" >>"$WORK/service-$1.log" 2>&1 &
   PIDS+=($!)
   local t0; t0=$(now)
   until curl -sf "localhost:$port/q/health/ready" >/dev/null; do
@@ -144,18 +144,58 @@ start_service 0 "${BENCH_WORKERS:-2}"
 report "(f) start to ready (schema migrated, $DETERMINATIONS determinations)" "${READY_SECONDS} s" "$JAVA ${BENCH_JAVA_OPTS:-}"
 report "(f) RSS right after start" "$(( $(awk '/VmRSS/ { print $2 }' "/proc/${PIDS[0]}/status") / 1024 )) MB"
 stop_services
+# JDK 25 with an AOT cache (JEP 483/514), if a JDK 25 and the aot-jar build are there (see README):
+# the cache is trained on a full start against this database and a few reads, written when the
+# JVM exits; then three starts with it, the median reported.
+JAVA25=${BENCH_JAVA25:-$(ls /usr/lib/jvm/*25*/bin/java 2>/dev/null | head -1)}
+AOT_JAR=${BENCH_AOT_JAR:-target/quarkus-aot/quarkus-run.jar}
+if [ -x "${JAVA25:-}" ] && [ -f "$AOT_JAR" ]; then
+  SERVICE_JAVA=$JAVA25 SERVICE_JAR=$AOT_JAR SERVICE_OPTS="-XX:AOTCacheOutput=$WORK/app.aot" start_service 0 "${BENCH_WORKERS:-2}"
+  for id in $(head -20 "$WORK/ids.txt"); do
+    curl -sf -o /dev/null -H "Authorization: Bearer $ANALYST" "localhost:$PORT/v1/determinations/$id?expand=facts" || true
+  done
+  stop_services
+  STARTS=()
+  for _ in 1 2 3; do
+    SERVICE_JAVA=$JAVA25 SERVICE_JAR=$AOT_JAR SERVICE_OPTS="-XX:AOTCache=$WORK/app.aot" start_service 0 "${BENCH_WORKERS:-2}"
+    STARTS+=("$READY_SECONDS"); stop_services
+  done
+  report "(f) start to ready, JDK 25 + AOT cache (median of 3)" "$(printf '%s\n' "${STARTS[@]}" | sort -n | sed -n 2p) s" "$JAVA25, $AOT_JAR"
+else
+  report "(f) start to ready, JDK 25 + AOT cache" "not run" "no JDK 25, or no $AOT_JAR (see bench/README.md)"
+fi
 
 # --- more than one instance on one database --------------------------------------------------------
+# For k = 1 .. BENCH_INSTANCES: a fresh backlog of N messages, held back (next_attempt_at in the
+# future: the claim passes over it) while k instances start; then released at once, and timed until
+# every message is processed and every automatic determination made. Then a rerun of all
+# beneficiaries by the k instances. Starts are outside the times.
 if [ "$INSTANCES" -gt 1 ]; then
-  start_service 0 0
-  "$JAVA" bench/Load.java ingest "http://localhost:$PORT" "$AGENCY" "$N" "$BENEFICIARIES" multi "$CLIENTS" "$BATCH" >/dev/null
-  stop_services
-  t0=$(now)
-  for i in $(seq 0 $((INSTANCES - 1))); do start_service "$i" "${BENCH_WORKERS:-2}"; done
-  await_drained
-  MULTI_RATE=$(rate "$N" "$(awk -v a="$t0" -v b="$(now)" 'BEGIN { print b - a }')")
-  report "    $INSTANCES instances drain a backlog of $N (incl. starts)" "$MULTI_RATE/s" "$(ratio "$MULTI_RATE")"
-  report "    messages processed twice / facts per message > 1" \
-    "$("${PSQL[@]}" -At -c "select count(*) from (select message_id from fact_income_monthly group by 1 having count(*) > 1) d")"
-  stop_services
+  for k in $(seq 1 "$INSTANCES"); do
+    start_service 0 0
+    "$JAVA" bench/Load.java ingest "http://localhost:$PORT" "$AGENCY" "$N" "$BENEFICIARIES" "multi$k" "$CLIENTS" "$BATCH" >/dev/null
+    stop_services
+    "${PSQL[@]}" -c "UPDATE message SET next_attempt_at = 'infinity' WHERE status = 'RECEIVED'"
+    for i in $(seq 0 $((k - 1))); do start_service "$i" "${BENCH_WORKERS:-2}"; done
+    t0=$(now)
+    "${PSQL[@]}" -c "UPDATE message SET next_attempt_at = clock_timestamp() WHERE status = 'RECEIVED'" -c "NOTIFY eligo_message_received"
+    await_drained
+    MULTI_RATE=$(rate "$N" "$(awk -v a="$t0" -v b="$(now)" 'BEGIN { print b - a }')")
+    report "    $k instance(s) x ${BENCH_WORKERS:-2} workers drain a held backlog of $N" "$MULTI_RATE/s" "$(ratio "$MULTI_RATE")"
+    ALL=$("${PSQL[@]}" -At -c "select count(distinct beneficiary_id) from fact_income_monthly")
+    t0=$(now); rerun; MULTI_RERUN=$(rate "$ALL" "$(awk -v a="$t0" -v b="$(now)" 'BEGIN { print b - a }')")
+    report "    $k instance(s): rerun of all $ALL beneficiaries" "$MULTI_RERUN/s" "$(ratio "$MULTI_RERUN")"
+    stop_services
+  done
+  # Done twice? A message yielding two facts (outside replays); a rerun determining a beneficiary
+  # twice; two automatic determinations of one beneficiary and month from the very same facts.
+  report "    messages with more than one fact (must be 0)" \
+    "$("${PSQL[@]}" -At -c "select count(*) from (select message_id from fact_income_monthly where replay_id is null group by 1 having count(*) > 1) d")"
+  report "    beneficiaries determined twice by one rerun (must be 0)" \
+    "$("${PSQL[@]}" -At -c "select count(*) from (select rerun_id, beneficiary_id from determination where rerun_id is not null group by 1, 2 having count(*) > 1) d")"
+  report "    automatic determinations repeating another's facts (must be 0)" "$("${PSQL[@]}" -At -c "
+    select count(*) - count(distinct (beneficiary_id, period, ruleset_id, facts)) from (
+      select d.beneficiary_id, d.period, d.ruleset_id, string_agg(f.fact_id, ',' order by f.fact_id) as facts
+        from determination d join determination_subcheck_fact f on f.determination_id = d.id
+       where d.trigger = 'ingest' group by d.id, d.beneficiary_id, d.period, d.ruleset_id) x")"
 fi

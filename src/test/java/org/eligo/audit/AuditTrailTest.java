@@ -10,6 +10,7 @@ import static org.eligo.testing.Api.unique;
 import static org.hamcrest.Matchers.equalTo;
 import static org.hamcrest.Matchers.greaterThan;
 import static org.hamcrest.Matchers.matchesPattern;
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -72,6 +73,38 @@ class AuditTrailTest {
     }
 
     @Test
+    void oneAppendLinksSeveralRecordsOfAChainInOrderAndARerunChunkIsChainedInOneAppend() {
+        // One batch is one INSERT, so one set-wise chain append: three links for one beneficiary, one for another.
+        String source = unique("chain"), one = unique("A"), other = unique("A");
+        List<String> ids = submitBatch(List.of(
+                income(source, "1", one, 2027, 4, 100, null),
+                income(source, "2", other, 2027, 4, 100, null),
+                income(source, "3", one, 2027, 5, 100, null),
+                income(source, "4", one, 2027, 6, 100, null)));
+        // (Workers may already be chaining the messages' facts after them: only the message links are looked at.)
+        List<Map<String, Object>> links = Sql.rows(
+                "SELECT seq, record_id, recorded_at FROM audit_record WHERE beneficiary_id = ? AND kind = 'message' ORDER BY seq", one);
+        assertEquals(List.of(1L, 2L, 3L), links.stream().map(link -> ((Number) link.get("seq")).longValue()).toList());
+        // In message id order, as the chain trigger passes them; one append, one recorded_at.
+        assertEquals(java.util.stream.Stream.of(ids.get(0), ids.get(2), ids.get(3)).sorted().toList(),
+                links.stream().map(link -> link.get("record_id")).toList());
+        assertEquals(1, links.stream().map(link -> link.get("recorded_at")).distinct().count());
+        ids.forEach(id -> awaitProcessed(id));
+
+        // The determinations of a rerun chunk: chained at commit, all by the first of their triggers.
+        String run = post("/v1/reruns", Map.of("scope", "beneficiaries", "beneficiary_ids", List.of(one, other), "period", "2027-07"))
+                .then().statusCode(202).extract().path("id");
+        await().atMost(Duration.ofSeconds(60)).until(() -> Sql.count("SELECT count(*) FROM rerun WHERE id = ? AND status = 'DONE'", run) == 1);
+        List<Map<String, Object>> chained = Sql.rows("""
+                SELECT a.beneficiary_id, a.recorded_at FROM determination d
+                  JOIN audit_record a ON a.record_table = 'determination' AND a.record_id = d.id
+                 WHERE d.rerun_id = ?""", run);
+        assertEquals(2, chained.size());
+        assertEquals(1, chained.stream().map(link -> link.get("recorded_at")).distinct().count());
+        verifyOk();
+    }
+
+    @Test
     void theServiceRoleCannotDeleteTruncateOrRewrite() {
         for (String sql : List.of(
                 "DELETE FROM message WHERE id = '" + firstMessage + "'",
@@ -92,6 +125,11 @@ class AuditTrailTest {
 
     @Test
     void triggersRefuseChangesEvenToTheOwner() {
+        // A new determination, inserted by the statement that tries to give it parts.
+        String newDetermination = "WITH d AS (INSERT INTO determination (id, beneficiary_id, period, ruleset_id, ruleset_sha256, ruleset_version,"
+                + " evaluated_at, facts_as_of, trigger, result) SELECT eligo_ulid_floor('det_', clock_timestamp()), beneficiary_id, period,"
+                + " ruleset_id, ruleset_sha256, ruleset_version, evaluated_at, facts_as_of, 'request', result FROM determination WHERE id = '"
+                + determination + "' RETURNING id)";
         for (String sql : List.of(
                 "UPDATE message SET data = '{}' WHERE id = '" + firstMessage + "'",
                 "UPDATE message SET beneficiary_id = 'X' WHERE id = '" + firstMessage + "'",
@@ -115,6 +153,13 @@ class AuditTrailTest {
                 "INSERT INTO fact_income_monthly (id, beneficiary_id, message_id, created_at, year, month, amount_cents) VALUES ('fact_PAST', '"
                         + beneficiary + "', '" + firstMessage + "', '2001-01-01T00:00:00Z', 2027, 1, 1)",
                 "INSERT INTO determination_check (determination_id, position, check_id, title, result) VALUES ('" + determination + "', 99, 'x', 'x', 'PASSED')",
+                // Parts of a new determination whose parent part is missing (no foreign keys since V11: the parts guard checks).
+                newDetermination + " INSERT INTO determination_subcheck (determination_id, check_position, position, subcheck_id, title, result, detail)"
+                        + " SELECT id, 0, 0, 'x', 'x', 'PASSED', 'x' FROM d",
+                newDetermination + ", c AS (INSERT INTO determination_check (determination_id, position, check_id, title, result)"
+                        + " SELECT id, 0, 'x', 'x', 'PASSED' FROM d RETURNING determination_id)"
+                        + " INSERT INTO determination_subcheck_fact (determination_id, check_position, subcheck_position, fact_id, fact_type)"
+                        + " SELECT determination_id, 0, 0, '" + activeFact + "', 'income.monthly' FROM c",
                 // A checkpoint naming a head that is no link of its chain.
                 "SELECT eligo_audit_checkpoint(coalesce((SELECT max(id) FROM audit_checkpoint), 0) + 1, coalesce((SELECT digest FROM audit_checkpoint ORDER BY id DESC LIMIT 1), "
                         + "decode(repeat('00', 32), 'hex')), '\\x00', NULL, NULL, ARRAY['" + beneficiary + "'], ARRAY[999]::bigint[], ARRAY['\\x00'::bytea])")) {
