@@ -4,7 +4,7 @@
 -- of every determination link (the collation mismatch of section 0), the canonical form ran one
 -- query per table, and the foreign keys between a determination's parts made one look-up per part
 -- row against partitioned parents. The records, links and hashes written stay exactly what they
--- were (checked against every record of a database written before this migration); only the cost
+-- were (compared on 30,000 messages and facts and 2,000 determinations written before it); only the cost
 -- of writing them changes:
 --
 -- 0. Columns holding record ids compare as "C", like the ids V10 made "C", so their indexes serve.
