@@ -6,7 +6,7 @@
 #
 # Settings (environment): BENCH_MESSAGES (default 100000), BENCH_BENEFICIARIES (messages / 3),
 # BENCH_CLIENTS (4), BENCH_BATCH (1000), BENCH_DETERMINATIONS (1000000: reruns are repeated until the
-# database holds this many), BENCH_READ_SECONDS (30), BENCH_READ_CLIENTS (8), BENCH_INSTANCES
+# database holds this many), BENCH_READ_SECONDS (30), BENCH_READ_CLIENTS ("8 1": one read run per count), BENCH_INSTANCES
 # (1; 3 also measures three instances draining one backlog), BENCH_JAVA (java), BENCH_JAVA_OPTS,
 # BENCH_PG_BIN (a PostgreSQL bin directory; default: the binaries the embedded PostgreSQL unpacked,
 # else /usr/lib/postgresql/*/bin). The service and PostgreSQL share this machine.
@@ -19,7 +19,7 @@ CLIENTS=${BENCH_CLIENTS:-4}
 BATCH=${BENCH_BATCH:-1000}
 TARGET_DETERMINATIONS=${BENCH_DETERMINATIONS:-1000000}
 READ_SECONDS=${BENCH_READ_SECONDS:-30}
-READ_CLIENTS=${BENCH_READ_CLIENTS:-8}
+READ_CLIENTS=${BENCH_READ_CLIENTS:-8 1}
 INSTANCES=${BENCH_INSTANCES:-1}
 JAVA=${BENCH_JAVA:-java}
 PORT=${BENCH_PORT:-18090}
@@ -132,9 +132,11 @@ while [ "$("${PSQL[@]}" -At -c 'select count(*) from determination')" -lt "$TARG
 # --- (e) audit reads under concurrent load --------------------------------------------------------
 DETERMINATIONS=$("${PSQL[@]}" -At -c 'select count(*) from determination')
 "${PSQL[@]}" -At -c "select id from determination order by random() limit 20000" > "$WORK/ids.txt"
-READ=$("$JAVA" bench/Load.java read "http://localhost:$PORT" "$ANALYST" "$WORK/ids.txt" "$READ_CLIENTS" "$READ_SECONDS")
-report "(e) GET determination?expand=facts, $READ_CLIENTS clients, $DETERMINATIONS stored" \
-  "p50 $(echo "$READ" | awk '{ print $2 }') ms" "p99 $(echo "$READ" | awk '{ print $3 }') ms, $(echo "$READ" | awk '{ printf "%.0f", $1 / '"$READ_SECONDS"' }')/s, errors $(echo "$READ" | awk '{ print $5 }')"
+for clients in $READ_CLIENTS; do
+  READ=$("$JAVA" bench/Load.java read "http://localhost:$PORT" "$ANALYST" "$WORK/ids.txt" "$clients" "$READ_SECONDS")
+  report "(e) GET determination?expand=facts, $clients clients, $DETERMINATIONS stored" \
+    "p50 $(echo "$READ" | awk '{ print $2 }') ms" "p99 $(echo "$READ" | awk '{ print $3 }') ms, $(echo "$READ" | awk -v s="$READ_SECONDS" '{ w = int(s / 4); if (w > 5) w = 5; printf "%.0f", $1 / (s - w) }')/s, errors $(echo "$READ" | awk '{ print $5 }')"
+done
 
 # --- (f) memory and start-up ----------------------------------------------------------------------
 RSS_KB=$(awk '/VmHWM/ { print $2 }' "/proc/${PIDS[0]}/status")
