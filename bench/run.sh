@@ -76,6 +76,17 @@ await_drained() { # until no message is unprocessed and no determination queued
   until [ "$("${PSQL[@]}" -At -c "select (select count(*) from message where status = 'RECEIVED') + (select count(*) from determination_queue)")" = 0 ]; do sleep 0.2; done
 }
 
+# CPU over an interval, from /proc: the machine's busy share, and the service JVMs' share of it
+# (the rest is PostgreSQL, the load client and the system).
+busy_ticks() { awk '/^cpu / { print $2 + $3 + $4 + $7 + $8 + $9, $2 + $3 + $4 + $5 + $6 + $7 + $8 + $9 }' /proc/stat; }
+jvm_ticks() { local t=0 pid; for pid in "${PIDS[@]}"; do t=$((t + $(awk '{ print $14 + $15 }' "/proc/$pid/stat" 2>/dev/null || echo 0))); done; echo $t; }
+cpu_mark() { read -r MARK_BUSY MARK_ALL < <(busy_ticks); MARK_JVM=$(jvm_ticks); }
+cpu_since_mark() {
+  local busy all jvm; read -r busy all < <(busy_ticks); jvm=$(jvm_ticks)
+  awk -v b=$((busy - MARK_BUSY)) -v a=$((all - MARK_ALL)) -v j=$((jvm - MARK_JVM)) \
+    'BEGIN { printf "CPU %.0f%% busy, service JVMs %.0f%% of the machine", 100 * b / a, 100 * j / a }'
+}
+
 # --- (a) the raw ceiling --------------------------------------------------------------------------
 start_service 0 0 && stop_services   # migrates the schema, so the scratch table can copy message's shape
 "$JAVA" bench/Load.java csv "$WORK/messages.csv" "$N" "$BENEFICIARIES" raw
@@ -123,10 +134,11 @@ rerun() {
     -d '{"scope": "all", "period": "2027-07", "reason": "bench"}' "localhost:$PORT/v1/reruns" | sed -n 's/.*"id":"\(run_[0-9A-Z]*\)".*/\1/p')
   until curl -sf -H "Authorization: Bearer $ANALYST" "localhost:$PORT/v1/reruns/$id" | grep -q '"status":"DONE"'; do sleep 0.2; done
 }
-t0=$(now); rerun; RERUN_SECONDS=$(awk -v a="$t0" -v b="$(now)" 'BEGIN { print b - a }')
+t0=$(now); cpu_mark; rerun; RERUN_SECONDS=$(awk -v a="$t0" -v b="$(now)" 'BEGIN { print b - a }')
+RERUN_CPU=$(cpu_since_mark)
 TOTAL=$("${PSQL[@]}" -At -c "select count(distinct beneficiary_id) from fact_income_monthly")
 RERUN_RATE=$(rate "$TOTAL" "$RERUN_SECONDS")
-report "(d) rerun of all $TOTAL beneficiaries" "$RERUN_RATE/s" "$(ratio "$RERUN_RATE")"
+report "(d) rerun of all $TOTAL beneficiaries" "$RERUN_RATE/s" "$(ratio "$RERUN_RATE"), $RERUN_CPU"
 while [ "$("${PSQL[@]}" -At -c 'select count(*) from determination')" -lt "$TARGET_DETERMINATIONS" ]; do rerun; done
 
 # --- (e) audit reads under concurrent load --------------------------------------------------------
@@ -179,14 +191,14 @@ if [ "$INSTANCES" -gt 1 ]; then
     stop_services
     "${PSQL[@]}" -c "UPDATE message SET next_attempt_at = 'infinity' WHERE status = 'RECEIVED'"
     for i in $(seq 0 $((k - 1))); do start_service "$i" "${BENCH_WORKERS:-2}"; done
-    t0=$(now)
+    t0=$(now); cpu_mark
     "${PSQL[@]}" -c "UPDATE message SET next_attempt_at = clock_timestamp() WHERE status = 'RECEIVED'" -c "NOTIFY eligo_message_received"
     await_drained
     MULTI_RATE=$(rate "$N" "$(awk -v a="$t0" -v b="$(now)" 'BEGIN { print b - a }')")
-    report "    $k instance(s) x ${BENCH_WORKERS:-2} workers drain a held backlog of $N" "$MULTI_RATE/s" "$(ratio "$MULTI_RATE")"
+    report "    $k instance(s) x ${BENCH_WORKERS:-2} workers drain a held backlog of $N" "$MULTI_RATE/s" "$(ratio "$MULTI_RATE"), $(cpu_since_mark)"
     ALL=$("${PSQL[@]}" -At -c "select count(distinct beneficiary_id) from fact_income_monthly")
-    t0=$(now); rerun; MULTI_RERUN=$(rate "$ALL" "$(awk -v a="$t0" -v b="$(now)" 'BEGIN { print b - a }')")
-    report "    $k instance(s): rerun of all $ALL beneficiaries" "$MULTI_RERUN/s" "$(ratio "$MULTI_RERUN")"
+    t0=$(now); cpu_mark; rerun; MULTI_RERUN=$(rate "$ALL" "$(awk -v a="$t0" -v b="$(now)" 'BEGIN { print b - a }')")
+    report "    $k instance(s): rerun of all $ALL beneficiaries" "$MULTI_RERUN/s" "$(ratio "$MULTI_RERUN"), $(cpu_since_mark)"
     stop_services
   done
   # Done twice? A message yielding two facts (outside replays); a rerun determining a beneficiary
