@@ -221,6 +221,20 @@ class AuditTrailTest {
     }
 
     @Test
+    void verifyNamesADeterminationMovedToAnotherBeneficiaryOrRemoved() {
+        String owner = (String) Sql.rows("SELECT beneficiary_id FROM determination WHERE id = ?", determination).get(0).get("beneficiary_id");
+        Sql.tamper("UPDATE determination SET beneficiary_id = 'someone-else' WHERE id = '" + determination + "'");
+        verifyFinds("determination", determination);
+        Sql.tamper("UPDATE determination SET beneficiary_id = '" + owner + "' WHERE id = '" + determination + "'");
+        verifyOk();
+        Sql.tamper("CREATE TABLE removed_determination AS SELECT * FROM determination WHERE id = '" + determination + "'",
+                "DELETE FROM determination WHERE id = '" + determination + "'");
+        verifyFinds("determination", determination);
+        Sql.tamper("INSERT INTO determination SELECT * FROM removed_determination", "DROP TABLE removed_determination");
+        verifyOk();
+    }
+
+    @Test
     void verifyNoticesALinkRemovedFromTheEndOfAChain() {
         Map<String, Object> last = Sql.rows("SELECT *, recorded_at::text AS at FROM audit_record WHERE beneficiary_id = ? ORDER BY seq DESC LIMIT 1", beneficiary).get(0);
         Sql.tamper("DELETE FROM audit_record WHERE beneficiary_id = '" + beneficiary + "' AND seq = " + last.get("seq"));
