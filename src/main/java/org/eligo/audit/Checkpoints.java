@@ -59,9 +59,9 @@ public class Checkpoints {
 
     /**
      * At start: covers what the previous run wrote after its last checkpoint. In the background, so
-     * that readiness does not wait for it: after a rerun of 100,000 beneficiaries it digests 100,000
-     * moved heads, which held start to ready at 4.8 s (bench/run.sh). Nothing waits on it: the
-     * periodic checkpoints and this one take turns through the advisory lock.
+     * that readiness does not wait for it: after a large rerun it digests every head that moved (one
+     * per beneficiary rerun), work that grows with the data and that nothing at start depends on.
+     * The periodic checkpoints and this one take turns through the advisory lock.
      */
     void onStart(@jakarta.enterprise.event.Observes io.quarkus.runtime.StartupEvent event) {
         Thread starter = new Thread(this::scheduled, "eligo-checkpoint-at-start");
