@@ -59,23 +59,24 @@ first=$(submit '{"source":"smoke","external_id":"1","type":"person.birthdate","b
 [ -n "$first" ] || fail "submit failed"
 await_processed "$first"
 
-# A backlog of 10,000 messages in 10 batches, then a rerun large enough to be killed in the middle
-# of (beneficiaries need no facts to be determined): the kill lands while both are being worked on.
+# A rerun large enough to be killed in the middle of (beneficiaries need no facts to be determined),
+# and, once it is under way, a backlog of 10,000 messages in 10 batches: the kill lands while both
+# are being worked on. (The other order raced: with the backlog first, the workers could drain it
+# before the rerun was seen under way.)
+{ printf '{"scope":"beneficiaries","period":"2027-07","beneficiary_ids":['; seq 0 19999 | sed 's/.*/"S-&"/' | paste -sd, -; printf ']}'; } > "$WORK/rerun.json"
+run=$(api -H 'Content-Type: application/json' --data-binary @"$WORK/rerun.json" "$BASE/v1/reruns" | sed -n 's/.*"id":"\(run_[0-9A-Z]*\)".*/\1/p')
+[ -n "$run" ] || fail "rerun not accepted"
+progress() { api "$BASE/v1/reruns/$run" | tee -a "$WORK/progress.log" | sed -n 's/.*"done":\([0-9]*\).*/\1/p'; }
+for _ in $(seq 1 400); do d=$(progress); [ "${d:-0}" -gt 0 ] && break; sleep 0.05; done
 for b in $(seq 0 9); do
   { printf '{"messages":['; seq $((b * 1000)) $((b * 1000 + 999)) \
       | sed 's/.*/{"source":"smoke","external_id":"bk-&","type":"income.monthly","beneficiary_id":"K-&","data":{"year":2027,"month":6,"amount_cents":&}}/' \
       | paste -sd, -; printf ']}'; } > "$WORK/batch.json"
   AS=agency api -o /dev/null -H 'Content-Type: application/json' --data-binary @"$WORK/batch.json" "$BASE/v1/messages/batch" || fail "backlog batch $b not accepted"
 done
-{ printf '{"scope":"beneficiaries","period":"2027-07","beneficiary_ids":['; seq 0 19999 | sed 's/.*/"S-&"/' | paste -sd, -; printf ']}'; } > "$WORK/rerun.json"
-run=$(api -H 'Content-Type: application/json' --data-binary @"$WORK/rerun.json" "$BASE/v1/reruns" | sed -n 's/.*"id":"\(run_[0-9A-Z]*\)".*/\1/p')
-[ -n "$run" ] || fail "rerun not accepted"
-progress() { api "$BASE/v1/reruns/$run" | tee -a "$WORK/progress.log" | sed -n 's/.*"done":\([0-9]*\).*/\1/p'; }
-for _ in $(seq 1 400); do d=$(progress); [ "${d:-0}" -gt 0 ] && break; sleep 0.05; done
+backlog=$(api "$BASE/v1/stats" | sed -n 's/.*"backlog":\([0-9]*\).*/\1/p')
 before=$(progress)
 [ "${before:-0}" -gt 0 ] && [ "${before:-0}" -lt 20000 ] || fail "could not catch the rerun mid-way (done=$before): $(tail -c 600 "$WORK/progress.log")"
-
-backlog=$(api "$BASE/v1/stats" | sed -n 's/.*"backlog":\([0-9]*\).*/\1/p')
 [ "${backlog:-0}" -gt 0 ] || fail "could not catch the message backlog mid-way (backlog=$backlog)"
 
 kill -9 "$PID"; wait "$PID" 2>/dev/null || true; PID=
