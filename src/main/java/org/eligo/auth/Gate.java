@@ -83,6 +83,11 @@ public class Gate {
         // Whatever answers the request, it is recorded: an answer that neither the endpoints'
         // filter nor a refusal recorded (a framework failure, say) is recorded as it leaves.
         context.addHeadersEndHandler(v -> recordUnrecorded(context, admission));
+        Problem head = HeaderLimits.check(request);
+        if (head != null) {
+            refusals.refuse(context, head, Map.of());
+            return;
+        }
         // The endpoint is looked up first (no I/O) so that even a refusal names the beneficiary it was about.
         Endpoints.Match match = endpoints.match(request.method().name(), context.normalizedPath());
         String beneficiary = match.endpoint() == null ? null : match.endpoint().parameter(context.normalizedPath(), "beneficiary_id");
