@@ -29,6 +29,8 @@ import io.vertx.ext.web.RoutingContext;
 public class Refusals {
 
     private static final Logger LOG = Logger.getLogger(Refusals.class);
+    /** How long a refused request's remaining body is read and dropped before its connection is closed. */
+    static final long LINGER_MILLIS = 2000;
 
     private final AccessLog accessLog;
     private final ObjectMapper json;
@@ -88,13 +90,43 @@ public class Refusals {
         }
         response.setStatusCode(status);
         headers.forEach(response::putHeader);
-        if (announcesBody(context.request())) {
+        boolean unread = announcesBody(context.request());
+        if (unread) {
             response.putHeader(HttpHeaders.CONNECTION, "close");
         }
         if (contentType != null) {
             response.putHeader(HttpHeaders.CONTENT_TYPE, contentType);
         }
-        response.end(io.vertx.core.buffer.Buffer.buffer(body));
+        response.end(io.vertx.core.buffer.Buffer.buffer(body)).onComplete(sent -> {
+            if (unread) {
+                closeAfterLinger(context);
+            }
+        });
+    }
+
+    /**
+     * Closes the connection of a request whose body was refused unread. Not at once: closing a
+     * socket with unread bytes makes the kernel reset it, and a client still sending would then
+     * lose the answer before reading it (RFC 9112, 9.6). So the rest of the body is read and
+     * dropped (held nowhere) until it ends or for {@link #LINGER_MILLIS} at most, then the
+     * connection is closed.
+     */
+    private static void closeAfterLinger(RoutingContext context) {
+        HttpServerRequest request = context.request();
+        io.vertx.core.http.HttpConnection connection = request.connection();
+        long timer = context.vertx().setTimer(LINGER_MILLIS, t -> connection.close());
+        try {
+            request.handler(dropped -> { });
+            request.exceptionHandler(failure -> { });
+            request.endHandler(ended -> {
+                context.vertx().cancelTimer(timer);
+                connection.close();
+            });
+            request.resume();
+        } catch (IllegalStateException alreadyEnded) {
+            context.vertx().cancelTimer(timer);
+            connection.close();
+        }
     }
 
     /** A body follows the headers: chunked, or a Content-Length other than 0. */
