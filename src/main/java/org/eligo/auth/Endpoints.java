@@ -20,6 +20,8 @@ import jakarta.ws.rs.Path;
 
 import org.jboss.logging.Logger;
 
+import io.quarkus.runtime.annotations.RegisterForReflection;
+
 /**
  * Every {@code /v1} endpoint as method + path template and the roles its {@link Allowed} names,
  * read once at start from the resource classes themselves, so that {@link Gate} can refuse a
@@ -148,6 +150,24 @@ public class Endpoints {
 
     private static long parameters(Endpoint endpoint) {
         return endpoint.template().chars().filter(c -> c == '{').count();
+    }
+
+    /**
+     * The resource classes, whose methods and annotations are read above: registered so that a
+     * native image keeps them readable. {@code NativeReadinessTest} fails when a resource class is
+     * missing here.
+     */
+    @RegisterForReflection(methods = true, fields = false, targets = {
+            org.eligo.audit.rest.IntegrityResource.class, org.eligo.auth.rest.AccessLogResource.class,
+            org.eligo.determinations.rest.DeterminationResource.class, org.eligo.facts.rest.FactResource.class,
+            org.eligo.ingest.rest.MessageResource.class, org.eligo.replays.rest.ReplayResource.class,
+            org.eligo.reruns.rest.RerunResource.class, org.eligo.rules.rest.RulesetResource.class,
+            org.eligo.stats.StatsResource.class,
+    })
+    public static final class NativeResources {
+
+        private NativeResources() {
+        }
     }
 
     /** All endpoints, as "METHOD template". */

@@ -69,6 +69,15 @@ public class BodyBuffering {
         this.json = json;
     }
 
+    void checkBudget(@Observes io.quarkus.runtime.StartupEvent start) {
+        long largest = Math.max(maxBodyBytes, Math.max(limit(SINGLE), limit(BATCH)));
+        if (budget.max() < largest) {
+            org.jboss.logging.Logger.getLogger(BodyBuffering.class).warnf(
+                    "eligo.http.max-buffered-bytes (%d) is below the largest body an endpoint accepts (%d): such bodies are always answered 503",
+                    budget.max(), largest);
+        }
+    }
+
     void install(@Observes Router router) {
         // Outside /v1 no endpoint takes a body: one over the outer bound is refused as a problem
         // (ahead of Quarkus's own check, which answers with an empty 413).
@@ -172,15 +181,15 @@ public class BodyBuffering {
     }
 
     private long limit(Endpoints.Endpoint endpoint) {
-        if (endpoint != null && "POST".equals(endpoint.method())) {
-            if (SINGLE.equals(endpoint.template())) {
-                return Math.min(ingest.maxBodyBytes(), maxBodyBytes);
-            }
-            if (BATCH.equals(endpoint.template())) {
-                return Math.min(ingest.batchMaxBodyBytes(), maxBodyBytes);
-            }
-        }
-        return maxBodyBytes;
+        return endpoint != null && "POST".equals(endpoint.method()) ? limit(endpoint.template()) : maxBodyBytes;
+    }
+
+    private long limit(String postTemplate) {
+        return switch (postTemplate) {
+            case SINGLE -> Math.min(ingest.maxBodyBytes(), maxBodyBytes);
+            case BATCH -> Math.min(ingest.batchMaxBodyBytes(), maxBodyBytes);
+            default -> maxBodyBytes;
+        };
     }
 
     private void busy(RoutingContext context) {
