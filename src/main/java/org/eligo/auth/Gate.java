@@ -283,7 +283,12 @@ public class Gate {
         for (String claim : List.of("upn", "preferred_username", "sub")) {
             Object value = token.getClaim(claim);
             if (value != null) {
-                return text(value, claim);
+                // The subject is stored with what the caller does (reruns, replays, the access log).
+                String subject = text(value, claim);
+                if (subject.isEmpty() || subject.length() > AccessLog.MAX_TEXT || subject.chars().anyMatch(Character::isISOControl)) {
+                    throw new IllegalArgumentException("'" + claim + "' must be 1 to " + AccessLog.MAX_TEXT + " characters without control characters");
+                }
+                return subject;
             }
         }
         throw new IllegalArgumentException("the token names no subject (upn, preferred_username or sub)");

@@ -92,14 +92,16 @@ class AccessLogBoundsTest {
     }
 
     @Test
-    void aLongSubjectAndOddBeneficiaryAreCutAndKeptStorable() {
-        String id = unique("subject");
-        String subject = "s".repeat(5_000) + "\u0000";
-        given().auth().oauth2(Tokens.token(subject, List.of("agency"), List.of())).header("X-Request-Id", id)
-                .get("/v1/rulesets").then().statusCode(403);
-        String stored = (String) row(id).get("subject");
-        assertThat(stored.length(), lessThanOrEqualTo(AccessLog.MAX_TEXT));
-        assertThat(stored, startsWith("sss"));
+    void aSubjectTooLongOrWithControlCharactersIsRefusedAndNeverStored() {
+        for (String subject : List.of("s".repeat(AccessLog.MAX_TEXT + 1), "ana\u0000", "ana\nroot", "")) {
+            String id = unique("subject");
+            given().auth().oauth2(Tokens.token(subject, List.of("analyst"), List.of())).header("X-Request-Id", id)
+                    .get("/v1/rulesets").then().statusCode(401).contentType("application/problem+json");
+            assertEquals(Admission.ANONYMOUS, row(id).get("subject"));
+        }
+        // And whatever reaches the log is cut and made storable there too.
+        assertEquals(AccessLog.MAX_TEXT, AccessLog.text("s".repeat(5_000), AccessLog.MAX_TEXT).length());
+        assertEquals("a\uFFFDb", AccessLog.text("a\u0000b", AccessLog.MAX_TEXT));
     }
 
     @Test
