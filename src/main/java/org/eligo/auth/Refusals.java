@@ -40,6 +40,28 @@ public class Refusals {
         this.json = json;
     }
 
+    /** Status recorded for a request whose client closed the connection before it could be answered (nginx's convention). */
+    public static final int CLIENT_CLOSED = 499;
+
+    /**
+     * Records a request whose connection closed before it was answered (its client went away
+     * mid-body), unless it was recorded already; nothing can be sent.
+     */
+    public void abandoned(RoutingContext context) {
+        Admission admission = Admission.of(context);
+        if (admission == null || !admission.claimRecord()) {
+            return;
+        }
+        HttpServerRequest request = context.request();
+        accessLog.record(admission.requestId(), admission.subject(), admission.roles(), request.method().name(), request.path(),
+                request.query(), CLIENT_CLOSED, Gate.beneficiaries(admission), request.getHeader("traceparent"))
+                .whenComplete((ignored, failure) -> {
+                    if (failure != null) {
+                        LOG.warnf("Could not record the abandoned request %s: %s", admission.requestId(), failure.getMessage());
+                    }
+                });
+    }
+
     /** Answers with {@code problem} (and {@code headers}); see {@link #answer}. */
     public void refuse(RoutingContext context, Problem problem, Map<String, String> headers) {
         byte[] body;

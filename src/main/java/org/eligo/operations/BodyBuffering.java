@@ -114,7 +114,13 @@ public class BodyBuffering {
             return;
         }
         body.reserved = Math.max(announced, 0);
-        context.addEndHandler(ended -> body.release());
+        context.addEndHandler(ended -> {
+            body.release();
+            if (!body.complete && !body.refused) {
+                // The client went away before its body was through: recorded, as 499.
+                refusals.abandoned(context);
+            }
+        });
         if (request.headers().contains(HttpHeaders.EXPECT, HttpHeaders.CONTINUE, true)) {
             context.response().writeContinue();
         }
@@ -122,6 +128,7 @@ public class BodyBuffering {
         request.exceptionHandler(failure -> body.release());
         request.endHandler(ended -> {
             if (!body.refused) {
+                body.complete = true;
                 RoutingContextInternal internal = (RoutingContextInternal) context;
                 internal.visitHandler(RoutingContextInternal.BODY_HANDLER);
                 internal.setBody(body.bytes);
@@ -137,6 +144,7 @@ public class BodyBuffering {
         final Buffer bytes;
         long reserved;
         boolean refused;
+        boolean complete;
         private boolean released;
 
         Body(long limit, long announced) {

@@ -115,12 +115,13 @@ class BodyBoundsTest {
         List<Socket> held = new ArrayList<>();
         byte[] half = new byte[(int) body / 2];
         java.util.Arrays.fill(half, (byte) ' ');
+        String requestIds = org.eligo.testing.Api.unique("held");
         try {
             // Each announces 1 MiB and sends half of it: eight of them take the whole budget.
             for (int i = 0; i < fit; i++) {
                 Socket socket = new Socket(base.getHost(), base.getPort());
                 socket.setSoTimeout(30_000);
-                socket.getOutputStream().write(head("/v1/reruns", "Content-Length: " + body, token));
+                socket.getOutputStream().write(head("/v1/reruns", "X-Request-Id: " + requestIds + "-" + i + "\r\nContent-Length: " + body, token));
                 socket.getOutputStream().write(half);
                 socket.getOutputStream().flush();
                 held.add(socket);
@@ -155,6 +156,13 @@ class BodyBoundsTest {
         }
         // Closed connections give their bytes back, and bodies are taken again.
         await().atMost(Duration.ofSeconds(20)).until(() -> budget.held() == 0);
+        // The abandoned requests are recorded, as 499 (the client closed the request).
+        await().atMost(Duration.ofSeconds(20)).until(() -> org.eligo.testing.Sql.count(
+                "SELECT count(*) FROM access_log WHERE request_id LIKE ? AND status = 499 AND subject = 'ana'", requestIds + "-%") == fit);
+        String metrics = given().get("/q/metrics").then().statusCode(200).extract().asString();
+        assertTrue(metrics.contains("eligo_http_buffered_bytes"), "no eligo_http_buffered_bytes gauge");
+        assertTrue(java.util.regex.Pattern.compile("(?m)^eligo_http_bodies_refused_total(\\{[^}]*})? [2-9]").matcher(metrics).find(),
+                "the two 503s are not counted in eligo_http_bodies_refused_total");
         given().auth().oauth2(token).contentType("application/json").body("{\"scope\": \"nonsense\"}").post("/v1/reruns")
                 .then().statusCode(400);
     }
