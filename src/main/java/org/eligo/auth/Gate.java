@@ -128,9 +128,10 @@ public class Gate {
         try {
             admission.authenticated(subject(token), roles(token), strings(token, "sources"));
         } catch (RuntimeException e) {
-            // A claim of the wrong JSON type in a correctly signed token: the token is not one we accept.
+            // A claim of the wrong JSON type in a correctly signed token (the JWT library itself may
+            // throw reading it): the token is not one we accept.
             LOG.debugf("Token with malformed claims refused (request %s): %s", admission.requestId(), e);
-            unauthorized(context, "The bearer token's claims are malformed: " + e.getMessage());
+            unauthorized(context, "The bearer token's claims are malformed" + (e instanceof MalformedClaim ? ": " + e.getMessage() : "") + ".");
             return;
         }
         route(context, admission);
@@ -286,12 +287,12 @@ public class Gate {
                 // The subject is stored with what the caller does (reruns, replays, the access log).
                 String subject = text(value, claim);
                 if (subject.isEmpty() || subject.length() > AccessLog.MAX_TEXT || subject.chars().anyMatch(Character::isISOControl)) {
-                    throw new IllegalArgumentException("'" + claim + "' must be 1 to " + AccessLog.MAX_TEXT + " characters without control characters");
+                    throw new MalformedClaim("'" + claim + "' must be 1 to " + AccessLog.MAX_TEXT + " characters without control characters");
                 }
                 return subject;
             }
         }
-        throw new IllegalArgumentException("the token names no subject (upn, preferred_username or sub)");
+        throw new MalformedClaim("the token names no subject (upn, preferred_username or sub)");
     }
 
     private static Set<Role> roles(JsonWebToken token) {
@@ -318,7 +319,7 @@ public class Gate {
                 strings.add(text(item, claim));
             }
         } else {
-            throw new IllegalArgumentException("'" + claim + "' must be an array of strings");
+            throw new MalformedClaim("'" + claim + "' must be an array of strings");
         }
         return strings;
     }
@@ -330,6 +331,14 @@ public class Gate {
         if (value instanceof String string) {
             return string;
         }
-        throw new IllegalArgumentException("'" + claim + "' must be a string" + (claim.equals("groups") || claim.equals("sources") ? " or an array of strings" : ""));
+        throw new MalformedClaim("'" + claim + "' must be a string" + (claim.equals("groups") || claim.equals("sources") ? " or an array of strings" : ""));
+    }
+
+    /** A claim the service reads is of the wrong type or shape; its message names the claim. */
+    private static final class MalformedClaim extends RuntimeException {
+
+        MalformedClaim(String message) {
+            super(message, null, false, false);
+        }
     }
 }

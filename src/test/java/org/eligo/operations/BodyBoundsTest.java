@@ -80,6 +80,9 @@ class BodyBoundsTest {
                 out.write(part);
                 out.flush();
                 uploads.add(socket);
+                if (i % 50 == 49) {
+                    given().get("/q/health/live").then().statusCode(200);
+                }
             }
             // While all 300 are held open, the probes answer.
             given().get("/q/health/live").then().statusCode(200);
