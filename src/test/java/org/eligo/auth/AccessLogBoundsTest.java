@@ -66,6 +66,10 @@ class AccessLogBoundsTest {
         String path = (String) row(id).get("path");
         assertEquals("/v1/rulesets?access_token=" + AccessLog.REDACTED + "&limit=5&Password=" + AccessLog.REDACTED
                 + "&api-key=" + AccessLog.REDACTED + "&id_token=" + AccessLog.REDACTED + "&token=" + AccessLog.REDACTED, path);
+        // However the name is spelled or encoded.
+        assertEquals("/v1/x?access%5Ftoken=" + AccessLog.REDACTED + "&ACCESS-TOKEN=" + AccessLog.REDACTED + "&client_secret="
+                + AccessLog.REDACTED + "&a=b&=c", AccessLog.path("/v1/x", "access%5Ftoken=abc&ACCESS-TOKEN=abc&client_secret=s&a=b&=c"));
+        assertEquals("/v1/x", AccessLog.path("/v1/x", null));
         // Nor can an analyst read it back through the API.
         String log = given().auth().oauth2(Tokens.analyst()).queryParam("subject", Admission.ANONYMOUS).queryParam("limit", 500)
                 .get("/v1/access-log").then().statusCode(200).extract().asString();
