@@ -26,6 +26,14 @@ import io.smallrye.config.PropertiesConfigSource;
  * verifies tokens against it, with issuer {@value DevToken#ISSUER}. {@link DevToken} mints tokens
  * with the private half.
  *
+ * <p>Quarkus's own development keys are replaced, not obeyed: {@code quarkus:run} and {@code quarkus:dev}
+ * hand the service a key pair of their own making (smallrye-jwt's dev-mode support, passed as
+ * system properties with issuer {@value #QUARKUS_DEV_ISSUER} and a private key in
+ * {@code smallrye.jwt.sign.key}). Nobody outside that JVM holds its private half, so no token could
+ * be minted for it; on the embedded database that pair is recognised and outranked (ordinal
+ * {@value #OVERRIDE_ORDINAL}, above system properties), so the README's start command trusts the same
+ * {@code data/dev-jwt} pair as {@code java -jar}.
+ *
  * <p>Production is untouched: with a datasource URL, or with any key configured, this adds nothing,
  * and {@link AuthStartup} refuses to start without a key.
  */
@@ -34,24 +42,55 @@ public class DevKeysConfigSourceFactory implements ConfigSourceFactory {
     static final String PUBLIC_KEY = "mp.jwt.verify.publickey";
     static final String PUBLIC_KEY_LOCATION = "mp.jwt.verify.publickey.location";
     static final String ISSUER = "mp.jwt.verify.issuer";
+    static final String SIGN_KEY = "smallrye.jwt.sign.key";
+    /** The issuer smallrye-jwt's dev-mode support gives the key pair it generates. */
+    static final String QUARKUS_DEV_ISSUER = "https://quarkus.io/issuer";
     /** Below application.properties (250): an explicit setting anywhere wins. */
     private static final int ORDINAL = 200;
+    /** Above system properties (400), where quarkus:run puts its generated key pair. */
+    private static final int OVERRIDE_ORDINAL = 450;
 
     @Override
     public Iterable<ConfigSource> getConfigSources(ConfigSourceContext context) {
         if (!EmbeddedDatabaseConfigSourceFactory.buildingRuntimeConfig()
                 || EmbeddedDatabaseConfigSourceFactory.isSet(context.getValue(EmbeddedDatabaseConfigSourceFactory.URL))
                 || !Boolean.parseBoolean(EmbeddedDatabaseConfigSourceFactory.value(context, "eligo.embedded-postgres.enabled", "true"))
-                || !Boolean.parseBoolean(EmbeddedDatabaseConfigSourceFactory.value(context, "eligo.auth.enabled", "true"))
-                || EmbeddedDatabaseConfigSourceFactory.isSet(context.getValue(PUBLIC_KEY))
-                || EmbeddedDatabaseConfigSourceFactory.isSet(context.getValue(PUBLIC_KEY_LOCATION))) {
+                || !Boolean.parseBoolean(EmbeddedDatabaseConfigSourceFactory.value(context, "eligo.auth.enabled", "true"))) {
+            return List.of();
+        }
+        boolean quarkusDevKeys = quarkusDevKeys(context);
+        if (!quarkusDevKeys && (EmbeddedDatabaseConfigSourceFactory.isSet(context.getValue(PUBLIC_KEY))
+                || EmbeddedDatabaseConfigSourceFactory.isSet(context.getValue(PUBLIC_KEY_LOCATION)))) {
             return List.of();
         }
         Path directory = Path.of(EmbeddedDatabaseConfigSourceFactory.value(context, "eligo.auth.dev-key-directory", "data/dev-jwt"));
         Path publicKey = ensureKeyPair(directory);
+        if (!quarkusDevKeys) {
+            return List.of(new PropertiesConfigSource(Map.of(
+                    PUBLIC_KEY_LOCATION, publicKey.toAbsolutePath().toUri().toString(),
+                    ISSUER, DevToken.ISSUER), "EligoDevKeys", ORDINAL));
+        }
+        // An inline key outranks any location, so Quarkus's inline key is replaced by ours, inline.
         return List.of(new PropertiesConfigSource(Map.of(
-                PUBLIC_KEY_LOCATION, publicKey.toAbsolutePath().toUri().toString(),
-                ISSUER, DevToken.ISSUER), "EligoDevKeys", ORDINAL));
+                PUBLIC_KEY, inlineKey(publicKey),
+                ISSUER, DevToken.ISSUER), "EligoDevKeys", OVERRIDE_ORDINAL));
+    }
+
+    /** True when the only key configured is the one smallrye-jwt generated for dev mode or quarkus:run. */
+    static boolean quarkusDevKeys(ConfigSourceContext context) {
+        io.smallrye.config.ConfigValue issuer = context.getValue(ISSUER);
+        return EmbeddedDatabaseConfigSourceFactory.isSet(context.getValue(SIGN_KEY))
+                && issuer != null && QUARKUS_DEV_ISSUER.equals(issuer.getValue())
+                && !EmbeddedDatabaseConfigSourceFactory.isSet(context.getValue(PUBLIC_KEY_LOCATION));
+    }
+
+    /** The PEM's base64 body, the form {@code mp.jwt.verify.publickey} takes. */
+    private static String inlineKey(Path publicKey) {
+        try {
+            return Files.readString(publicKey).replaceAll("-----[A-Z ]+-----", "").replaceAll("\\s", "");
+        } catch (IOException e) {
+            throw new UncheckedIOException("Could not read the development public key " + publicKey, e);
+        }
     }
 
     @Override

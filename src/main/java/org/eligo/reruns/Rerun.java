@@ -14,8 +14,10 @@ public record Rerun(String id,
                     @Schema(enumeration = {"changed", "all", "beneficiaries"}) String scope,
                     String period, String ruleset, String reason, String requestedBy, int total, long done, long failed,
                     long changedResults, Instant createdAt, Instant startedAt, Instant finishedAt,
-                    @Schema(description = "determinations per second since it started") Double ratePerS,
-                    @Schema(description = "seconds to go at that rate") Long etaS) {
+                    @Schema(description = "determinations per second from start to finish (or to now while it runs); "
+                            + "null before it starts, and for a run that had nothing to do") Double ratePerS,
+                    @Schema(description = "seconds to go at that rate: 0 once done; null while queued, before the first "
+                            + "determination, and for a cancelled or failed run") Long etaS) {
 
     /** The answer to a new rerun. */
     @Schema(name = "RerunAccepted")

@@ -39,12 +39,19 @@ public class RerunService {
 
     static final String ITEMS_LISTED = "INSERT INTO rerun_item (rerun_id, beneficiary_id) SELECT DISTINCT ?, b FROM unnest(?::text[]) AS b";
 
+    /**
+     * A run with nothing to do is done as it is created: it started and finished then, so its
+     * status answer says so rather than "finished, never started".
+     */
     static final String SET_TOTAL = """
-            UPDATE rerun SET total = (SELECT count(*) FROM rerun_item WHERE rerun_id = ?),
-                   status = CASE WHEN EXISTS (SELECT 1 FROM rerun_item WHERE rerun_id = ?) THEN 'QUEUED' ELSE 'DONE' END,
-                   finished_at = CASE WHEN EXISTS (SELECT 1 FROM rerun_item WHERE rerun_id = ?) THEN NULL ELSE clock_timestamp() END
+            WITH items AS (SELECT count(*) AS total FROM rerun_item WHERE rerun_id = ?)
+            UPDATE rerun SET total = items.total,
+                   status = CASE WHEN items.total > 0 THEN 'QUEUED' ELSE 'DONE' END,
+                   started_at = CASE WHEN items.total > 0 THEN NULL ELSE clock_timestamp() END,
+                   finished_at = CASE WHEN items.total > 0 THEN NULL ELSE clock_timestamp() END
+              FROM items
              WHERE id = ?
-            RETURNING total, status
+            RETURNING rerun.total, rerun.status
             """;
 
     static final String GET = """
@@ -111,8 +118,6 @@ public class RerunService {
             try (PreparedStatement statement = connection.prepareStatement(SET_TOTAL)) {
                 statement.setString(1, id);
                 statement.setString(2, id);
-                statement.setString(3, id);
-                statement.setString(4, id);
                 try (ResultSet rs = statement.executeQuery()) {
                     rs.next();
                     return new Rerun.Accepted(id, rs.getString(2), rs.getInt(1));
@@ -140,24 +145,41 @@ public class RerunService {
                     Instant started = org.eligo.support.Timestamps.read(rs, 13);
                     Instant finished = org.eligo.support.Timestamps.read(rs, 14);
                     Instant now = org.eligo.support.Timestamps.read(rs, 15);
-                    Double rate = null;
-                    Long eta = null;
-                    if (started != null) {
-                        double seconds = Math.max(0.001, Duration.between(started, finished != null ? finished : now).toMillis() / 1000.0);
-                        rate = Math.round((done + failed) / seconds * 10.0) / 10.0;
-                        long left = total - done - failed;
-                        if (finished != null || left == 0) {
-                            eta = 0L;
-                        } else if (rate > 0) {
-                            eta = (long) Math.ceil(left / rate);
-                        }
-                        // Otherwise (started, nothing done yet: rate 0) no estimate: null, not a guess.
-                    }
-                    return new Rerun(rs.getString(1), rs.getString(2), rs.getString(3), rs.getString(4), rs.getString(5), rs.getString(6),
-                            rs.getString(7), total, done, failed, rs.getLong(11), org.eligo.support.Timestamps.read(rs, 12), started, finished, rate, eta);
+                    String status = rs.getString(2);
+                    Progress progress = progress(status, total, done + failed, started, finished, now);
+                    return new Rerun(rs.getString(1), status, rs.getString(3), rs.getString(4), rs.getString(5), rs.getString(6),
+                            rs.getString(7), total, done, failed, rs.getLong(11), org.eligo.support.Timestamps.read(rs, 12), started, finished,
+                            progress.ratePerS(), progress.etaS());
                 }
             }
         });
+    }
+
+    /** A run's speed and what is left of it, each null where nothing true can be said. */
+    record Progress(Double ratePerS, Long etaS) {
+    }
+
+    /**
+     * Rate: determinations (done or failed) per second from start to finish, or to now while it runs;
+     * null before it starts and for a run that finished having done nothing (there was no work to
+     * time). Time to go: 0 once done; null while queued, while running with nothing done yet (no rate
+     * to go by) and for a cancelled or failed run (it will not finish).
+     */
+    static Progress progress(String status, long total, long processed, Instant started, Instant finished, Instant now) {
+        if (started == null) {
+            return new Progress(null, null);
+        }
+        double seconds = Math.max(0.001, Duration.between(started, finished != null ? finished : now).toMillis() / 1000.0);
+        Double rate = finished != null && processed == 0 ? null : Math.round(processed / seconds * 10.0) / 10.0;
+        Long eta;
+        if ("DONE".equals(status) || (finished == null && processed >= total)) {
+            eta = 0L;
+        } else if (finished != null || rate == null || rate == 0) {
+            eta = null;
+        } else {
+            eta = (long) Math.ceil((total - processed) / rate);
+        }
+        return new Progress(rate, eta);
     }
 
     public Rerun cancel(String id) {

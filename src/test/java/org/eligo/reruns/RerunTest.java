@@ -13,6 +13,7 @@ import static org.eligo.testing.Api.unique;
 import static org.hamcrest.Matchers.equalTo;
 import static org.hamcrest.Matchers.matchesPattern;
 import static org.hamcrest.Matchers.notNullValue;
+import static org.hamcrest.Matchers.nullValue;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -23,6 +24,8 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+
+import jakarta.inject.Inject;
 
 import org.eligo.testing.Sql;
 import org.junit.jupiter.api.Test;
@@ -119,7 +122,7 @@ class RerunTest {
     void cancelStopsARerunPromptlyWithNothingHalfWritten() {
         String id = post("/v1/reruns", Map.of("scope", "beneficiaries", "beneficiary_ids", madeUp(unique("C"), 50_000), "period", "2027-07"))
                 .then().statusCode(202).extract().path("id");
-        // Progress is readable at every stage, including started-with-nothing-done-yet (no rate, no ETA).
+        // Progress is readable at every stage, including started-with-nothing-done-yet (rate 0, no ETA).
         for (int i = 0; i < 20; i++) {
             rerun(id);
         }
@@ -132,7 +135,35 @@ class RerunTest {
         assertTrue(determined < 50_000, "stopped before the end: " + determined);
         await().during(Duration.ofMillis(700)).atMost(Duration.ofSeconds(3))
                 .until(() -> Sql.count("SELECT count(*) FROM determination WHERE rerun_id = ?", id) == determined);
-        rerun(id).then().body("status", equalTo("CANCELLED"));
+        rerun(id).then().body("status", equalTo("CANCELLED")).body("eta_s", nullValue());
+    }
+
+    @Inject
+    RerunService reruns;
+
+    @Test
+    void aRunWithNothingToDoIsDoneAtOnceAndSaysSoConsistently() {
+        // The API refuses an empty list of beneficiaries, and "changed" may find others' work in this
+        // shared database, so the service is asked directly for a run with nothing in it.
+        Rerun.Accepted accepted = reruns.create("beneficiaries", List.of(), "2027-07", "medicaid-community-engagement", "nothing to do", "test");
+        assertEquals("DONE", accepted.status());
+        assertEquals(0, accepted.total());
+        Response status = rerun(accepted.id());
+        status.then().body("total", equalTo(0)).body("done", equalTo(0)).body("started_at", notNullValue())
+                .body("finished_at", equalTo(status.path("started_at")))
+                .body("rate_per_s", nullValue()).body("eta_s", equalTo(0));
+    }
+
+    @Test
+    void progressSaysOnlyWhatIsTrue() {
+        java.time.Instant start = java.time.Instant.parse("2027-07-01T00:00:00Z");
+        java.time.Instant tenSecondsLater = start.plusSeconds(10);
+        assertEquals(new RerunService.Progress(null, null), RerunService.progress("QUEUED", 100, 0, null, null, tenSecondsLater));
+        assertEquals(new RerunService.Progress(0.0, null), RerunService.progress("RUNNING", 100, 0, start, null, tenSecondsLater));
+        assertEquals(new RerunService.Progress(4.0, 15L), RerunService.progress("RUNNING", 100, 40, start, null, tenSecondsLater));
+        assertEquals(new RerunService.Progress(10.0, 0L), RerunService.progress("DONE", 100, 100, start, tenSecondsLater, tenSecondsLater));
+        assertEquals(new RerunService.Progress(null, 0L), RerunService.progress("DONE", 0, 0, start, start, tenSecondsLater));
+        assertEquals(new RerunService.Progress(4.0, null), RerunService.progress("CANCELLED", 100, 40, start, tenSecondsLater, tenSecondsLater));
     }
 
     @Test
