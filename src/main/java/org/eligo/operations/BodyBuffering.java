@@ -108,11 +108,12 @@ public class BodyBuffering {
             refusals.refuse(context, tooLarge("The body is " + announced + " bytes; the limit here is " + limit + " bytes."), Map.of());
             return;
         }
-        Body body = new Body(limit, announced);
+        // Reserved before anything is allocated for it: a body that does not fit costs nothing.
         if (announced > 0 && !budget.reserve(announced)) {
             busy(context);
             return;
         }
+        Body body = new Body(limit, announced);
         body.reserved = Math.max(announced, 0);
         context.addEndHandler(ended -> {
             body.release();
