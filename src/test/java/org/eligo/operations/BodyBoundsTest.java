@@ -170,6 +170,34 @@ class BodyBoundsTest {
                 .then().statusCode(400);
     }
 
+    @Test
+    void aClientThatAsksBeforeSendingItsBodyIsToldToGoOnOnlyOnceAdmitted() throws IOException {
+        byte[] body = "{\"scope\": \"nonsense\"}".getBytes(StandardCharsets.UTF_8);
+        String framing = "Expect: 100-continue\r\nContent-Length: " + body.length;
+        try (Socket socket = new Socket(base.getHost(), base.getPort())) {
+            socket.setSoTimeout(30_000);
+            socket.getOutputStream().write(head("/v1/reruns", framing, null));
+            socket.getOutputStream().flush();
+            // No token: the final answer comes at once, and the body is never asked for.
+            assertEquals(401, read(socket.getInputStream()).status());
+        }
+        try (Socket socket = new Socket(base.getHost(), base.getPort())) {
+            socket.setSoTimeout(30_000);
+            socket.getOutputStream().write(head("/v1/reruns", framing, Tokens.analyst()));
+            socket.getOutputStream().flush();
+            InputStream in = socket.getInputStream();
+            assertTrue(line(in).contains(" 100 "), "no 100 Continue");
+            assertEquals("", line(in));
+            socket.getOutputStream().write(body);
+            socket.getOutputStream().flush();
+            Answer answer = read(in);
+            while (answer.status() == 100) {
+                answer = read(in);
+            }
+            assertEquals(400, answer.status(), answer.toString());
+        }
+    }
+
     private static byte[] head(String path, String framing, String token) {
         return ("POST " + path + " HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n"
                 + (token == null ? "" : "Authorization: Bearer " + token + "\r\n") + framing + "\r\n\r\n").getBytes(StandardCharsets.US_ASCII);
