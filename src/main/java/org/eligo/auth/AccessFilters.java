@@ -1,15 +1,10 @@
 package org.eligo.auth;
 
 import java.lang.reflect.Method;
-import java.util.EnumSet;
 import java.util.LinkedHashSet;
 import java.util.Optional;
 import java.util.Set;
-import java.util.regex.Pattern;
 
-import jakarta.json.JsonArray;
-import jakarta.json.JsonString;
-import jakarta.json.JsonValue;
 import jakarta.ws.rs.Priorities;
 import jakarta.ws.rs.container.ContainerRequestContext;
 import jakarta.ws.rs.container.ContainerResponseContext;
@@ -17,8 +12,6 @@ import jakarta.ws.rs.container.ResourceInfo;
 import jakarta.ws.rs.core.HttpHeaders;
 import jakarta.ws.rs.core.MediaType;
 
-import org.eclipse.microprofile.jwt.JsonWebToken;
-import org.eligo.support.Ids;
 import org.eligo.support.problem.Problem;
 import org.eligo.support.problem.ProblemException;
 import org.jboss.logging.Logger;
@@ -27,70 +20,51 @@ import org.jboss.resteasy.reactive.RestResponse;
 import org.jboss.resteasy.reactive.server.ServerRequestFilter;
 import org.jboss.resteasy.reactive.server.ServerResponseFilter;
 
-import io.quarkus.security.AuthenticationFailedException;
-import io.quarkus.security.identity.CurrentIdentityAssociation;
-import io.quarkus.security.identity.SecurityIdentity;
+import io.quarkus.vertx.http.runtime.CurrentVertxRequest;
 
 /**
- * Who may do what, and the record of it, for every {@code /v1} endpoint.
+ * The endpoints' side of who may do what, and the record of it. {@link Gate} has already
+ * authenticated the request and checked its roles before its body was read; here, on the endpoint's
+ * worker thread:
  *
- * <p>Before the endpoint: the bearer token is verified (MicroProfile JWT; authentication is lazy,
- * {@code quarkus.http.auth.proactive=false}, so that it happens here and its failures answer as
- * problem+json), the caller's roles are matched against the endpoint's {@link Allowed}, and the
- * {@link Caller} is filled in. No token or a bad one: 401; a role the endpoint does not allow, or an
- * endpoint without {@link Allowed}: 403. Both filters run on the endpoint's worker thread (the
- * endpoints are blocking), where waiting for the identity and writing to the database is allowed.
+ * <p>Before the endpoint: the {@link Caller} is filled in from the request's {@link Admission}, its
+ * id goes into the log context, and the caller's roles are checked once more against the
+ * {@link Allowed} of the method actually dispatched to (an endpoint without one refuses everyone), so
+ * a path the gate read differently can never let a caller through. A request that did not pass the
+ * gate (it matched a resource by a path the gate does not see as {@code /v1}) is refused.
  *
  * <p>After the endpoint, whatever its outcome (refusals included): one append-only
  * {@link AccessLog} row. A response is not sent without its row: if the row cannot be written, the
  * answer becomes a 503, so no read of a beneficiary's data goes unrecorded. (A write whose row
  * fails has still happened; its client sees the 503, retries, and the idempotent retry is recorded.)
+ * Requests outside {@code /v1} have no admission and are not recorded.
  */
 public class AccessFilters {
 
     private static final Logger LOG = Logger.getLogger(AccessFilters.class);
-    static final String REQUEST_ID = "X-Request-Id";
-    private static final Pattern CLIENT_REQUEST_ID = Pattern.compile("[A-Za-z0-9._:-]{1,64}");
     private static final String BENEFICIARY_PARAMETER = "beneficiary_id";
 
     private final Caller caller;
-    private final CurrentIdentityAssociation identities;
-    private final AuthConfig config;
     private final AccessLog accessLog;
-    private final Ids ids;
+    private final CurrentVertxRequest vertxRequest;
 
-    public AccessFilters(Caller caller, CurrentIdentityAssociation identities, AuthConfig config, AccessLog accessLog, Ids ids) {
+    public AccessFilters(Caller caller, AccessLog accessLog, CurrentVertxRequest vertxRequest) {
         this.caller = caller;
-        this.identities = identities;
-        this.config = config;
         this.accessLog = accessLog;
-        this.ids = ids;
+        this.vertxRequest = vertxRequest;
     }
 
     @ServerRequestFilter(priority = Priorities.AUTHENTICATION)
     public Optional<RestResponse<Problem>> authorize(ContainerRequestContext request, ResourceInfo resource) {
-        String clientId = request.getHeaderString(REQUEST_ID);
-        caller.requestId(clientId != null && CLIENT_REQUEST_ID.matcher(clientId).matches() ? clientId : ids.next("req_"));
+        Admission admission = Admission.of(vertxRequest.getCurrent());
+        if (admission == null) {
+            return Optional.of(problem(ProblemException.notFound("There is no endpoint at this path.").problem()));
+        }
+        caller.admit(admission);
         // Log lines written while serving the request carry its id (in JSON logs: mdc.request_id).
-        MDC.put("request_id", caller.requestId());
-        if (!config.enabled()) {
-            caller.unrestricted();
-            return Optional.empty();
-        }
-        SecurityIdentity identity;
-        try {
-            identity = identities.getIdentity();
-        } catch (AuthenticationFailedException e) {
-            return Optional.of(unauthorized("The bearer token is not valid (signature, issuer or expiry)."));
-        }
-        if (identity == null || identity.isAnonymous()) {
-            return Optional.of(unauthorized("This endpoint needs 'Authorization: Bearer <token>'."));
-        }
-        Set<Role> roles = EnumSet.noneOf(Role.class);
-        identity.getRoles().stream().map(Role::fromClaim).filter(java.util.Objects::nonNull).forEach(roles::add);
-        caller.authenticated(identity.getPrincipal().getName(), roles, sources(identity));
+        MDC.put("request_id", admission.requestId());
         Allowed allowed = allowed(resource);
-        if (allowed == null || java.util.Arrays.stream(allowed.value()).noneMatch(roles::contains)) {
+        if (!admission.isUnrestricted() && (allowed == null || java.util.Arrays.stream(allowed.value()).noneMatch(admission.roles()::contains))) {
             return Optional.of(problem(ProblemException.forbidden("Your role may not do this: it needs "
                     + (allowed == null ? "a role no one has" : describe(allowed)) + ".").problem()));
         }
@@ -100,14 +74,17 @@ public class AccessFilters {
     @ServerResponseFilter(priority = Priorities.USER + 1000)
     public void record(ContainerRequestContext request, ContainerResponseContext response) {
         try {
-            recordAccess(request, response);
+            Admission admission = Admission.of(vertxRequest.getCurrent());
+            if (admission != null && admission.claimRecord()) {
+                recordAccess(admission, request, response);
+            }
         } finally {
             MDC.remove("request_id");
         }
     }
 
-    private void recordAccess(ContainerRequestContext request, ContainerResponseContext response) {
-        response.getHeaders().putSingle(REQUEST_ID, caller.requestId());
+    private void recordAccess(Admission admission, ContainerRequestContext request, ContainerResponseContext response) {
+        response.getHeaders().putSingle(Gate.REQUEST_ID, admission.requestId());
         Set<String> beneficiaries = new LinkedHashSet<>();
         String fromPath = request.getUriInfo().getPathParameters().getFirst(BENEFICIARY_PARAMETER);
         if (fromPath != null) {
@@ -117,18 +94,17 @@ public class AccessFilters {
             beneficiaries.add(about.beneficiaryId());
         }
         beneficiaries.addAll(caller.beneficiaries());
-        String query = request.getUriInfo().getRequestUri().getRawQuery();
-        String path = request.getUriInfo().getRequestUri().getRawPath() + (query == null ? "" : "?" + query);
+        java.net.URI uri = request.getUriInfo().getRequestUri();
         try {
-            accessLog.append(caller.requestId(), caller.subject(), caller.roles(), request.getMethod(), path,
-                    response.getStatus(), beneficiaries, request.getHeaderString("traceparent"));
+            accessLog.append(admission.requestId(), admission.subject(), admission.roles(), request.getMethod(), uri.getRawPath(),
+                    uri.getRawQuery(), response.getStatus(), beneficiaries, request.getHeaderString("traceparent"));
         } catch (RuntimeException e) {
             if (response.getStatus() >= 400) {
                 // Nothing is being handed out; the original failure says more than ours would.
-                LOG.warnf("Could not record the failed request %s: %s", caller.requestId(), e.getMessage());
+                LOG.warnf("Could not record the failed request %s: %s", admission.requestId(), e.getMessage());
                 return;
             }
-            LOG.errorf(e, "Could not record access (request %s); withholding the response", caller.requestId());
+            LOG.errorf(e, "Could not record access (request %s); withholding the response", admission.requestId());
             ProblemException unavailable = ProblemException.unavailable("The access could not be recorded; try again shortly.",
                     java.time.Duration.ofSeconds(5));
             response.setStatus(503);
@@ -148,31 +124,6 @@ public class AccessFilters {
 
     private static String describe(Allowed allowed) {
         return String.join(" or ", java.util.Arrays.stream(allowed.value()).map(Role::claim).toList());
-    }
-
-    /** The token's {@code sources} claim (an array of strings); anything else counts as none. */
-    private static Set<String> sources(SecurityIdentity identity) {
-        Set<String> sources = new LinkedHashSet<>();
-        if (!(identity.getPrincipal() instanceof JsonWebToken token)) {
-            return sources;
-        }
-        Object claim = token.getClaim("sources");
-        if (claim instanceof JsonArray array) {
-            for (JsonValue value : array) {
-                if (value instanceof JsonString text) {
-                    sources.add(text.getString());
-                }
-            }
-        } else if (claim instanceof java.util.Collection<?> values) {
-            values.stream().filter(String.class::isInstance).map(String.class::cast).forEach(sources::add);
-        }
-        return sources;
-    }
-
-    private static RestResponse<Problem> unauthorized(String detail) {
-        return RestResponse.ResponseBuilder.<Problem>create(401)
-                .entity(ProblemException.unauthorized(detail).problem())
-                .type(Problem.MEDIA_TYPE).header(HttpHeaders.WWW_AUTHENTICATE, "Bearer").build();
     }
 
     private static RestResponse<Problem> problem(Problem problem) {

@@ -25,9 +25,19 @@ import org.eclipse.microprofile.openapi.annotations.media.Schema;
 import org.eligo.support.Db;
 import org.eligo.support.Requests;
 import org.eligo.support.Timestamps;
+import org.eligo.support.TraceContext;
 import org.jboss.logging.Logger;
 
-/** The append-only record of API access (migration V8): written per request, read by analysts. */
+/**
+ * The append-only record of API access (migration V8): written per {@code /v1} request, refused ones
+ * included, and read by analysts. Nobody may purge it, and anyone can make a row (a request without
+ * a token is recorded too), so what a row holds is bounded here, before it is written: the path with
+ * its query at most {@link #MAX_PATH} characters with the values of credential-looking query
+ * parameters replaced by {@link #REDACTED} (a token sent as {@code ?access_token=} would otherwise be
+ * readable by every analyst, forever), the subject and each beneficiary id at most {@link #MAX_TEXT},
+ * the method at most {@link #MAX_METHOD}, the {@code traceparent} only when it is a valid W3C trace
+ * context, and no NUL or other control character anywhere (PostgreSQL cannot store NUL).
+ */
 @ApplicationScoped
 public class AccessLog {
 
@@ -43,6 +53,20 @@ public class AccessLog {
             """;
 
     private static final Pattern CURSOR_KEY = Pattern.compile("[0-9]{1,19}");
+
+    /** The longest path (with its query) stored; longer ones are cut and end in {@link #CUT}. */
+    public static final int MAX_PATH = 2048;
+    /** The longest subject or beneficiary id stored. */
+    public static final int MAX_TEXT = 256;
+    /** The longest method stored (HTTP allows any token as a method). */
+    public static final int MAX_METHOD = 16;
+    /** What a cut value ends with. */
+    static final String CUT = "...";
+    /** What a credential-looking query parameter's value is stored as. */
+    public static final String REDACTED = "[redacted]";
+    /** Query parameter names (lower-cased, '-' read as '_') whose values are credentials or may be. */
+    private static final Pattern CREDENTIAL = Pattern.compile(
+            ".*(token|passw|pwd|secret|api_?key|apikey|auth|credential|jwt|session|signature|cookie|private|code_verifier).*");
 
     /** One request, as recorded. */
     @Schema(name = "AccessRecord")
@@ -103,19 +127,11 @@ public class AccessLog {
      * before its record exists ("no read unrecorded"), and a row that cannot be written still
      * fails its request (503 in {@link AccessFilters}).
      */
-    public void append(String requestId, String subject, Collection<Role> roles, String method, String path, int status,
-                       Collection<String> beneficiaryIds, String traceparent) {
-        Pending row = new Pending(requestId, subject, roles.stream().map(Role::claim).toList(), method, path, status,
-                new ArrayList<>(beneficiaryIds), traceparent, new CompletableFuture<>());
-        if (!started) {
-            startWriter();
-        }
-        if (stopped) {
-            throw new IllegalStateException("the access log is shut down");
-        }
-        pending.add(row);
+    public void append(String requestId, String subject, Collection<Role> roles, String method, String rawPath, String rawQuery,
+                       int status, Collection<String> beneficiaryIds, String traceparent) {
+        CompletableFuture<Void> written = record(requestId, subject, roles, method, rawPath, rawQuery, status, beneficiaryIds, traceparent);
         try {
-            row.written().get(WAIT.toMillis(), TimeUnit.MILLISECONDS);
+            written.get(WAIT.toMillis(), TimeUnit.MILLISECONDS);
         } catch (ExecutionException e) {
             throw e.getCause() instanceof RuntimeException runtime ? runtime : new IllegalStateException(e.getCause());
         } catch (TimeoutException e) {
@@ -125,6 +141,94 @@ public class AccessLog {
             Thread.currentThread().interrupt();
             throw new IllegalStateException("interrupted while the access log row was being written");
         }
+    }
+
+    /**
+     * Queues one request's row and returns at once; the future completes when the row is committed
+     * (or fails). For the I/O threads, which answer refused requests and may not wait.
+     * {@code rawPath} and {@code rawQuery} are as sent (percent-encoded); see the class comment for
+     * what is kept of each value.
+     */
+    public CompletableFuture<Void> record(String requestId, String subject, Collection<Role> roles, String method, String rawPath,
+                                          String rawQuery, int status, Collection<String> beneficiaryIds, String traceparent) {
+        List<String> beneficiaries = new ArrayList<>(beneficiaryIds.size());
+        beneficiaryIds.forEach(id -> beneficiaries.add(text(id, MAX_TEXT)));
+        Pending row = new Pending(text(requestId, MAX_TEXT), text(subject, MAX_TEXT), roles.stream().map(Role::claim).toList(),
+                text(method, MAX_METHOD), path(rawPath, rawQuery), status, beneficiaries, TraceContext.traceparent(traceparent),
+                new CompletableFuture<>());
+        if (!started) {
+            startWriter();
+        }
+        if (stopped) {
+            row.written().completeExceptionally(new IllegalStateException("the access log is shut down"));
+            return row.written();
+        }
+        pending.add(row);
+        return row.written();
+    }
+
+    /**
+     * The path and query as stored: each query parameter whose name looks like a credential keeps its
+     * name and has its value replaced by {@link #REDACTED}; the whole is cut to {@link #MAX_PATH}.
+     */
+    static String path(String rawPath, String rawQuery) {
+        StringBuilder stored = new StringBuilder(rawPath == null ? "" : text(rawPath, MAX_PATH));
+        if (rawQuery != null) {
+            stored.append('?');
+            String[] parameters = rawQuery.split("&", -1);
+            for (int i = 0; i < parameters.length && stored.length() <= MAX_PATH; i++) {
+                if (i > 0) {
+                    stored.append('&');
+                }
+                String parameter = parameters[i];
+                int equals = parameter.indexOf('=');
+                String name = equals < 0 ? parameter : parameter.substring(0, equals);
+                if (looksLikeCredential(name)) {
+                    stored.append(name, 0, Math.min(name.length(), MAX_PATH)).append('=').append(REDACTED);
+                } else {
+                    stored.append(parameter, 0, Math.min(parameter.length(), MAX_PATH + 1));
+                }
+            }
+        }
+        return text(stored.toString(), MAX_PATH);
+    }
+
+    private static boolean looksLikeCredential(String rawName) {
+        String name;
+        try {
+            name = java.net.URLDecoder.decode(rawName, java.nio.charset.StandardCharsets.UTF_8);
+        } catch (IllegalArgumentException e) {
+            name = rawName;
+        }
+        return CREDENTIAL.matcher(name.toLowerCase(java.util.Locale.ROOT).replace('-', '_')).matches();
+    }
+
+    /**
+     * {@code value} with every control character (NUL included) replaced by U+FFFD, cut to
+     * {@code max} characters (the last ones {@link #CUT}) without splitting a surrogate pair; null stays null.
+     */
+    static String text(String value, int max) {
+        if (value == null) {
+            return null;
+        }
+        String kept = value;
+        if (kept.length() > max) {
+            int end = max - CUT.length();
+            if (Character.isHighSurrogate(kept.charAt(end - 1))) {
+                end--;
+            }
+            kept = kept.substring(0, end) + CUT;
+        }
+        StringBuilder clean = null;
+        for (int i = 0; i < kept.length(); i++) {
+            if (Character.isISOControl(kept.charAt(i))) {
+                if (clean == null) {
+                    clean = new StringBuilder(kept);
+                }
+                clean.setCharAt(i, '\uFFFD');
+            }
+        }
+        return clean == null ? kept : clean.toString();
     }
 
     private synchronized void startWriter() {

@@ -10,8 +10,8 @@ import jakarta.enterprise.context.RequestScoped;
 import org.eligo.support.problem.ProblemException;
 
 /**
- * Who is calling, established once per request by {@link AccessFilters}, and which beneficiaries
- * the request concerned (for the access log).
+ * Who is calling, as {@link Gate} established it (filled in by {@link AccessFilters}), and which
+ * beneficiaries the request concerned (for the access log).
  */
 @RequestScoped
 public class Caller {
@@ -26,21 +26,13 @@ public class Caller {
     private String requestId;
     private final Set<String> beneficiaries = new LinkedHashSet<>();
 
-    void authenticated(String subject, Set<Role> roles, Set<String> sources) {
-        this.subject = subject;
-        this.roles = roles.isEmpty() ? EnumSet.noneOf(Role.class) : EnumSet.copyOf(roles);
-        this.sources = Set.copyOf(sources);
-    }
-
-    /** Authentication is off: every role, every source. */
-    void unrestricted() {
-        this.subject = UNAUTHENTICATED;
-        this.roles = EnumSet.allOf(Role.class);
-        this.unrestricted = true;
-    }
-
-    void requestId(String requestId) {
-        this.requestId = requestId;
+    /** The request as the gate admitted it (with authentication off: every role, every source). */
+    void admit(Admission admission) {
+        this.requestId = admission.requestId();
+        this.subject = admission.subject();
+        this.roles = admission.roles().isEmpty() ? EnumSet.noneOf(Role.class) : EnumSet.copyOf(admission.roles());
+        this.sources = Set.copyOf(admission.sources());
+        this.unrestricted = admission.isUnrestricted();
     }
 
     public String subject() {

@@ -62,6 +62,15 @@ public class VerifiedTokens implements JWTParser {
         this.nowMillis = nowMillis;
     }
 
+    /**
+     * The token when it was verified less than {@link #REUSE} ago and has not expired, else null
+     * (then {@link #parse(String)} must verify it, which may block: a JWKS may be fetched).
+     */
+    public JsonWebToken remembered(String token) {
+        Verified hit = verified.get(token);
+        return hit != null && nowMillis.getAsLong() < hit.reuseUntilMillis() ? hit.token() : null;
+    }
+
     @Override
     public JsonWebToken parse(String token) throws ParseException {
         long now = nowMillis.getAsLong();

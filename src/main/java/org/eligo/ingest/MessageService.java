@@ -41,16 +41,13 @@ public class MessageService {
         this.workSignal = workSignal;
     }
 
-    /** W3C trace context: version-traceid-parentid-flags, lower-case hex. */
-    private static final java.util.regex.Pattern TRACEPARENT = java.util.regex.Pattern.compile("[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}");
-
     /**
      * Stores {@code messages} (validated) and returns one receipt per message, in input order,
      * recording the request's W3C {@code traceparent} with each new message (an invalid one is
      * ignored, as the W3C recommendation says).
      */
     public List<Receipt> submit(List<IncomingMessage> messages, String traceparent) {
-        String trace = traceparent != null && TRACEPARENT.matcher(traceparent.trim()).matches() ? traceparent.trim() : null;
+        String trace = org.eligo.support.TraceContext.traceparent(traceparent);
         if (backlog.isFull(messages.size())) {
             // Full: nothing new is taken, but an agency retrying what it already sent still learns it was stored.
             return resubmissionsOnly(messages);

@@ -6,7 +6,7 @@ import org.eclipse.microprofile.openapi.models.OpenAPI;
 import org.eclipse.microprofile.openapi.models.PathItem;
 
 /**
- * Every {@code /v1} operation needs a bearer token ({@code org.eligo.auth.AccessFilters}), and says
+ * Every {@code /v1} operation needs a bearer token ({@code org.eligo.auth.Gate}), and says
  * so in the OpenAPI document. Our {@code @Allowed} is not one of the annotations from which Quarkus
  * infers a security requirement, so without this the document declared a bearer scheme that no
  * operation required, and Swagger UI's "Try it out" sent no token after "Authorize".

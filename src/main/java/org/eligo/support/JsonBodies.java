@@ -2,6 +2,12 @@ package org.eligo.support;
 
 import java.io.IOException;
 import java.io.InputStream;
+import java.nio.ByteBuffer;
+import java.nio.CharBuffer;
+import java.nio.charset.CharsetDecoder;
+import java.nio.charset.CoderResult;
+import java.nio.charset.CodingErrorAction;
+import java.nio.charset.StandardCharsets;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Set;
@@ -43,6 +49,7 @@ public class JsonBodies {
         if (bytes.length == 0) {
             throw ProblemException.badRequest("The request body is empty; a JSON object is expected.", List.of(FieldError.at("", "is required")));
         }
+        requireUtf8(bytes);
         try {
             return reader.readTree(bytes);
         } catch (JacksonException e) {
@@ -51,6 +58,33 @@ public class JsonBodies {
             throw ProblemException.badRequest("The body is not valid JSON" + where + ": " + reason, List.of(FieldError.at("", "is not valid JSON")));
         } catch (IOException e) {
             throw ProblemException.badRequest("The body could not be read: " + e.getMessage(), List.of(FieldError.at("", "could not be read")));
+        }
+    }
+
+    /**
+     * JSON is UTF-8 (RFC 8259), and only well-formed UTF-8 is accepted: the JSON parser decodes
+     * leniently (the overlong "\xC0\xAF" became "/"), so a body that is not strictly UTF-8
+     * (overlong forms, surrogates, truncated sequences, stray bytes) is a 400 naming the body.
+     * Decoded through a small buffer, so checking costs no copy of the body.
+     */
+    static void requireUtf8(byte[] bytes) {
+        CharsetDecoder decoder = StandardCharsets.UTF_8.newDecoder()
+                .onMalformedInput(CodingErrorAction.REPORT).onUnmappableCharacter(CodingErrorAction.REPORT);
+        ByteBuffer in = ByteBuffer.wrap(bytes);
+        CharBuffer out = CharBuffer.allocate(8192);
+        while (true) {
+            CoderResult result = decoder.decode(in, out, true);
+            if (result.isError()) {
+                throw ProblemException.badRequest("The body is not valid UTF-8 (at byte " + in.position() + ").",
+                        List.of(FieldError.at("", "is not valid UTF-8")));
+            }
+            if (!result.isOverflow()) {
+                break;
+            }
+            out.clear();
+        }
+        while (decoder.flush(out).isOverflow()) {
+            out.clear();
         }
     }
 

@@ -90,6 +90,20 @@ class AuthTest {
         assertEquals(documented, covered);
     }
 
+    @jakarta.inject.Inject
+    Endpoints endpoints;
+
+    @Test
+    void theGateKnowsEveryEndpointOfTheApiAndNoOther() {
+        Map<String, Map<String, Object>> paths = given().accept("application/json").get("/q/openapi").then().statusCode(200)
+                .extract().path("paths");
+        Set<String> documented = new TreeSet<>();
+        paths.forEach((path, operations) -> operations.keySet().stream()
+                .filter(method -> Set.of("get", "post", "put", "patch", "delete").contains(method))
+                .forEach(method -> documented.add(method.toUpperCase() + " " + path)));
+        assertEquals(documented, new TreeSet<>(endpoints.describe()));
+    }
+
     @Test
     void eachRoleMayDoExactlyWhatTheContractSays() {
         List<String> wrong = new ArrayList<>();

@@ -55,6 +55,22 @@ class NativeReadinessTest {
     private static final Pattern STATIC_FIELD = Pattern.compile("\\bstatic\\b[^;{(]*=([^;]*);", Pattern.DOTALL);
     private static final Pattern STATIC_BLOCK = Pattern.compile("\\bstatic\\s*\\{");
 
+    /** The gate reads every resource class's methods and annotations: each must be registered for a native image. */
+    @Test
+    void everyResourceClassIsRegisteredForTheGate() {
+        Set<String> resources = new TreeSet<>();
+        for (Class<?> type : ConfigProperties.eligoClasses()) {
+            if (type.isAnnotationPresent(jakarta.ws.rs.Path.class)) {
+                resources.add(type.getName());
+            }
+        }
+        assertFalse(resources.isEmpty(), "no resource classes found");
+        Set<String> registered = new TreeSet<>();
+        Arrays.stream(org.eligo.auth.Endpoints.NativeResources.class.getAnnotation(RegisterForReflection.class).targets())
+                .forEach(t -> registered.add(t.getName()));
+        assertEquals(resources, registered, "resource classes vs. Endpoints.NativeResources");
+    }
+
     /** Every type reachable from what a resource or exception mapper returns must be in {@link NativeReflection}, and only those. */
     @Test
     void everyTypeJacksonWritesIsRegisteredForReflection() {

@@ -25,16 +25,19 @@ import io.quarkus.test.common.http.TestHTTPResource;
 import io.quarkus.test.junit.QuarkusTest;
 
 /**
- * A body over the HTTP server's outer limit ({@code quarkus.http.limits.max-body-size}, 17M) is
- * refused with a problem+json 413 naming the limit, however it is sent (announced with
- * Content-Length or chunked) and on whichever endpoint; and it is refused as soon as the limit is
- * crossed, not after the whole body has been buffered.
+ * A body over its endpoint's limit (the batch's 16 MiB, or the HTTP server's outer limit
+ * {@code quarkus.http.limits.max-body-size}, 17M, where the endpoint has none of its own) is refused
+ * with a problem+json 413 naming the limit, however it is sent (announced with Content-Length or
+ * chunked) and on whichever endpoint; and it is refused as soon as the limit is crossed, not after
+ * the whole body has been buffered.
  */
 @QuarkusTest
 class OversizedBodyTest {
 
     /** {@code quarkus.http.limits.max-body-size=17M}. */
     private static final long OUTER_LIMIT = 17L * 1024 * 1024;
+    /** {@code eligo.ingest.batch-max-body-bytes}, 16 MiB; {@code max-body-bytes}, 1 MiB. */
+    private static final long BATCH_LIMIT = 16L * 1024 * 1024, SINGLE_LIMIT = 1024L * 1024;
     private static final int CHUNK = 64 * 1024;
     private static final ObjectMapper JSON = new ObjectMapper();
 
@@ -49,16 +52,17 @@ class OversizedBodyTest {
     }
 
     @Test
-    void aChunkedBatchOverTheOuterLimitIsAProblemNamingTheLimit() throws IOException {
-        Answer answer = chunked("/v1/messages/batch", OUTER_LIMIT + 1, true);
-        assertProblem(answer, OUTER_LIMIT);
+    void aChunkedBatchOverItsLimitIsAProblemNamingTheLimit() throws IOException {
+        // Chunked bodies announce no length; they are held to the same limit as announced ones.
+        assertProblem(chunked("/v1/messages/batch", BATCH_LIMIT + 1, true), BATCH_LIMIT);
+        assertProblem(chunked("/v1/messages", SINGLE_LIMIT + 1, true), SINGLE_LIMIT);
     }
 
     @Test
     void anAnnouncedBatchOverTheOuterLimitIsAProblemNamingTheLimit() throws IOException {
         // The batch endpoint's own limit (16 MiB) is the one named: it is the one the client must keep to.
         Answer answer = announced("/v1/messages/batch", OUTER_LIMIT + 1);
-        assertProblem(answer, 16L * 1024 * 1024);
+        assertProblem(answer, BATCH_LIMIT);
     }
 
     @Test
@@ -71,7 +75,8 @@ class OversizedBodyTest {
     @Test
     void theRefusalComesOnceTheLimitIsCrossedNotWhenTheBodyEnds() throws IOException {
         // The body is never finished: were it buffered to its end, no answer would come (the read times out).
-        assertProblem(chunked("/v1/messages/batch", OUTER_LIMIT + CHUNK, false), OUTER_LIMIT);
+        assertProblem(chunked("/v1/messages/batch", OUTER_LIMIT + CHUNK, false), BATCH_LIMIT);
+        assertProblem(chunked("/v1/reruns", OUTER_LIMIT + CHUNK, false), OUTER_LIMIT);
     }
 
     private static void assertProblem(Answer answer, long limit) throws IOException {
