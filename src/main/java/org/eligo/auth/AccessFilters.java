@@ -84,7 +84,7 @@ public class AccessFilters {
     }
 
     private void recordAccess(Admission admission, ContainerRequestContext request, ContainerResponseContext response) {
-        response.getHeaders().putSingle(Gate.REQUEST_ID, admission.requestId());
+        // X-Request-Id is on the response already: the Gate put it there for every /v1 answer.
         Set<String> beneficiaries = new LinkedHashSet<>();
         String fromPath = request.getUriInfo().getPathParameters().getFirst(BENEFICIARY_PARAMETER);
         if (fromPath != null) {

@@ -52,7 +52,8 @@ public class AccessLog {
              LIMIT ?
             """;
 
-    private static final Pattern CURSOR_KEY = Pattern.compile("[0-9]{1,19}");
+    /** A row id: at most 18 digits, so that every cursor that matches fits a long (19 digits may not). */
+    private static final Pattern CURSOR_KEY = Pattern.compile("[0-9]{1,18}");
 
     /** The longest path (with its query) stored; longer ones are cut and end in {@link #CUT}. */
     public static final int MAX_PATH = 2048;
@@ -66,7 +67,7 @@ public class AccessLog {
     public static final String REDACTED = "[redacted]";
     /** Query parameter names (lower-cased, '-' read as '_') whose values are credentials or may be. */
     private static final Pattern CREDENTIAL = Pattern.compile(
-            ".*(token|passw|pwd|secret|api_?key|apikey|auth|credential|jwt|session|signature|cookie|private|code_verifier).*");
+            ".*(token|bearer|passw|pwd|secret|key|auth|credential|jwt|session|signature|sig|cookie|private|code_verifier).*");
 
     /** One request, as recorded. */
     @Schema(name = "AccessRecord")
@@ -109,7 +110,13 @@ public class AccessLog {
     private static final Logger LOG = Logger.getLogger(AccessLog.class);
 
     private final Db db;
-    private final LinkedBlockingQueue<Pending> pending = new LinkedBlockingQueue<>();
+    /**
+     * Rows waiting for a writer, bounded: while the database stalls, requests keep coming (refused
+     * ones included) and their rows may not pile up in the heap. A row that finds the queue full
+     * fails at once, as a row that could not be written does (503 for a request being served).
+     */
+    static final int MAX_PENDING = 20_000;
+    private final LinkedBlockingQueue<Pending> pending = new LinkedBlockingQueue<>(MAX_PENDING);
     private volatile boolean stopped;
     private volatile boolean started;
     private final List<Thread> writers = new ArrayList<>();
@@ -163,7 +170,9 @@ public class AccessLog {
             row.written().completeExceptionally(new IllegalStateException("the access log is shut down"));
             return row.written();
         }
-        pending.add(row);
+        if (!pending.offer(row)) {
+            row.written().completeExceptionally(new IllegalStateException("the access log has " + MAX_PENDING + " rows waiting to be written"));
+        }
         return row.written();
     }
 

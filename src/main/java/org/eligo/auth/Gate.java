@@ -51,7 +51,12 @@ public class Gate {
     public static final int ORDER = Integer.MIN_VALUE;
     static final String REQUEST_ID = "X-Request-Id";
     private static final Pattern CLIENT_REQUEST_ID = Pattern.compile("[A-Za-z0-9._:-]{1,64}");
-    private static final Pattern BEARER = Pattern.compile("(?i)bearer +(\\S+) *");
+    /**
+     * A compact JWS: three base64url parts without padding. Nothing else is passed to the verifier,
+     * so no variant of one token (padded, say) misses the verified-token cache and forces a
+     * verification, or crowds other callers' tokens out of it.
+     */
+    private static final Pattern BEARER = Pattern.compile("(?i)bearer +([A-Za-z0-9_-]+\\.[A-Za-z0-9_-]+\\.[A-Za-z0-9_-]+) *");
     private static final Logger LOG = Logger.getLogger(Gate.class);
 
     private final AuthConfig config;
@@ -88,6 +93,15 @@ public class Gate {
             refusals.refuse(context, head, Map.of());
             return;
         }
+        String transferEncoding = request.getHeader(HttpHeaders.TRANSFER_ENCODING);
+        if (transferEncoding != null && !transferEncoding.trim().equalsIgnoreCase("chunked")) {
+            // RFC 9112, 6.3: a transfer coding other than chunked cannot be framed here; the HTTP
+            // decoder would take what follows for the next request (smuggling), so: 400 and close.
+            refusals.refuse(context, ProblemException.badRequest("Transfer-Encoding '" + transferEncoding
+                    + "' is not supported; send the body with Content-Length or Transfer-Encoding: chunked.",
+                    List.of(FieldError.parameter("Transfer-Encoding", "must be chunked, or absent"))).problem(), Map.of());
+            return;
+        }
         // The endpoint is looked up first (no I/O) so that even a refusal names the beneficiary it was about.
         Endpoints.Match match = endpoints.match(request.method().name(), context.normalizedPath());
         String beneficiary = match.endpoint() == null ? null : match.endpoint().parameter(context.normalizedPath(), "beneficiary_id");
@@ -115,7 +129,11 @@ public class Gate {
             return;
         }
         context.vertx().<JsonWebToken>executeBlocking(() -> tokens.parse(token), false).onComplete(verified -> {
-            if (verified.succeeded()) {
+            if (context.response().closed()) {
+                // The client left while its token was checked: nothing may be reserved or read for
+                // it any more (no handler would ever release it); it is recorded as abandoned.
+                refusals.abandoned(context);
+            } else if (verified.succeeded()) {
                 authenticated(context, admission, verified.result());
             } else {
                 LOG.debugf("Token refused (request %s): %s", admission.requestId(), verified.cause());

@@ -88,7 +88,9 @@ public class Refusals {
                         request.path(), request.query(), status, Gate.beneficiaries(admission), request.getHeader("traceparent"))
                 : CompletableFuture.completedFuture(null);
         Context vertxContext = Vertx.currentContext();
-        recorded.whenComplete((ignored, failure) -> {
+        // Not past AccessLog.WAIT: while the database stalls, a refusal still answers (it hands
+        // nothing out), and its connection does not wait on the stall; the row may yet be written.
+        recorded.copy().orTimeout(AccessLog.WAIT.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS).whenComplete((ignored, failure) -> {
             if (failure != null) {
                 LOG.warnf("Could not record the refused request %s: %s", admission.requestId(), failure.getMessage());
             }

@@ -59,14 +59,16 @@ public class BodyBuffering {
     private final BodyBudget budget;
     private final Refusals refusals;
     private final ObjectMapper json;
+    private final Duration bodyTimeout;
 
     public BodyBuffering(@ConfigProperty(name = "quarkus.http.limits.max-body-size") MemorySize maxBodySize, IngestConfig ingest,
-                         BodyBudget budget, Refusals refusals, ObjectMapper json) {
+                         BodyBudget budget, Refusals refusals, ObjectMapper json, HttpConfig http) {
         this.maxBodyBytes = maxBodySize.asLongValue();
         this.ingest = ingest;
         this.budget = budget;
         this.refusals = refusals;
         this.json = json;
+        this.bodyTimeout = http.bodyTimeout();
     }
 
     void checkBudget(@Observes io.quarkus.runtime.StartupEvent start) {
@@ -102,8 +104,20 @@ public class BodyBuffering {
             context.next();
             return;
         }
+        if (context.response().closed()) {
+            // Gone already (while its token was checked, say): an end handler added now would never
+            // run, so nothing may be reserved for it.
+            refusals.abandoned(context);
+            return;
+        }
         long limit = limit(admission.endpoint());
         long announced = announcedLength(request);
+        if (limit == 0) {
+            // Only POST endpoints read a body; held for any other, it would only take budget.
+            refusals.refuse(context, tooLarge(admission.endpoint().method() + " " + admission.endpoint().template()
+                    + " takes no body; send none."), Map.of());
+            return;
+        }
         if (announced > limit) {
             refusals.refuse(context, tooLarge("The body is " + announced + " bytes; the limit here is " + limit + " bytes."), Map.of());
             return;
@@ -115,7 +129,14 @@ public class BodyBuffering {
         }
         Body body = new Body(limit, announced);
         body.reserved = Math.max(announced, 0);
+        long deadline = context.vertx().setTimer(bodyTimeout.toMillis(), expired -> {
+            if (!body.complete && !body.refused) {
+                body.refuse(context, () -> refusals.refuse(context, new Problem("about:blank", "Request Timeout", 408,
+                        "The body did not arrive within " + bodyTimeout.toSeconds() + " s.", null), Map.of()));
+            }
+        });
         context.addEndHandler(ended -> {
+            context.vertx().cancelTimer(deadline);
             body.release();
             if (!body.complete && !body.refused) {
                 // The client went away before its body was through: recorded, as 499.
@@ -189,8 +210,12 @@ public class BodyBuffering {
         }
     }
 
+    /** The body an endpoint reads at most: its own limit for POST endpoints; 0 (none) for every other method. */
     private long limit(Endpoints.Endpoint endpoint) {
-        return endpoint != null && "POST".equals(endpoint.method()) ? limit(endpoint.template()) : maxBodyBytes;
+        if (endpoint == null) {
+            return maxBodyBytes;
+        }
+        return "POST".equals(endpoint.method()) ? limit(endpoint.template()) : 0;
     }
 
     private long limit(String postTemplate) {

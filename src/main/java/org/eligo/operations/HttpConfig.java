@@ -15,4 +15,14 @@ public interface HttpConfig {
      */
     @WithDefault("64M")
     MemorySize maxBufferedBytes();
+
+    /**
+     * How long an admitted request may take to send its body, from admission to its last byte: a
+     * body still arriving then is refused with 408 and its connection closed, and what it held of
+     * the budget is released. Without it, a caller with a token could hold its share of the budget
+     * by sending a byte now and then (the idle timeout restarts at every byte). 16 MiB, the largest
+     * body, takes about 70 s at 2 Mbit/s.
+     */
+    @WithDefault("120s")
+    java.time.Duration bodyTimeout();
 }
