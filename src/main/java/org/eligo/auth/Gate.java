@@ -105,6 +105,11 @@ public class Gate {
         // The endpoint is looked up first (no I/O) so that even a refusal names the beneficiary it was about.
         Endpoints.Match match = endpoints.match(request.method().name(), context.normalizedPath());
         String beneficiary = match.endpoint() == null ? null : match.endpoint().parameter(context.normalizedPath(), "beneficiary_id");
+        if (beneficiary != null && beneficiary.indexOf(';') >= 0) {
+            // Matrix parameters are not part of the id (JAX-RS drops them too), so a refusal is
+            // recorded under the same beneficiary as the request would have been served for.
+            beneficiary = beneficiary.substring(0, beneficiary.indexOf(';'));
+        }
         try {
             admission.matched(match, beneficiary == null ? null : decode(beneficiary, false));
         } catch (IllegalArgumentException e) {
@@ -265,7 +270,7 @@ public class Gate {
 
     /** Strict percent-decoding: a malformed escape or bytes that are not UTF-8 (overlong forms included) throw. */
     private static String decode(String raw, boolean form) {
-        if (raw.indexOf('%') < 0) {
+        if (raw.indexOf('%') < 0 && raw.chars().allMatch(c -> c < 0x80)) {
             return form ? raw.replace('+', ' ') : raw;
         }
         ByteBuffer bytes = ByteBuffer.allocate(raw.length() * 4);
@@ -281,7 +286,11 @@ public class Gate {
                 }
                 bytes.put((byte) (high * 16 + low));
                 i += 2;
-            } else if (c > 0x7f) {
+            } else if (c > 0x7f && c <= 0xff) {
+                // The HTTP decoder hands the request line over a byte a character: an unencoded
+                // non-ASCII byte is checked as UTF-8 like an encoded one.
+                bytes.put((byte) c);
+            } else if (c > 0xff) {
                 bytes.put(String.valueOf(c).getBytes(StandardCharsets.UTF_8));
             } else {
                 bytes.put((byte) (form && c == '+' ? ' ' : c));
@@ -319,7 +328,11 @@ public class Gate {
         return roles;
     }
 
-    /** A claim that must be an array of strings (a single string counts as one); absent is empty, anything else throws. */
+    /**
+     * A claim that must be an array of strings; absent is empty, anything else throws. A single
+     * string counts as one value, except that smallrye-jwt itself splits a string {@code groups}
+     * claim at spaces ("caseworker analyst" is two groups), as MicroProfile JWT allows.
+     */
     private static Set<String> strings(JsonWebToken token, String claim) {
         Object value = token.getClaim(claim);
         Set<String> strings = new LinkedHashSet<>();

@@ -134,6 +134,29 @@ class AdmittedBodiesTest {
     }
 
     @Test
+    void anUnencodedByteThatIsNotUtf8InTheQueryIsA400() throws IOException {
+        try (Socket socket = open()) {
+            byte[] head = ("GET /v1/access-log?subject=X HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer " + Tokens.analyst()
+                    + "\r\nConnection: close\r\n\r\n").getBytes(StandardCharsets.ISO_8859_1);
+            head["GET /v1/access-log?subject=".length()] = (byte) 0xff;
+            socket.getOutputStream().write(head);
+            socket.getOutputStream().flush();
+            String answer = readToClose(socket);
+            assertTrue(answer.startsWith("HTTP/1.1 400"), answer);
+            assertTrue(answer.contains("subject"), "the problem names the parameter: " + answer);
+        }
+    }
+
+    @Test
+    void aRefusalIsRecordedUnderTheBeneficiaryWithoutMatrixParameters() {
+        String requestId = "matrix-" + System.nanoTime();
+        given().urlEncodingEnabled(false).auth().oauth2(Tokens.agency("feed")).header("X-Request-Id", requestId)
+                .get("/v1/beneficiaries/B-M1;x=1/facts").then().statusCode(403);
+        await().atMost(Duration.ofSeconds(10)).until(() -> Sql.count(
+                "SELECT count(*) FROM access_log WHERE request_id = ? AND beneficiary_ids = ARRAY['B-M1']", requestId) == 1);
+    }
+
+    @Test
     void aPaddedTokenIsNotAToken() {
         given().header("Authorization", "Bearer " + Tokens.analyst() + "==").get("/v1/stats").then().statusCode(401);
     }
