@@ -11,9 +11,7 @@ import java.net.Socket;
 import java.net.URL;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
-import java.util.Locale;
 import java.util.Map;
-import java.util.TreeMap;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -164,11 +162,7 @@ class OversizedBodyTest {
     /** Status line, headers (names lower-cased) and a body framed by Content-Length or chunked. */
     private static Answer read(InputStream in) throws IOException {
         String statusLine = line(in);
-        Map<String, String> headers = new TreeMap<>();
-        for (String header = line(in); !header.isEmpty(); header = line(in)) {
-            int colon = header.indexOf(':');
-            headers.put(header.substring(0, colon).trim().toLowerCase(Locale.ROOT), header.substring(colon + 1).trim());
-        }
+        Map<String, String> headers = org.eligo.testing.RawHttp.headers(in);
         ByteArrayOutputStream body = new ByteArrayOutputStream();
         if ("chunked".equalsIgnoreCase(headers.get("transfer-encoding"))) {
             for (int size = Integer.parseInt(line(in).split(";")[0].trim(), 16); size > 0; size = Integer.parseInt(line(in).split(";")[0].trim(), 16)) {
@@ -182,15 +176,6 @@ class OversizedBodyTest {
     }
 
     private static String line(InputStream in) throws IOException {
-        ByteArrayOutputStream line = new ByteArrayOutputStream();
-        for (int b = in.read(); b != '\n'; b = in.read()) {
-            if (b == -1) {
-                throw new IOException("the connection closed mid-answer after: " + line.toString(StandardCharsets.US_ASCII));
-            }
-            if (b != '\r') {
-                line.write(b);
-            }
-        }
-        return line.toString(StandardCharsets.US_ASCII);
+        return org.eligo.testing.RawHttp.line(in);
     }
 }
