@@ -1,6 +1,5 @@
 package org.eligo.auth;
 
-import java.lang.reflect.Method;
 import java.util.LinkedHashSet;
 import java.util.Optional;
 import java.util.Set;
@@ -63,10 +62,10 @@ public class AccessFilters {
         caller.admit(admission);
         // Log lines written while serving the request carry its id (in JSON logs: mdc.request_id).
         MDC.put("request_id", admission.requestId());
-        Allowed allowed = allowed(resource);
-        if (!admission.isUnrestricted() && (allowed == null || java.util.Arrays.stream(allowed.value()).noneMatch(admission.roles()::contains))) {
+        Set<Role> allowed = Endpoints.allowedRoles(resource.getResourceMethod(), resource.getResourceClass());
+        if (!admission.isUnrestricted() && allowed.stream().noneMatch(admission.roles()::contains)) {
             return Optional.of(problem(ProblemException.forbidden("Your role may not do this: it needs "
-                    + (allowed == null ? "a role no one has" : describe(allowed)) + ".").problem()));
+                    + Endpoints.describe(allowed) + ".").problem()));
         }
         return Optional.empty();
     }
@@ -111,19 +110,6 @@ public class AccessFilters {
             response.getHeaders().putSingle(HttpHeaders.RETRY_AFTER, Long.toString(unavailable.retryAfter().toSeconds()));
             response.setEntity(unavailable.problem(), new java.lang.annotation.Annotation[0], MediaType.valueOf(Problem.MEDIA_TYPE));
         }
-    }
-
-    private static Allowed allowed(ResourceInfo resource) {
-        Method method = resource.getResourceMethod();
-        if (method == null) {
-            return null;
-        }
-        Allowed onMethod = method.getAnnotation(Allowed.class);
-        return onMethod != null ? onMethod : resource.getResourceClass().getAnnotation(Allowed.class);
-    }
-
-    private static String describe(Allowed allowed) {
-        return String.join(" or ", java.util.Arrays.stream(allowed.value()).map(Role::claim).toList());
     }
 
     private static RestResponse<Problem> problem(Problem problem) {

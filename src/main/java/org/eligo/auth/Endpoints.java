@@ -51,8 +51,30 @@ public class Endpoints {
         }
 
         String describeAllowed() {
-            return allowed.isEmpty() ? "a role no one has" : String.join(" or ", allowed.stream().map(Role::claim).toList());
+            return describe(allowed);
         }
+    }
+
+    /**
+     * The roles a resource method's {@link Allowed} names (on the method, else on its class); empty
+     * when it has none, which closes it to everyone. Read here for the gate and by
+     * {@link AccessFilters} for the method dispatched to, so both read it the same way.
+     */
+    static Set<Role> allowedRoles(Method method, Class<?> type) {
+        Set<Role> roles = EnumSet.noneOf(Role.class);
+        if (method == null) {
+            return roles;
+        }
+        Allowed allowed = method.getAnnotation(Allowed.class) != null ? method.getAnnotation(Allowed.class) : type.getAnnotation(Allowed.class);
+        if (allowed != null) {
+            roles.addAll(List.of(allowed.value()));
+        }
+        return roles;
+    }
+
+    /** Roles as a 403 names them: "caseworker or analyst"; none as "a role no one has". */
+    static String describe(Set<Role> roles) {
+        return roles.isEmpty() ? "a role no one has" : String.join(" or ", roles.stream().map(Role::claim).toList());
     }
 
     /** What a request's method and path find: the endpoint, or the methods its path allows (none: unknown path). */
@@ -78,7 +100,6 @@ public class Endpoints {
     }
 
     private static void read(Class<?> type, String root, List<Endpoint> found) {
-        Allowed onClass = type.getAnnotation(Allowed.class);
         for (Method method : type.getMethods()) {
             String httpMethod = httpMethod(method);
             if (httpMethod == null || Modifier.isStatic(method.getModifiers())) {
@@ -89,11 +110,7 @@ public class Endpoints {
             if (!template.startsWith("/v1/")) {
                 continue;
             }
-            Allowed allowed = method.getAnnotation(Allowed.class) != null ? method.getAnnotation(Allowed.class) : onClass;
-            Set<Role> roles = EnumSet.noneOf(Role.class);
-            if (allowed != null) {
-                roles.addAll(List.of(allowed.value()));
-            }
+            Set<Role> roles = allowedRoles(method, type);
             List<String> parameters = new ArrayList<>();
             Matcher names = PARAMETER.matcher(template);
             while (names.find()) {

@@ -63,15 +63,13 @@ public class Gate {
     private final VerifiedTokens tokens;
     private final Endpoints endpoints;
     private final Refusals refusals;
-    private final AccessLog accessLog;
     private final Ids ids;
 
-    public Gate(AuthConfig config, VerifiedTokens tokens, Endpoints endpoints, Refusals refusals, AccessLog accessLog, Ids ids) {
+    public Gate(AuthConfig config, VerifiedTokens tokens, Endpoints endpoints, Refusals refusals, Ids ids) {
         this.config = config;
         this.tokens = tokens;
         this.endpoints = endpoints;
         this.refusals = refusals;
-        this.accessLog = accessLog;
         this.ids = ids;
     }
 
@@ -87,7 +85,7 @@ public class Gate {
         context.response().putHeader(REQUEST_ID, admission.requestId());
         // Whatever answers the request, it is recorded: an answer that neither the endpoints'
         // filter nor a refusal recorded (a framework failure, say) is recorded as it leaves.
-        context.addHeadersEndHandler(v -> recordUnrecorded(context, admission));
+        context.addHeadersEndHandler(v -> refusals.record(context, context.response().getStatusCode()));
         Problem head = HeaderLimits.check(request);
         if (head != null) {
             refusals.refuse(context, head, Map.of());
@@ -199,20 +197,6 @@ public class Gate {
 
     private void unauthorized(RoutingContext context, String detail) {
         refusals.refuse(context, ProblemException.unauthorized(detail).problem(), Map.of("WWW-Authenticate", "Bearer"));
-    }
-
-    private void recordUnrecorded(RoutingContext context, Admission admission) {
-        if (!admission.claimRecord()) {
-            return;
-        }
-        HttpServerRequest request = context.request();
-        accessLog.record(admission.requestId(), admission.subject(), admission.roles(), request.method().name(), request.path(),
-                request.query(), context.response().getStatusCode(), beneficiaries(admission), request.getHeader("traceparent"))
-                .whenComplete((ignored, failure) -> {
-                    if (failure != null) {
-                        LOG.warnf("Could not record request %s: %s", admission.requestId(), failure.getMessage());
-                    }
-                });
     }
 
     static List<String> beneficiaries(Admission admission) {

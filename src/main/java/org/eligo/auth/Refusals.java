@@ -48,18 +48,30 @@ public class Refusals {
      * mid-body), unless it was recorded already; nothing can be sent.
      */
     public void abandoned(RoutingContext context) {
+        record(context, CLIENT_CLOSED);
+    }
+
+    /**
+     * Queues the request's one access-log row with {@code status}, unless it was recorded already
+     * (or is outside {@code /v1}); the future completes when the row is written, and a row that
+     * fails is logged here. For answers the REST layer does not give (refusals, abandoned requests,
+     * framework failures), which {@link AccessFilters} cannot see.
+     */
+    CompletableFuture<Void> record(RoutingContext context, int status) {
         Admission admission = Admission.of(context);
         if (admission == null || !admission.claimRecord()) {
-            return;
+            return CompletableFuture.completedFuture(null);
         }
         HttpServerRequest request = context.request();
-        accessLog.record(admission.requestId(), admission.subject(), admission.roles(), request.method().name(), request.path(),
-                request.query(), CLIENT_CLOSED, Gate.beneficiaries(admission), request.getHeader("traceparent"))
-                .whenComplete((ignored, failure) -> {
-                    if (failure != null) {
-                        LOG.warnf("Could not record the abandoned request %s: %s", admission.requestId(), failure.getMessage());
-                    }
-                });
+        CompletableFuture<Void> written = accessLog.record(admission.requestId(), admission.subject(), admission.roles(),
+                request.method().name(), request.path(), request.query(), status, Gate.beneficiaries(admission),
+                request.getHeader("traceparent"));
+        written.whenComplete((ignored, failure) -> {
+            if (failure != null) {
+                LOG.warnf("Could not record request %s (%d): %s", admission.requestId(), status, failure.getMessage());
+            }
+        });
+        return written;
     }
 
     /** Answers with {@code problem} (and {@code headers}); see {@link #answer}. */
@@ -80,20 +92,12 @@ public class Refusals {
      * connection cannot carry another request.
      */
     public void answer(RoutingContext context, int status, String contentType, byte[] body, Map<String, String> headers) {
-        HttpServerRequest request = context.request();
-        request.pause();
-        Admission admission = Admission.of(context);
-        CompletableFuture<Void> recorded = admission != null && admission.claimRecord()
-                ? accessLog.record(admission.requestId(), admission.subject(), admission.roles(), request.method().name(),
-                        request.path(), request.query(), status, Gate.beneficiaries(admission), request.getHeader("traceparent"))
-                : CompletableFuture.completedFuture(null);
+        context.request().pause();
+        CompletableFuture<Void> recorded = record(context, status);
         Context vertxContext = Vertx.currentContext();
         // Not past AccessLog.WAIT: while the database stalls, a refusal still answers (it hands
         // nothing out), and its connection does not wait on the stall; the row may yet be written.
         recorded.copy().orTimeout(AccessLog.WAIT.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS).whenComplete((ignored, failure) -> {
-            if (failure != null) {
-                LOG.warnf("Could not record the refused request %s: %s", admission.requestId(), failure.getMessage());
-            }
             if (vertxContext == null) {
                 send(context, status, contentType, body, headers);
             } else {

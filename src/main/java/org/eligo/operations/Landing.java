@@ -4,6 +4,7 @@ import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
 
 import io.vertx.core.http.HttpHeaders;
+import io.vertx.core.http.HttpMethod;
 import io.vertx.ext.web.Router;
 
 /**
@@ -16,13 +17,7 @@ public class Landing {
     static final String TARGET = "/q/swagger-ui/";
 
     void install(@Observes Router router) {
-        router.route("/").handler(context -> {
-            String method = context.request().method().name();
-            if (!method.equals("GET") && !method.equals("HEAD")) {
-                context.next();
-                return;
-            }
-            context.response().setStatusCode(303).putHeader(HttpHeaders.LOCATION, TARGET).end();
-        });
+        router.route("/").method(HttpMethod.GET).method(HttpMethod.HEAD)
+                .handler(context -> context.response().setStatusCode(303).putHeader(HttpHeaders.LOCATION, TARGET).end());
     }
 }
