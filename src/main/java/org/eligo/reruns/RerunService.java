@@ -41,14 +41,15 @@ public class RerunService {
 
     /**
      * A run with nothing to do is done as it is created: it started and finished then, so its
-     * status answer says so rather than "finished, never started".
+     * status answer says so rather than "finished, never started". One clock reading for both
+     * (clock_timestamp() read twice differs by a microsecond).
      */
     static final String SET_TOTAL = """
-            WITH items AS (SELECT count(*) AS total FROM rerun_item WHERE rerun_id = ?)
+            WITH items AS (SELECT count(*) AS total, clock_timestamp() AS now FROM rerun_item WHERE rerun_id = ?)
             UPDATE rerun SET total = items.total,
                    status = CASE WHEN items.total > 0 THEN 'QUEUED' ELSE 'DONE' END,
-                   started_at = CASE WHEN items.total > 0 THEN NULL ELSE clock_timestamp() END,
-                   finished_at = CASE WHEN items.total > 0 THEN NULL ELSE clock_timestamp() END
+                   started_at = CASE WHEN items.total > 0 THEN NULL ELSE items.now END,
+                   finished_at = CASE WHEN items.total > 0 THEN NULL ELSE items.now END
               FROM items
              WHERE id = ?
             RETURNING rerun.total, rerun.status
