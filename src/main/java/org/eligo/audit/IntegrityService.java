@@ -147,7 +147,10 @@ public class IntegrityService {
     private final AuditConfig config;
     private final com.fasterxml.jackson.databind.ObjectMapper json;
 
-    public IntegrityService(Db db, Signer signer, AuditConfig config, com.fasterxml.jackson.databind.ObjectMapper json) {
+    private final FactTypes types;
+
+    public IntegrityService(Db db, Signer signer, AuditConfig config, com.fasterxml.jackson.databind.ObjectMapper json, FactTypes types) {
+        this.types = types;
         this.db = db;
         this.signer = signer;
         this.config = config;
@@ -168,7 +171,7 @@ public class IntegrityService {
             positioned.put(BAD_LINKS, "its chain link does not verify (a link altered, removed or reordered)");
             positioned.put(BAD_MESSAGES, "its content is not what was chained (altered or removed)");
             positioned.put(BAD_DETERMINATIONS, "its content or parts are not what was chained (altered or removed)");
-            for (FactType type : FactTypes.ALL) {
+            for (FactType type : types.all()) {
                 positioned.put(badFacts(type), "its content or revocation is not what was chained (altered or removed)");
             }
             Found first = null;
@@ -187,7 +190,7 @@ public class IntegrityService {
             if (unchained != null) {
                 return bad(checked, head, "message", unchained, "not in its beneficiary's chain");
             }
-            for (FactType type : FactTypes.ALL) {
+            for (FactType type : types.all()) {
                 unchained = single(connection, unchainedFacts(type));
                 if (unchained != null) {
                     return bad(checked, head, type.table(), unchained, "not in its beneficiary's chain, or revoked without a record of it");

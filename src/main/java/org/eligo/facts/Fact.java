@@ -10,13 +10,12 @@ import org.eclipse.microprofile.openapi.annotations.media.Schema;
 
 /** An immutable fact as the API shows it: typed data, the message it came from, and its revocation. */
 @Schema(name = "Fact")
-public record Fact(String id, String type, String beneficiaryId, String messageId, Instant createdAt,
+public record Fact(String id, @Schema(ref = org.eligo.facts.rest.FactTypeDocument.TYPE_NAMES) String type, String beneficiaryId, String messageId, Instant createdAt,
                    Instant revokedAt, String revokedBy,
                    @JsonInclude(JsonInclude.Include.NON_NULL)
                    @Schema(description = "the replay that re-derived this fact from its message; absent for ordinary processing") String replayId,
-                   @Schema(type = SchemaType.OBJECT, description = "The typed fields of the fact, every field present (null when not reported)",
-                               oneOf = {FactDataSchemas.IncomeMonthly.class, FactDataSchemas.PersonBirthdate.class, FactDataSchemas.DisabilityStatus.class})
-                       ObjectNode data) implements org.eligo.auth.AboutBeneficiary {
+                   @Schema(ref = org.eligo.facts.rest.FactTypeDocument.DATA,
+                           description = "The typed fields of the fact, every field present (null when not reported)") ObjectNode data) implements org.eligo.auth.AboutBeneficiary {
 
     public boolean activeAt(Instant instant) {
         return !createdAt.isAfter(instant) && (revokedAt == null || revokedAt.isAfter(instant));

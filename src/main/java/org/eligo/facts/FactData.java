@@ -17,7 +17,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import org.eligo.support.problem.FieldError;
 
 /**
- * Validates and parses a message's {@code data} against its {@link FactType}. Validation collects
+ * Validates and parses a message's {@code data} against its {@link FactType} declaration. Validation collects
  * every problem with a JSON Pointer; parsing assumes validation passed and yields typed values in
  * field order (Integer, Long, BigDecimal, Boolean, LocalDate, or null when absent).
  */
@@ -60,6 +60,25 @@ public final class FactData {
                 errors.add(FieldError.at(at, problem));
             }
         }
+        if (type.key() == FactType.KeyKind.EPISODE) {
+            LocalDate start = date(data.get("start"));
+            LocalDate end = date(data.get("end"));
+            if (start != null && end != null && end.isBefore(start)) {
+                errors.add(FieldError.at(pointer + "/end", "must not be before start (" + start + "): end is the episode's last day"));
+            }
+        }
+    }
+
+    /** A valid date value, or null. */
+    private static LocalDate date(JsonNode value) {
+        if (value == null || !value.isTextual()) {
+            return null;
+        }
+        try {
+            return LocalDate.parse(value.textValue(), DATE);
+        } catch (DateTimeParseException e) {
+            return null;
+        }
     }
 
     private static String checkValue(Field field, JsonNode value, LocalDate today) {
@@ -79,8 +98,8 @@ public final class FactData {
                 if (range != null) {
                     return range;
                 }
-                return number.stripTrailingZeros().scale() > Field.MAX_DECIMAL_SCALE
-                        ? "must have at most " + Field.MAX_DECIMAL_SCALE + " decimal places" : null;
+                return number.stripTrailingZeros().scale() > field.decimals()
+                        ? "must have at most " + field.decimals() + " decimal places" : null;
             }
             case BOOLEAN -> {
                 return value.isBoolean() ? null : "must be true or false";
@@ -103,13 +122,41 @@ public final class FactData {
                 }
                 return null;
             }
+            case TEXT -> {
+                if (!value.isTextual()) {
+                    return "must be a string";
+                }
+                String text = value.textValue();
+                if (!field.values().isEmpty()) {
+                    return field.values().contains(text) ? null : "must be one of " + String.join(", ", field.values());
+                }
+                if (text.isEmpty() || text.codePointCount(0, text.length()) > field.maxLength()) {
+                    return "must be 1 to " + field.maxLength() + " characters";
+                }
+                // PostgreSQL cannot hold NUL in text, nor an unpaired surrogate: refused here, not at storage.
+                for (int i = 0; i < text.length(); i++) {
+                    char c = text.charAt(i);
+                    if (c == 0 || (Character.isSurrogate(c)
+                            && !(Character.isHighSurrogate(c) && i + 1 < text.length() && Character.isLowSurrogate(text.charAt(++i))))) {
+                        return "must not contain NUL or unpaired surrogates";
+                    }
+                }
+                return null;
+            }
             default -> throw new IllegalStateException("unknown kind " + field.kind());
         }
     }
 
     private static String checkRange(Field field, BigDecimal number) {
-        if ((field.min() != null && number.compareTo(field.min()) < 0) || (field.max() != null && number.compareTo(field.max()) > 0)) {
-            return "must be between " + field.min().toPlainString() + " and " + field.max().toPlainString();
+        if (field.min() != null && number.compareTo(field.min()) < 0 || field.max() != null && number.compareTo(field.max()) > 0) {
+            if (field.min() != null && field.max() != null) {
+                return "must be between " + field.min().toPlainString() + " and " + field.max().toPlainString();
+            }
+            return field.min() != null ? "must be at least " + field.min().toPlainString() : "must be at most " + field.max().toPlainString();
+        }
+        if (field.kind() == Field.Kind.INTEGER && (number.compareTo(BigDecimal.valueOf(Integer.MIN_VALUE)) < 0 || number.compareTo(BigDecimal.valueOf(Integer.MAX_VALUE)) > 0)
+                || field.kind() == Field.Kind.BIGINT && (number.compareTo(BigDecimal.valueOf(Long.MIN_VALUE)) < 0 || number.compareTo(BigDecimal.valueOf(Long.MAX_VALUE)) > 0)) {
+            return "is out of range";
         }
         return null;
     }
@@ -147,6 +194,12 @@ public final class FactData {
                     yield node.booleanValue();
                 }
                 case DATE -> LocalDate.parse(node.asText(), DATE);
+                case TEXT -> {
+                    if (!node.isTextual()) {
+                        throw new IllegalArgumentException(field.name() + " must be a string");
+                    }
+                    yield node.textValue();
+                }
             };
         }
         return values;

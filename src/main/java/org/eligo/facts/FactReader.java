@@ -22,14 +22,16 @@ import org.eligo.support.Db;
 public class FactReader {
 
     private final Db db;
+    private final FactTypes types;
 
-    public FactReader(Db db) {
+    public FactReader(Db db, FactTypes types) {
         this.db = db;
+        this.types = types;
     }
 
     public Optional<Fact> find(String factId) {
         return db.read(connection -> {
-            for (FactType type : FactTypes.ALL) {
+            for (FactType type : types.all()) {
                 List<Fact> found = query(connection, FactSql.of(type), FactSql.of(type).byId, factId);
                 if (!found.isEmpty()) {
                     return Optional.of(found.get(0));
@@ -52,7 +54,7 @@ public class FactReader {
         return db.read(connection -> {
             Instant at = asOf != null ? asOf : BeneficiaryLocks.now(connection);
             List<Fact> facts = new ArrayList<>();
-            for (FactType type : FactTypes.ALL) {
+            for (FactType type : types.all()) {
                 FactSql typeSql = FactSql.of(type);
                 facts.addAll(includeRevoked
                         ? query(connection, typeSql, typeSql.createdBy, beneficiaryId, at)
@@ -66,7 +68,7 @@ public class FactReader {
     public Map<String, List<Fact>> activeFor(Connection connection, Collection<String> beneficiaryIds, Instant asOf) throws SQLException {
         Map<String, List<Fact>> byBeneficiary = new HashMap<>();
         Object ids = connection.createArrayOf("text", beneficiaryIds.toArray());
-        for (FactType type : FactTypes.ALL) {
+        for (FactType type : types.all()) {
             FactSql typeSql = FactSql.of(type);
             for (Fact fact : query(connection, typeSql, typeSql.activeAtForMany, ids, asOf, asOf)) {
                 byBeneficiary.computeIfAbsent(fact.beneficiaryId(), b -> new ArrayList<>()).add(fact);
@@ -79,7 +81,7 @@ public class FactReader {
     public List<Fact> allFor(Connection connection, Collection<String> beneficiaryIds) throws SQLException {
         List<Fact> facts = new ArrayList<>();
         Object ids = connection.createArrayOf("text", beneficiaryIds.toArray());
-        for (FactType type : FactTypes.ALL) {
+        for (FactType type : types.all()) {
             FactSql typeSql = FactSql.of(type);
             facts.addAll(query(connection, typeSql, typeSql.allForMany, ids));
         }
@@ -93,7 +95,7 @@ public class FactReader {
             return facts;
         }
         Object ids = connection.createArrayOf("text", factIds.toArray());
-        for (FactType type : FactTypes.ALL) {
+        for (FactType type : types.all()) {
             FactSql typeSql = FactSql.of(type);
             facts.addAll(query(connection, typeSql, typeSql.byIds, ids));
         }

@@ -26,6 +26,7 @@ final class FactRows {
                 case DECIMAL -> rs.getBigDecimal(column);
                 case BOOLEAN -> rs.getObject(column, Boolean.class);
                 case DATE -> rs.getObject(column, LocalDate.class);
+                case TEXT -> rs.getString(column);
             };
             values.put(field.name(), value);
         }

@@ -6,16 +6,17 @@ import java.util.stream.IntStream;
 
 /**
  * The SQL for one fact type, written out once from its {@link FactType}. Table and column names come
- * from the fact type constants, never from a request; values are always bind parameters. Arrays are
+ * from the fact type declarations (names checked against a strict pattern), never from a request; values are always bind parameters. Arrays are
  * bound as text[] and cast per column, which keeps the JDBC side uniform.
  */
 final class FactSql {
 
-    private static final java.util.Map<FactType, FactSql> BY_TYPE = FactTypes.ALL.stream()
-            .collect(java.util.stream.Collectors.toUnmodifiableMap(t -> t, FactSql::new));
+    /** Written once per type (declarations are immutable once loaded), keyed by name. */
+    private static final java.util.Map<String, FactSql> BY_TYPE = new java.util.concurrent.ConcurrentHashMap<>();
 
     static FactSql of(FactType type) {
-        return BY_TYPE.get(type);
+        FactSql sql = BY_TYPE.computeIfAbsent(type.name(), name -> new FactSql(type));
+        return sql.type.equals(type) ? sql : new FactSql(type);
     }
 
     static final String COMMON_COLUMNS = "id, beneficiary_id, message_id, created_at, revoked_at, revoked_by";

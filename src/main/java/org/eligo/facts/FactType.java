@@ -3,16 +3,53 @@ package org.eligo.facts;
 import java.util.List;
 
 /**
- * A kind of fact: the message type that produces it, the table that stores it, and its typed
- * fields. Code that handles facts (validation, parsing, storage, supersession, reads, the rules
- * engine) is written once against this description; a new fact type is a new constant here and a
- * table in a migration.
+ * A kind of fact, as declared in one file of {@code rules/fact-types/}: the message type that
+ * produces it, what its key is, what the absence of a fact means, and its typed fields. Validation,
+ * parsing, storage, supersession, reads, the OpenAPI document and the rules engine are written once
+ * against this description; a new fact type is a new declaration file (see rules/README.md).
  *
- * @param name   the message and fact type, e.g. {@code income.monthly}
- * @param table  the table holding these facts (a constant, never user input)
- * @param fields typed fields in column order
+ * @param name        the message and fact type, e.g. {@code income.monthly}
+ * @param key         what identifies one fact of the type besides the beneficiary
+ * @param absent      what having no active fact of the type means
+ * @param description what a fact of the type says
+ * @param reference   the law or rule it comes from
+ * @param fields      typed fields, the key kind's own first, then the declared ones in file order
+ * @param file        the declaration's file name, e.g. {@code income.monthly.yaml}
+ * @param source      the declaration's text, as loaded (rulesets hash it with their own files)
  */
-public record FactType(String name, String table, List<Field> fields) {
+public record FactType(String name, KeyKind key, Absent absent, String description, String reference,
+                       List<Field> fields, String file, String source) {
+
+    /** What identifies one fact of a type (contract, ruleset page, "Fact types it reads"). */
+    public enum KeyKind {
+        /** One active fact per beneficiary. */
+        PERSON,
+        /** One active fact per beneficiary, year and month. */
+        MONTH,
+        /** One active fact per beneficiary and episode_id; the episode runs from start to an optional, inclusive end. */
+        EPISODE;
+
+        public String label() {
+            return name().toLowerCase(java.util.Locale.ROOT);
+        }
+    }
+
+    /** What it means when a beneficiary has no active fact of the type. */
+    public enum Absent {
+        /** Nothing is known: tests that need the fact are NO_DATA. */
+        UNKNOWN,
+        /** Nothing of the kind is on record: tests that need it are NOT_PASSED. */
+        NONE;
+
+        public String label() {
+            return name().toLowerCase(java.util.Locale.ROOT);
+        }
+    }
+
+    /** The table holding these facts (derived from the name, never from a request). */
+    public String table() {
+        return "fact_" + name.replace('.', '_');
+    }
 
     public List<Field> keyFields() {
         return fields.stream().filter(Field::key).toList();

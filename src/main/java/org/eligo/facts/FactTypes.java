@@ -1,44 +1,87 @@
 package org.eligo.facts;
 
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.function.Function;
 import java.util.stream.Collectors;
+import java.util.stream.Stream;
 
-/** The fact types the service accepts, as the contract's "Message types" table lists them. */
+import org.eligo.support.yaml.RuleFileException;
+
+/**
+ * The fact types the service accepts: every declaration in {@code rules/fact-types/}, shared by all
+ * rulesets. Immutable; the service's catalogue is produced once at start ({@link FactTypesProducer}).
+ */
 public final class FactTypes {
 
-    /** A month's income: key (beneficiary, year, month). */
-    public static final FactType INCOME_MONTHLY = new FactType("income.monthly", "fact_income_monthly", List.of(
-            Field.keyInteger("year", 1900, 2200),
-            Field.keyInteger("month", 1, 12),
-            Field.bigint("amount_cents", true, 0, 1_000_000_000_000L),
-            Field.decimal("hours", false, 0, 744),
-            Field.integer("employers", false, 0, Integer.MAX_VALUE)));
+    /** The folder of declarations, beside the ruleset folders. */
+    public static final String FOLDER = "fact-types";
 
-    /** Date of birth: one per beneficiary. */
-    public static final FactType PERSON_BIRTHDATE = new FactType("person.birthdate", "fact_person_birthdate", List.of(
-            Field.pastDate("birth_date")));
+    private final Map<String, FactType> byName;
 
-    /** Disability and medical frailty: one per beneficiary. */
-    public static final FactType DISABILITY_STATUS = new FactType("disability.status", "fact_disability_status", List.of(
-            Field.bool("disabled", true, null),
-            Field.bool("medically_frail", false, Boolean.FALSE)));
-
-    public static final List<FactType> ALL = List.of(INCOME_MONTHLY, PERSON_BIRTHDATE, DISABILITY_STATUS);
-
-    private static final Map<String, FactType> BY_NAME =
-            ALL.stream().collect(Collectors.toUnmodifiableMap(FactType::name, Function.identity()));
-
-    private FactTypes() {
+    private FactTypes(Map<String, FactType> byName) {
+        this.byName = Map.copyOf(byName);
     }
 
-    public static Optional<FactType> byName(String name) {
-        return Optional.ofNullable(BY_NAME.get(name));
+    /** No fact types (no rules folder). */
+    public static FactTypes none() {
+        return new FactTypes(Map.of());
     }
 
-    public static String names() {
-        return ALL.stream().map(FactType::name).collect(Collectors.joining(", "));
+    /** Every {@code *.yaml} declaration in {@code folder}; a wrong one throws with its file and line. */
+    public static FactTypes load(Path folder) {
+        if (!Files.isDirectory(folder)) {
+            return none();
+        }
+        Map<String, FactType> types = new LinkedHashMap<>();
+        try (Stream<Path> files = Files.list(folder)) {
+            for (Path file : files.sorted().toList()) {
+                String fileName = file.getFileName().toString();
+                if (!Files.isRegularFile(file)) {
+                    continue;
+                }
+                if (!fileName.endsWith(".yaml")) {
+                    // A misnamed declaration (income.monthly.yml) must not leave a type silently unknown.
+                    throw new RuleFileException(file, 0, "not a fact type declaration: declarations are named <type>.yaml");
+                }
+                FactType type = FactTypeLoader.parse(file, Files.readString(file, StandardCharsets.UTF_8));
+                types.put(type.name(), type);
+            }
+        } catch (IOException e) {
+            throw new RuleFileException(folder, 0, "cannot be read: " + e.getMessage());
+        }
+        return new FactTypes(types);
+    }
+
+    /** Declarations from their texts (file name -> text), as a ruleset version records them. */
+    public static FactTypes parse(Path folder, Map<String, String> files) {
+        Map<String, FactType> types = new LinkedHashMap<>();
+        for (Map.Entry<String, String> file : new java.util.TreeMap<>(files).entrySet()) {
+            FactType type = FactTypeLoader.parse(folder.resolve(file.getKey()), file.getValue());
+            types.put(type.name(), type);
+        }
+        return new FactTypes(types);
+    }
+
+    public Optional<FactType> byName(String name) {
+        return Optional.ofNullable(byName.get(name));
+    }
+
+    /** Every type, by name. */
+    public List<FactType> all() {
+        return byName.values().stream().sorted(java.util.Comparator.comparing(FactType::name)).toList();
+    }
+
+    public boolean isEmpty() {
+        return byName.isEmpty();
+    }
+
+    public String names() {
+        return all().stream().map(FactType::name).collect(Collectors.joining(", "));
     }
 }

@@ -192,6 +192,7 @@ public class FactWriter {
             case DECIMAL -> rs.getBigDecimal(column);
             case BOOLEAN -> rs.getObject(column, Boolean.class);
             case DATE -> rs.getObject(column, java.time.LocalDate.class);
+            case TEXT -> rs.getString(column);
         };
     }
 

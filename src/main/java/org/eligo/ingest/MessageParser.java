@@ -40,8 +40,10 @@ public class MessageParser {
     private final JsonBodies bodies;
     private final IngestConfig config;
     private final EligoClock clock;
+    private final FactTypes types;
 
-    public MessageParser(JsonBodies bodies, IngestConfig config, EligoClock clock) {
+    public MessageParser(JsonBodies bodies, IngestConfig config, EligoClock clock, FactTypes types) {
+        this.types = types;
         this.bodies = bodies;
         this.config = config;
         this.clock = clock;
@@ -128,9 +130,9 @@ public class MessageParser {
         String typeName = requiredText(node, "type", pointer, errors);
         Optional<FactType> type = Optional.empty();
         if (typeName != null) {
-            type = FactTypes.byName(typeName);
+            type = types.byName(typeName);
             if (type.isEmpty()) {
-                errors.add(FieldError.at(pointer + "/type", "unknown type; known types: " + FactTypes.names()));
+                errors.add(FieldError.at(pointer + "/type", "unknown type; known types: " + types.names()));
             }
         }
         JsonNode data = node.get("data");

@@ -62,11 +62,7 @@ public class MessageStore {
      * The message and the ids of its facts in one statement, so one snapshot: status and fact ids
      * always agree (a PROCESSED message has its facts, a RECEIVED one none).
      */
-    static final String BY_ID = "SELECT m.id, m.source, m.external_id, m.type, m.beneficiary_id, m.occurred_at, m.received_at,"
-            + " m.status, m.attempts, m.last_error, m.data::text, m.traceparent, ARRAY("
-            + FactTypes.ALL.stream().map(t -> "SELECT id FROM " + t.table() + " WHERE message_id = m.id")
-                    .collect(java.util.stream.Collectors.joining(" UNION ALL "))
-            + " ORDER BY 1) FROM message m WHERE m.id = ?";
+    final String byId;
 
     /** A message already stored under a submitted key. */
     public record Existing(String id, String status, IncomingMessage content) {
@@ -74,7 +70,16 @@ public class MessageStore {
 
     private final ObjectReader reader;
 
-    public MessageStore(ObjectMapper mapper) {
+    private final FactTypes types;
+
+    public MessageStore(ObjectMapper mapper, FactTypes types) {
+        this.types = types;
+        this.byId = "SELECT m.id, m.source, m.external_id, m.type, m.beneficiary_id, m.occurred_at, m.received_at,"
+                + " m.status, m.attempts, m.last_error, m.data::text, m.traceparent, ARRAY("
+                + (types.isEmpty() ? "SELECT NULL::text WHERE false"
+                        : types.all().stream().map(t -> "SELECT id FROM " + t.table() + " WHERE message_id = m.id")
+                        .collect(java.util.stream.Collectors.joining(" UNION ALL ")))
+                + " ORDER BY 1) FROM message m WHERE m.id = ?";
         // Decimals read back exactly as stored (35.50 stays 35.50), not through a double.
         this.reader = mapper.reader().with(DeserializationFeature.USE_BIG_DECIMAL_FOR_FLOATS);
     }
@@ -117,7 +122,7 @@ public class MessageStore {
             try (ResultSet rs = statement.executeQuery()) {
                 while (rs.next()) {
                     IncomingMessage content = new IncomingMessage(null, rs.getString(1), rs.getString(2),
-                            FactTypes.byName(rs.getString(5)).orElse(null), rs.getString(6), org.eligo.support.Timestamps.read(rs, 7), json(rs.getString(8)));
+                            types.byName(rs.getString(5)).orElse(null), rs.getString(6), org.eligo.support.Timestamps.read(rs, 7), json(rs.getString(8)));
                     found.put(content.key(), new Existing(rs.getString(3), rs.getString(4), content));
                 }
             }
@@ -126,7 +131,7 @@ public class MessageStore {
     }
 
     public Optional<MessageView> find(Connection connection, String id) throws SQLException {
-        try (PreparedStatement statement = connection.prepareStatement(BY_ID)) {
+        try (PreparedStatement statement = connection.prepareStatement(byId)) {
             statement.setString(1, id);
             try (ResultSet rs = statement.executeQuery()) {
                 if (!rs.next()) {

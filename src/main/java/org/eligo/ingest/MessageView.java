@@ -8,17 +8,15 @@ import com.fasterxml.jackson.databind.JsonNode;
 
 import org.eclipse.microprofile.openapi.annotations.enums.SchemaType;
 import org.eclipse.microprofile.openapi.annotations.media.Schema;
-import org.eligo.facts.FactDataSchemas;
 
 /** A stored message with its processing state and the facts derived from it. */
 @Schema(name = "Message")
-public record MessageView(String id, String source, String externalId, String type, String beneficiaryId,
+public record MessageView(String id, String source, String externalId,
+                          @Schema(ref = org.eligo.facts.rest.FactTypeDocument.TYPE_NAMES) String type, String beneficiaryId,
                           Instant occurredAt, Instant receivedAt,
                           @Schema(enumeration = {"RECEIVED", "PROCESSED", "FAILED"}) String status,
                           int attempts, String lastError,
-                          @Schema(type = SchemaType.OBJECT, description = "The data as submitted",
-                                  oneOf = {FactDataSchemas.IncomeMonthly.class, FactDataSchemas.PersonBirthdate.class, FactDataSchemas.DisabilityStatus.class})
-                          JsonNode data,
+                          @Schema(ref = org.eligo.facts.rest.FactTypeDocument.DATA, description = "The data as submitted") JsonNode data,
                           List<String> factIds,
                           @JsonInclude(JsonInclude.Include.NON_NULL)
                           @Schema(description = "the W3C traceparent of the submitting request, if it had a valid one") String traceparent) implements org.eligo.auth.AboutBeneficiary {

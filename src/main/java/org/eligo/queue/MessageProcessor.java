@@ -54,13 +54,15 @@ public class MessageProcessor implements WorkSource {
     private final DeterminationQueue determinations;
     private final RulesetRegistry rulesets;
     private final EligoClock clock;
+    private final FactTypes types;
     private final io.micrometer.core.instrument.Counter processed;
     private final io.micrometer.core.instrument.Counter failed;
     private final io.micrometer.core.instrument.Counter givenUp;
 
     public MessageProcessor(Db db, MessageQueue queue, FactWriter facts, QueueConfig config, ObjectMapper mapper,
                             DeterminationQueue determinations, RulesetRegistry rulesets, EligoClock clock,
-                            io.micrometer.core.instrument.MeterRegistry registry) {
+                            io.micrometer.core.instrument.MeterRegistry registry, FactTypes types) {
+        this.types = types;
         this.processed = registry.counter("eligo.messages.processed");
         this.failed = registry.counter("eligo.messages.failed.attempts");
         this.givenUp = registry.counter("eligo.messages.failed");
@@ -144,7 +146,7 @@ public class MessageProcessor implements WorkSource {
     }
 
     private NewFact derive(ClaimedMessage message) {
-        FactType type = FactTypes.byName(message.type())
+        FactType type = types.byName(message.type())
                 .orElseThrow(() -> new IllegalArgumentException("unknown message type " + message.type()));
         JsonNode data;
         try {

@@ -79,9 +79,11 @@ public class ReplayService {
     private final EligoClock clock;
     private final ObjectMapper mapper;
     private final ObjectReader reader;
+    private final FactTypes factTypes;
 
     public ReplayService(Db db, Ids ids, FactReader facts, FactWriter writer, DeterminationQueue determinations, RulesetRegistry rulesets,
-                         EligoClock clock, ObjectMapper mapper) {
+                         EligoClock clock, ObjectMapper mapper, FactTypes types) {
+        this.factTypes = types;
         this.db = db;
         this.ids = ids;
         this.facts = facts;
@@ -98,7 +100,7 @@ public class ReplayService {
     }
 
     public Replay replay(List<String> beneficiaryIds, List<String> typeNames, boolean dryRun, String reason) {
-        List<FactType> types = typeNames.isEmpty() ? FactTypes.ALL : typeNames.stream().map(t -> FactTypes.byName(t).orElseThrow()).toList();
+        List<FactType> types = typeNames.isEmpty() ? factTypes.all() : typeNames.stream().map(t -> factTypes.byName(t).orElseThrow()).toList();
         return db.inTransaction(connection -> {
             List<String> beneficiaries = beneficiaryIds.isEmpty() ? beneficiariesWith(connection, types) : beneficiaryIds;
             if (beneficiaries.isEmpty()) {
@@ -178,7 +180,7 @@ public class ReplayService {
             changed.forEach(d -> minted.put(d.messageId(), ids.next(Ids.FACT)));
             Map<FactType, List<String[]>> revocations = new LinkedHashMap<>();
             for (Fact fact : stale) {
-                revocations.computeIfAbsent(FactTypes.byName(fact.type()).orElseThrow(), t -> new ArrayList<>())
+                revocations.computeIfAbsent(factTypes.byName(fact.type()).orElseThrow(), t -> new ArrayList<>())
                         .add(new String[] {fact.id(), minted.get(fact.messageId())});
             }
             Instant revokedAt = BeneficiaryLocks.now(connection);
@@ -257,7 +259,7 @@ public class ReplayService {
                 while (rs.next()) {
                     String messageId = rs.getString(1);
                     try {
-                        FactType type = FactTypes.byName(rs.getString(2)).orElseThrow(() -> new IllegalArgumentException("unknown type"));
+                        FactType type = factTypes.byName(rs.getString(2)).orElseThrow(() -> new IllegalArgumentException("unknown type"));
                         JsonNode data = reader.readTree(rs.getString(4));
                         List<FieldError> errors = new ArrayList<>();
                         FactData.validate(type, data, "/data", LocalDate.MAX, errors);
@@ -280,12 +282,13 @@ public class ReplayService {
     }
 
     /** A stored fact's key in the same form as {@link NewFact#key()}. */
-    private static String keyOf(Fact fact) {
+    private String keyOf(Fact fact) {
         List<Object> key = new ArrayList<>();
         key.add(fact.beneficiaryId());
-        FactType type = FactTypes.byName(fact.type()).orElseThrow();
+        FactType type = factTypes.byName(fact.type()).orElseThrow();
         for (Field field : type.keyFields()) {
-            key.add(fact.data().get(field.name()).intValue());
+            JsonNode value = fact.data().get(field.name());
+            key.add(field.kind() == Field.Kind.TEXT ? value.asText() : value.intValue());
         }
         return key.toString();
     }

@@ -172,9 +172,13 @@ public final class Evaluator {
             }
             return BigDecimal.valueOf(Period.between(LocalDate.parse(value.asText()), day).getYears());
         }
-        JsonNode value = fact.data().get(((FieldValue) operand).field());
+        FieldValue field = (FieldValue) operand;
+        JsonNode value = fact.data().get(field.field());
         if (value == null || value.isNull()) {
             return null;
+        }
+        if (field.kind() == org.eligo.facts.Field.Kind.TEXT) {
+            return value.asText();
         }
         if (value.isNumber()) {
             return value.decimalValue();

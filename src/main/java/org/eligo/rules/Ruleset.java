@@ -18,11 +18,13 @@ import org.eligo.facts.FactType;
  *                            requirement to be in effect; otherwise everything is SKIPPED
  * @param result              how the checks combine into the overall result
  * @param definition          the files as JSON, for {@code GET /v1/rulesets/{id}}
- * @param files               the files' text by relative name, as hashed and as recorded for history
+ * @param files               the files' text by relative name, as hashed and as recorded for history;
+ *                            the declarations of the fact types it reads among them, as fact-types/&lt;file&gt;
+ * @param factTypes           the fact types its subchecks read, by name
  */
 public record Ruleset(String id, String version, String title, String reference, String sha256,
                       Map<String, Parameter> parameters, List<String> inEffectWhenDefined, Combination result,
-                      List<Check> checks, JsonNode definition, Map<String, String> files) {
+                      List<Check> checks, JsonNode definition, Map<String, String> files, List<FactType> factTypes) {
 
     public Optional<BigDecimal> parameter(String name, LocalDate date) {
         return parameters.get(name).valueOn(date, parameters);
@@ -69,7 +71,7 @@ public record Ruleset(String id, String version, String title, String reference,
     }
 
     /** A field of the fact. */
-    public record FieldValue(String field) implements Operand {
+    public record FieldValue(String field, org.eligo.facts.Field.Kind kind) implements Operand {
     }
 
     /** Whole years from a date field of the fact to the period's first day (a birthday on that day counts). */

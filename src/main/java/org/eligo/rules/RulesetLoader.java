@@ -40,6 +40,8 @@ import org.eligo.rules.Ruleset.LookbackMonths;
 import org.eligo.rules.Ruleset.Operand;
 import org.eligo.rules.Ruleset.ParameterValue;
 import org.eligo.rules.Ruleset.Subcheck;
+import org.eligo.support.yaml.RuleFileException;
+import org.eligo.support.yaml.YamlNode;
 
 /**
  * Reads and validates rulesets. A ruleset is a folder holding {@code ruleset.yaml} (id, version,
@@ -65,13 +67,43 @@ public final class RulesetLoader {
     private RulesetLoader() {
     }
 
-    /** Every ruleset under {@code directory} (one per sub-folder holding a ruleset.yaml). */
+    /** The folder of fact-type declarations beside the rulesets; not a ruleset. A ruleset records those it reads under this name. */
+    public static final String FACT_TYPES_FOLDER = FactTypes.FOLDER;
+
+    /**
+     * The fact types a subcheck may name while one ruleset is read: the catalogue to resolve names
+     * against, and the types used so far (their declarations join the ruleset's files).
+     */
+    private static final class TypesInUse {
+        final FactTypes catalogue;
+        final Map<String, FactType> used = new TreeMap<>();
+
+        TypesInUse(FactTypes catalogue) {
+            this.catalogue = catalogue;
+        }
+
+        FactType resolve(YamlNode node) {
+            String name = node.text("fact");
+            FactType type = catalogue.byName(name).orElseThrow(() -> node.error("unknown fact type '" + name + "'; declared in "
+                    + FACT_TYPES_FOLDER + "/: " + catalogue.names()));
+            used.put(name, type);
+            return type;
+        }
+    }
+
+    /** Every ruleset under {@code directory} (one per sub-folder holding a ruleset.yaml), with the fact types declared there. */
     public static List<Ruleset> loadAll(Path directory) {
+        return loadAll(directory, FactTypes.load(directory.resolve(FACT_TYPES_FOLDER)));
+    }
+
+    /** Every ruleset under {@code directory}, its subchecks reading the given fact types. */
+    public static List<Ruleset> loadAll(Path directory, FactTypes factTypes) {
         List<Ruleset> rulesets = new ArrayList<>();
         Set<String> ids = new HashSet<>();
         try (Stream<Path> children = Files.list(directory)) {
             for (Path child : children.sorted().toList()) {
-                if (!Files.isDirectory(child) || child.getFileName().toString().equals(TESTS_FOLDER)) {
+                String childName = child.getFileName().toString();
+                if (!Files.isDirectory(child) || childName.equals(TESTS_FOLDER) || childName.equals(FACT_TYPES_FOLDER)) {
                     continue;
                 }
                 if (!Files.exists(child.resolve(RULESET_FILE))) {
@@ -83,7 +115,7 @@ public final class RulesetLoader {
                     }
                     continue;
                 }
-                Ruleset ruleset = load(child);
+                Ruleset ruleset = load(child, readAll(child), factTypes);
                 if (!ids.add(ruleset.id())) {
                     throw new RuleFileException(child.resolve(RULESET_FILE), 0, "a second ruleset with id '" + ruleset.id() + "'");
                 }
@@ -95,16 +127,41 @@ public final class RulesetLoader {
         return rulesets;
     }
 
-    /** One ruleset folder. */
+    /** One ruleset folder, reading the fact types declared beside it (in ../fact-types). */
     public static Ruleset load(Path folder) {
-        return load(folder, readAll(folder));
+        Path parent = folder.toAbsolutePath().getParent();
+        return load(folder, readAll(folder), FactTypes.load(parent.resolve(FACT_TYPES_FOLDER)));
     }
 
     /**
-     * A ruleset from its files' contents (relative name -> text): how a version recorded in the
-     * database is evaluated again. {@code folder} only names the files in error messages.
+     * A ruleset from its files' contents (relative name -> text) as a version recorded in the
+     * database holds them, the declarations of the fact types it reads included (under
+     * {@code fact-types/}): how an earlier version is evaluated again, with the very declarations it
+     * was hashed with. {@code folder} only names the files in error messages.
      */
     public static Ruleset load(Path folder, Map<String, String> files) {
+        Map<String, String> declarations = new TreeMap<>();
+        files.forEach((name, text) -> {
+            if (name.startsWith(FACT_TYPES_FOLDER + "/")) {
+                declarations.put(name.substring(FACT_TYPES_FOLDER.length() + 1), text);
+            }
+        });
+        return load(folder, files, FactTypes.parse(folder.resolve(FACT_TYPES_FOLDER), declarations));
+    }
+
+    /**
+     * A ruleset from its own files, its subchecks naming types of {@code factTypes}. The declarations
+     * of the types it reads join its files as {@code fact-types/<file>}: its sha256 covers them, and
+     * its recorded version carries them.
+     */
+    public static Ruleset load(Path folder, Map<String, String> ownFiles, FactTypes factTypes) {
+        Map<String, String> files = new TreeMap<>();
+        ownFiles.forEach((name, text) -> {
+            if (!name.startsWith(FACT_TYPES_FOLDER + "/")) {
+                files.put(name, text);
+            }
+        });
+        TypesInUse types = new TypesInUse(factTypes);
         Path rulesetFile = folder.resolve(RULESET_FILE);
         Path parametersFile = folder.resolve(PARAMETERS_FILE);
         if (!files.containsKey(PARAMETERS_FILE)) {
@@ -140,18 +197,21 @@ public final class RulesetLoader {
             throw root.get("checks").error("a ruleset needs at least one check");
         }
         for (YamlNode node : checkNodes) {
-            Check check = check(node, parameters);
+            Check check = check(node, parameters, types);
             if (!checkIds.add(check.id())) {
                 throw node.error("a second check with id '" + check.id() + "'");
             }
             checks.add(check);
         }
 
+        types.used.values().forEach(type -> files.put(FACT_TYPES_FOLDER + "/" + type.file(), type.source()));
         ObjectNode definition = JsonNodeFactory.instance.objectNode();
         definition.set("ruleset", rulesetYaml.toJson());
         definition.set("parameters", parametersYaml.toJson());
+        definition.set("fact_types", JsonNodeFactory.instance.arrayNode().addAll(
+                types.used.keySet().stream().map(JsonNodeFactory.instance::textNode).toList()));
         return new Ruleset(id, version, title, reference, sha256(files), Map.copyOf(parameters), List.copyOf(inEffect), result,
-                List.copyOf(checks), definition, Map.copyOf(files));
+                List.copyOf(checks), definition, Map.copyOf(files), List.copyOf(types.used.values()));
     }
 
     /**
@@ -260,7 +320,7 @@ public final class RulesetLoader {
         return parameters;
     }
 
-    private static Check check(YamlNode node, Map<String, Parameter> parameters) {
+    private static Check check(YamlNode node, Map<String, Parameter> parameters, TypesInUse types) {
         Map<String, YamlNode> members = node.map("a check", Set.of("id", "title", "combine", "subchecks", "each_lookback_month"));
         String id = name(required(node, members, "id"), "check id");
         String title = required(node, members, "title").text("title");
@@ -276,7 +336,7 @@ public final class RulesetLoader {
             if (!TEMPLATE_ID.matcher(template).matches() || !template.contains("{yyyy}") || !template.contains("{mm}")) {
                 throw spec.get("id").error("a look-back subcheck id is a template with {yyyy} and {mm}, e.g. month_{yyyy}_{mm}");
             }
-            Subcheck subcheck = subcheck(lookback, spec, template, parameters);
+            Subcheck subcheck = subcheck(lookback, spec, template, parameters, types);
             if (subcheck.keyBinding().isEmpty()) {
                 throw lookback.error("a look-back subcheck reads a monthly fact: its 'key' must bind period.year and period.month");
             }
@@ -286,7 +346,7 @@ public final class RulesetLoader {
         Set<String> ids = new HashSet<>();
         for (YamlNode child : members.get("subchecks").list("subchecks")) {
             Map<String, YamlNode> spec = child.map("a subcheck", Set.of("id", "title", "fact", "key", "test"));
-            Subcheck subcheck = subcheck(child, spec, name(required(child, spec, "id"), "subcheck id"), parameters);
+            Subcheck subcheck = subcheck(child, spec, name(required(child, spec, "id"), "subcheck id"), parameters, types);
             if (!ids.add(subcheck.id())) {
                 throw child.error("a second subcheck with id '" + subcheck.id() + "' in check " + id);
             }
@@ -302,12 +362,11 @@ public final class RulesetLoader {
         return new Check(id, title, combination, List.copyOf(subchecks), null);
     }
 
-    private static Subcheck subcheck(YamlNode node, Map<String, YamlNode> spec, String id, Map<String, Parameter> parameters) {
+    private static Subcheck subcheck(YamlNode node, Map<String, YamlNode> spec, String id, Map<String, Parameter> parameters, TypesInUse types) {
         String title = required(node, spec, "title").text("title");
         YamlNode factNode = required(node, spec, "fact");
         String factName = factNode.text("fact");
-        FactType type = FactTypes.byName(factName)
-                .orElseThrow(() -> factNode.error("unknown fact type '" + factName + "'; known: " + FactTypes.names()));
+        FactType type = types.resolve(factNode);
         Map<String, String> binding = new LinkedHashMap<>();
         if (spec.containsKey("key")) {
             for (Map.Entry<String, YamlNode> entry : spec.get("key").map("key", null).entrySet()) {
@@ -356,7 +415,7 @@ public final class RulesetLoader {
         Field.Kind leftKind;
         if (left.containsKey("field")) {
             Field field = field(left.get("field"), type);
-            leftOperand = new FieldValue(field.name());
+            leftOperand = new FieldValue(field.name(), field.kind());
             leftKind = field.kind();
         } else {
             Field field = field(left.get("age_of"), type);
@@ -375,6 +434,9 @@ public final class RulesetLoader {
         if (leftKind == Field.Kind.BOOLEAN && !(op.equals("==") || op.equals("!="))) {
             throw members.get("op").error("a true/false field is compared with == or != only");
         }
+        if (leftKind == Field.Kind.TEXT && !(op.equals("==") || op.equals("!="))) {
+            throw members.get("op").error("a text field is compared with == or != only");
+        }
         String label = members.containsKey("label") ? members.get("label").text("label")
                 : leftOperand instanceof AgeOf ? "age" : ((FieldValue) leftOperand).field();
         String unit = members.containsKey("unit") ? members.get("unit").text("unit") : null;
@@ -387,7 +449,7 @@ public final class RulesetLoader {
             throw node.error("'to' is {parameter: name} or {value: literal}");
         }
         if (members.containsKey("parameter")) {
-            if (kind == Field.Kind.BOOLEAN || kind == Field.Kind.DATE) {
+            if (kind == Field.Kind.BOOLEAN || kind == Field.Kind.DATE || kind == Field.Kind.TEXT) {
                 throw node.error("parameters are numbers; a " + kind + " field is compared with a {value: ...}");
             }
             return new ParameterValue(parameterName(members.get("parameter"), parameters));
@@ -402,6 +464,7 @@ public final class RulesetLoader {
                     throw literal.error("value must be a date (YYYY-MM-DD)");
                 }
             }
+            case TEXT -> new Literal(literal.text("value"));
             default -> new Literal(literal.number("value"));
         };
     }

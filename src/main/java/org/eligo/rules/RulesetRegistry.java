@@ -70,7 +70,10 @@ public class RulesetRegistry {
     /** Earlier versions parsed again from their recorded files, by sha256. */
     private final Map<String, Ruleset> earlier = new java.util.concurrent.ConcurrentHashMap<>();
 
-    public RulesetRegistry(Db db, RulesConfig config, com.fasterxml.jackson.databind.ObjectMapper json) {
+    private final org.eligo.facts.FactTypes factTypes;
+
+    public RulesetRegistry(Db db, RulesConfig config, com.fasterxml.jackson.databind.ObjectMapper json, org.eligo.facts.FactTypes factTypes) {
+        this.factTypes = factTypes;
         this.db = db;
         this.config = config;
         this.json = json;
@@ -83,7 +86,7 @@ public class RulesetRegistry {
             LOG.warnf("No rules folder at %s: no rulesets are loaded, determinations are unavailable", directory.toAbsolutePath());
             return;
         }
-        List<Ruleset> loaded = RulesetLoader.loadAll(directory);
+        List<Ruleset> loaded = RulesetLoader.loadAll(directory, factTypes);
         db.inTransaction(connection -> {
             try (PreparedStatement statement = connection.prepareStatement(RECORD_VERSION)) {
                 for (Ruleset ruleset : loaded) {

@@ -33,15 +33,8 @@ public class StatsResource {
     /** Exact, and cheap however large the table: the partial index message_backlog holds only the backlog. */
     static final String BACKLOG = "SELECT count(*) FROM message WHERE status = 'RECEIVED'";
     static final String OLDEST_BACKLOG = "SELECT received_at FROM message WHERE status = 'RECEIVED' ORDER BY id LIMIT 1";
-    static final String FACTS = """
-            SELECT sum(active), sum(revoked) FROM (
-                SELECT count(*) FILTER (WHERE revoked_at IS NULL) AS active, count(*) FILTER (WHERE revoked_at IS NOT NULL) AS revoked FROM fact_income_monthly
-                UNION ALL
-                SELECT count(*) FILTER (WHERE revoked_at IS NULL), count(*) FILTER (WHERE revoked_at IS NOT NULL) FROM fact_person_birthdate
-                UNION ALL
-                SELECT count(*) FILTER (WHERE revoked_at IS NULL), count(*) FILTER (WHERE revoked_at IS NOT NULL) FROM fact_disability_status
-            ) AS per_type
-            """;
+    /** Active and revoked facts over every declared type's table. */
+    final String facts;
     static final String DETERMINATIONS = "SELECT (SELECT count(*) FROM determination), (SELECT count(*) FROM determination_queue)";
 
     @Schema(name = "Stats")
@@ -59,8 +52,13 @@ public class StatsResource {
 
     private final Db db;
 
-    public StatsResource(Db db) {
+    public StatsResource(Db db, org.eligo.facts.FactTypes types) {
         this.db = db;
+        this.facts = types.isEmpty() ? "SELECT 0, 0" : "SELECT coalesce(sum(active), 0), coalesce(sum(revoked), 0) FROM ("
+                + types.all().stream().map(t -> "SELECT count(*) FILTER (WHERE revoked_at IS NULL) AS active,"
+                        + " count(*) FILTER (WHERE revoked_at IS NOT NULL) AS revoked FROM " + t.table())
+                .collect(java.util.stream.Collectors.joining(" UNION ALL "))
+                + ") AS per_type";
     }
 
     @GET
@@ -79,7 +77,7 @@ public class StatsResource {
                     oldest = rs.getObject(1, OffsetDateTime.class).toInstant();
                 }
             }
-            long[] f = longs(connection.prepareStatement(FACTS), 2);
+            long[] f = longs(connection.prepareStatement(facts), 2);
             long[] d = longs(connection.prepareStatement(DETERMINATIONS), 2);
             return new Stats(new Messages(m[0], m[1], m[2], backlog), oldest, new Facts(f[0], f[1]), new Determinations(d[0], d[1]));
         });

@@ -26,6 +26,7 @@ import org.eligo.facts.FactType;
 import org.eligo.facts.FactTypes;
 import org.eligo.facts.Field;
 import org.eligo.support.problem.FieldError;
+import org.eligo.support.yaml.YamlNode;
 import org.junit.jupiter.api.DynamicTest;
 import org.junit.jupiter.api.TestFactory;
 
@@ -38,6 +39,7 @@ import org.junit.jupiter.api.TestFactory;
 class RuleSituationsTest {
 
     static final Path RULES = Path.of("rules");
+    private static final FactTypes FACT_TYPES = FactTypes.load(RULES.resolve(FactTypes.FOLDER));
     private static final Instant CREATED = Instant.parse("2020-01-01T00:00:00Z");
     private static final Instant REVOKED = Instant.parse("2020-01-02T00:00:00Z");
     private static final Instant AS_OF = Instant.parse("2020-02-01T00:00:00Z");
@@ -106,7 +108,7 @@ class RuleSituationsTest {
 
     private static Fact fact(YamlNode node, int n) {
         Map<String, YamlNode> spec = node.map("a fact", Set.of("type", "data", "revoked"));
-        FactType type = FactTypes.byName(spec.get("type").text("type")).orElseThrow(() -> spec.get("type").error("unknown fact type"));
+        FactType type = FACT_TYPES.byName(spec.get("type").text("type")).orElseThrow(() -> spec.get("type").error("unknown fact type"));
         JsonNode data = spec.get("data").toJson();
         List<FieldError> errors = new ArrayList<>();
         FactData.validate(type, data, "/data", LocalDate.MAX, errors);

@@ -16,6 +16,8 @@ import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 
 import org.eligo.facts.Fact;
+import org.eligo.facts.FactTypes;
+import org.eligo.support.yaml.RuleFileException;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -93,7 +95,7 @@ class RulesetLoaderTest {
 
     @Test
     void aNewProgramIsNewFilesNotNewJava() {
-        Ruleset heating = RulesetLoader.load(SECOND_PROGRAM);
+        Ruleset heating = RulesetLoader.load(SECOND_PROGRAM, RulesetLoader.readAll(SECOND_PROGRAM), FactTypes.load(Path.of("rules", FactTypes.FOLDER)));
         List<Fact> facts = List.of(
                 fact("fact_1", "person.birthdate", data().put("birth_date", "1960-03-01")),
                 fact("fact_2", "income.monthly", data().put("year", 2027).put("month", 6).put("amount_cents", 90000).putNull("hours").putNull("employers")),
@@ -227,10 +229,21 @@ class RulesetLoaderTest {
     }
 
     private Path write(String name, String ruleset, String parameters) throws IOException {
+        copyFactTypes(directory);
         Path folder = Files.createDirectories(directory.resolve(name));
         Files.writeString(folder.resolve("ruleset.yaml"), ruleset);
         Files.writeString(folder.resolve("parameters.yaml"), parameters);
         return folder;
+    }
+
+    /** The shipped fact-type declarations, beside the rulesets a test writes (as in rules/). */
+    static void copyFactTypes(Path rulesFolder) throws IOException {
+        Path target = Files.createDirectories(rulesFolder.resolve(FactTypes.FOLDER));
+        try (Stream<Path> declarations = Files.list(Path.of("rules", FactTypes.FOLDER))) {
+            for (Path declaration : declarations.toList()) {
+                Files.copy(declaration, target.resolve(declaration.getFileName()), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+            }
+        }
     }
 
     private static ObjectNode data() {

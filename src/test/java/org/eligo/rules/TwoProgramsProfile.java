@@ -14,13 +14,15 @@ import io.quarkus.test.junit.QuarkusTestProfile;
 /**
  * The service with two programs in its rules folder: the shipped Medicaid ruleset and the made-up
  * senior heating assistance from the test resources, copied side by side into one folder under
- * {@code target/} (the rules folder is one directory of ruleset folders).
+ * {@code target/} with the shipped fact-type declarations (the rules folder is one directory of
+ * ruleset folders and fact-types/).
  */
 public class TwoProgramsProfile implements QuarkusTestProfile {
 
     static final Path FOLDER = Path.of("target", "two-programs-rules");
     private static final List<Path> PROGRAMS = List.of(
             Path.of("rules", "medicaid-community-engagement"),
+            Path.of("rules", "fact-types"),
             Path.of("src", "test", "resources", "rulesets", "senior-heating-assistance"));
 
     @Override

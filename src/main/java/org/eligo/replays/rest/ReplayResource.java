@@ -43,7 +43,7 @@ public class ReplayResource {
 
     @Schema(name = "ReplayRequest", additionalProperties = Schema.False.class)
     record ReplayRequest(@Schema(description = "beneficiaries to replay (or leave out and name types)", maxItems = 10000) List<String> beneficiaryIds,
-                         @Schema(description = "message types to replay; default all", enumeration = {"income.monthly", "person.birthdate", "disability.status"})
+                         @Schema(description = "fact types to replay (GET /v1/fact-types lists them); default all")
                          List<String> types,
                          @Schema(defaultValue = "false", description = "report what would change and store nothing") Boolean dryRun,
                          String reason) {
@@ -54,7 +54,10 @@ public class ReplayResource {
 
     private final Caller caller;
 
-    public ReplayResource(ReplayService replays, JsonBodies bodies, Caller caller) {
+    private final FactTypes types;
+
+    public ReplayResource(ReplayService replays, JsonBodies bodies, Caller caller, FactTypes types) {
+        this.types = types;
         this.caller = caller;
         this.replays = replays;
         this.bodies = bodies;
@@ -87,8 +90,8 @@ public class ReplayResource {
         }
         List<String> types = strings(request, "types", errors);
         for (int i = 0; i < types.size(); i++) {
-            if (FactTypes.byName(types.get(i)).isEmpty()) {
-                errors.add(FieldError.at("/types/" + i, "unknown type; known types: " + FactTypes.names()));
+            if (this.types.byName(types.get(i)).isEmpty()) {
+                errors.add(FieldError.at("/types/" + i, "unknown type; known types: " + this.types.names()));
             }
         }
         if (beneficiaries.isEmpty() && types.isEmpty() && errors.isEmpty()) {

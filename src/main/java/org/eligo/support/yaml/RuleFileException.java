@@ -1,8 +1,8 @@
-package org.eligo.rules;
+package org.eligo.support.yaml;
 
 import java.nio.file.Path;
 
-/** A rule file that cannot be loaded: names the file, the line (1-based, 0 if unknown) and what is wrong. */
+/** A rule or fact-type file that cannot be loaded: names the file, the line (1-based, 0 if unknown) and what is wrong. */
 public class RuleFileException extends RuntimeException {
 
     private final transient Path file;

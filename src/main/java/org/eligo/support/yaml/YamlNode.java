@@ -1,4 +1,4 @@
-package org.eligo.rules;
+package org.eligo.support.yaml;
 
 import java.io.StringReader;
 import java.math.BigDecimal;
@@ -30,7 +30,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
  * A YAML node that remembers its file and line, so that every complaint about a rule file says
  * where. Only plain YAML is read: no tags that build objects, no anchors turned into code.
  */
-final class YamlNode {
+public final class YamlNode {
 
     private final Path file;
     private final Node node;
@@ -40,7 +40,7 @@ final class YamlNode {
         this.node = node;
     }
 
-    static YamlNode parse(Path file, String text) {
+    public static YamlNode parse(Path file, String text) {
         LoaderOptions options = new LoaderOptions();
         options.setAllowDuplicateKeys(false);
         options.setMaxAliasesForCollections(10);
@@ -59,32 +59,32 @@ final class YamlNode {
         }
     }
 
-    Path file() {
+    public Path file() {
         return file;
     }
 
-    int line() {
+    public int line() {
         return node.getStartMark() == null ? 0 : node.getStartMark().getLine() + 1;
     }
 
-    RuleFileException error(String problem) {
+    public RuleFileException error(String problem) {
         return new RuleFileException(file, line(), problem);
     }
 
-    boolean isMap() {
+    public boolean isMap() {
         return node instanceof MappingNode;
     }
 
-    boolean isList() {
+    public boolean isList() {
         return node instanceof SequenceNode;
     }
 
-    boolean isScalar() {
+    public boolean isScalar() {
         return node instanceof ScalarNode;
     }
 
     /** The members of a mapping, in order; fails on keys outside {@code allowed} and on repeated keys. */
-    Map<String, YamlNode> map(String what, Set<String> allowed) {
+    public Map<String, YamlNode> map(String what, Set<String> allowed) {
         if (!(node instanceof MappingNode mapping)) {
             throw error(what + " must be a mapping");
         }
@@ -103,7 +103,7 @@ final class YamlNode {
     }
 
     /** Keys with their nodes, for mappings whose keys are data (dates, names). */
-    List<Map.Entry<YamlNode, YamlNode>> entries(String what) {
+    public List<Map.Entry<YamlNode, YamlNode>> entries(String what) {
         if (!(node instanceof MappingNode mapping)) {
             throw error(what + " must be a mapping");
         }
@@ -119,21 +119,21 @@ final class YamlNode {
         return entries;
     }
 
-    List<YamlNode> list(String what) {
+    public List<YamlNode> list(String what) {
         if (!(node instanceof SequenceNode sequence)) {
             throw error(what + " must be a list");
         }
         return sequence.getValue().stream().map(child -> new YamlNode(file, child)).toList();
     }
 
-    String text(String what) {
+    public String text(String what) {
         if (!(node instanceof ScalarNode scalar) || scalar.getTag().equals(Tag.NULL)) {
             throw error(what + " must be a text value");
         }
         return scalar.getValue();
     }
 
-    BigDecimal number(String what) {
+    public BigDecimal number(String what) {
         if (!(node instanceof ScalarNode scalar) || !(scalar.getTag().equals(Tag.INT) || scalar.getTag().equals(Tag.FLOAT))) {
             throw error(what + " must be a number");
         }
@@ -144,15 +144,15 @@ final class YamlNode {
         }
     }
 
-    boolean isNumber() {
+    public boolean isNumber() {
         return node instanceof ScalarNode scalar && (scalar.getTag().equals(Tag.INT) || scalar.getTag().equals(Tag.FLOAT));
     }
 
-    boolean isBoolean() {
+    public boolean isBoolean() {
         return node instanceof ScalarNode scalar && scalar.getTag().equals(Tag.BOOL);
     }
 
-    boolean bool(String what) {
+    public boolean bool(String what) {
         if (!isBoolean()) {
             throw error(what + " must be true or false");
         }
@@ -160,7 +160,7 @@ final class YamlNode {
     }
 
     /** The node as JSON (numbers, booleans and nulls by their YAML type; everything else as text). */
-    JsonNode toJson() {
+    public JsonNode toJson() {
         JsonNodeFactory json = JsonNodeFactory.instance;
         if (node instanceof MappingNode mapping) {
             ObjectNode object = json.objectNode();
