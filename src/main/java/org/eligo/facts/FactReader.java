@@ -48,7 +48,7 @@ public class FactReader {
     /**
      * A beneficiary's facts at {@code asOf} (null: the database's now, the clock record timestamps
      * come from): those active then (created at or before it and not revoked at it), or with
-     * {@code includeRevoked} every fact created at or before it. Ordered by type, key, id.
+     * {@code includeRevoked} every fact created at or before it. Ordered by type name, key, id.
      */
     public AsOf forBeneficiary(String beneficiaryId, Instant asOf, boolean includeRevoked) {
         return db.read(connection -> {

@@ -30,7 +30,7 @@ import io.quarkus.runtime.annotations.RegisterForReflection;
         Determination.class, Determination.RulesetRef.class, Determination.CheckOutcome.class, Determination.SubcheckOutcome.class,
         DeterminationDiff.class, DeterminationDiff.Pair.class, DeterminationDiff.SubcheckChange.class, DeterminationDiff.FactChanges.class,
         DeterminationResource.DeterminationPage.class,
-        Fact.class, FactResource.BeneficiaryFacts.class,
+        Fact.class, FactResource.BeneficiaryFacts.class, org.eligo.facts.rest.FactTypeResource.FactTypeView.class,
         MessageView.class, Receipt.class, MessageResource.BatchReceipt.class,
         org.eligo.auth.AccessLog.Entry.class, org.eligo.auth.AccessLog.Page.class,
         Integrity.class, Integrity.Checked.class, Integrity.BadRecord.class,

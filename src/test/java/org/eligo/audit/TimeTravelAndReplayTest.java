@@ -45,7 +45,9 @@ class TimeTravelAndReplayTest {
         String before = given().get("/v1/beneficiaries/" + beneficiary + "/facts").then().extract().path("as_of");
 
         // Another version of the rules comes into force after `before` (same rules, another version label).
-        Map<String, String> files = new TreeMap<>(RulesetLoader.readAll(Path.of("rules", RULESET)));
+        // The files a recorded version holds: the ruleset's own and the declarations of the fact types it reads.
+        Map<String, String> files = new TreeMap<>(RulesetLoader.loadAll(Path.of("rules")).stream()
+                .filter(r -> r.id().equals(RULESET)).findFirst().orElseThrow().files());
         files.put("ruleset.yaml", files.get("ruleset.yaml").replace("version: \"2027.1\"", "version: \"2027.2-test\""));
         String sha = RulesetLoader.sha256(files);
         Sql.update("INSERT INTO ruleset_version (ruleset_id, sha256, version, title, definition, files) VALUES (?, ?, '2027.2-test', 'test', '{}'::jsonb, ?::jsonb)"

@@ -44,6 +44,7 @@ class AuthTest {
             new Call("POST", "/v1/messages/batch", "/v1/messages/batch", "{}", Set.of(AGENCY)),
             new Call("GET", "/v1/messages/{id}", "/v1/messages/msg_01ARZ3NDEKTSV4RRFFQ69G5FAV", null, Set.of(AGENCY, CASEWORKER, ANALYST)),
             new Call("POST", "/v1/messages/{id}/retry", "/v1/messages/msg_01ARZ3NDEKTSV4RRFFQ69G5FAV/retry", null, ANALYSTS),
+            new Call("GET", "/v1/fact-types", "/v1/fact-types", null, Set.of(AGENCY, CASEWORKER, ANALYST)),
             new Call("GET", "/v1/facts/{id}", "/v1/facts/fact_01ARZ3NDEKTSV4RRFFQ69G5FAV", null, READERS),
             new Call("GET", "/v1/beneficiaries/{beneficiary_id}/facts", "/v1/beneficiaries/B-auth/facts", null, READERS),
             new Call("POST", "/v1/beneficiaries/{beneficiary_id}/determinations", "/v1/beneficiaries/B-auth/determinations", "{}", READERS),

@@ -92,10 +92,11 @@ class MessageIngestTest {
                 .statusCode(200)
                 .body("beneficiary_id", equalTo(beneficiary))
                 .body("as_of", matchesPattern(TIMESTAMP))
-                .body("facts.type", contains("person.birthdate", "disability.status"))
-                .body("facts[0].data.birth_date", equalTo("1990-02-28"))
-                .body("facts[1].data.disabled", equalTo(false))
-                .body("facts[1].data.medically_frail", equalTo(false));
+                // Ordered by type name, then key, then id.
+                .body("facts.type", contains("disability.status", "person.birthdate"))
+                .body("facts[1].data.birth_date", equalTo("1990-02-28"))
+                .body("facts[0].data.disabled", equalTo(false))
+                .body("facts[0].data.medically_frail", equalTo(false));
     }
 
     @Test
