@@ -62,7 +62,7 @@ public class DeterminationProcessor implements WorkSource {
         List<DeterminationQueue.Pending> claimedRows = new ArrayList<>();
         try {
             return db.inTransaction(connection -> {
-                List<DeterminationQueue.Pending> claimed = queue.claim(connection, config.batchSize());
+                List<DeterminationQueue.Pending> claimed = queue.claim(connection, rulesets.all().stream().map(Ruleset::id).toList(), config.batchSize());
                 claimedRows.addAll(claimed);
                 make(connection, claimed);
                 return claimed.size();
@@ -116,13 +116,9 @@ public class DeterminationProcessor implements WorkSource {
         List<DeterminationQueue.Pending> ready = new ArrayList<>();
         List<DeterminationQueue.Pending> busy = new ArrayList<>();
         List<DeterminationQueue.Pending> waiting = new ArrayList<>();
-        List<DeterminationQueue.Pending> dropped = new ArrayList<>();
         for (DeterminationQueue.Pending pending : claimed) {
             boolean waitedLongEnough = pending.requestedAt().plus(config.maxBacklogWait()).isBefore(asOf);
-            if (rulesets.find(pending.rulesetId()).isEmpty()) {
-                LOG.warnf("Dropping queued determination for %s: ruleset %s is no longer loaded", pending.beneficiaryId(), pending.rulesetId());
-                dropped.add(pending);
-            } else if (!locked.contains(pending.beneficiaryId())) {
+            if (!locked.contains(pending.beneficiaryId())) {
                 busy.add(pending);
             } else if (backlogged.contains(pending.beneficiaryId()) && !waitedLongEnough) {
                 waiting.add(pending);
@@ -139,7 +135,6 @@ public class DeterminationProcessor implements WorkSource {
         }
         determinations.store(connection, made);
         ready.forEach(pending -> latency.record(java.time.Duration.between(pending.requestedAt(), asOf)));
-        ready.addAll(dropped);
         queue.delete(connection, ready);
         queue.postpone(connection, busy, BUSY_RETRY, null);
         queue.postpone(connection, waiting, BACKLOG_RETRY, null);

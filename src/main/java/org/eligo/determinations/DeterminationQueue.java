@@ -36,11 +36,16 @@ public class DeterminationQueue {
                    last_error = NULL
             """;
 
-    /** Claims due rows; SKIP LOCKED as for messages. Binds: limit. */
+    /**
+     * Claims due rows of the rulesets this instance has loaded; SKIP LOCKED as for messages. A row
+     * for a ruleset this instance has not loaded (a rolling deploy that adds a ruleset) is left for
+     * an instance that has it, never dropped. Binds: text[] ruleset ids, limit.
+     */
     static final String CLAIM = """
             SELECT beneficiary_id, period, ruleset_id, attempts, requested_at
               FROM determination_queue
              WHERE next_attempt_at <= clock_timestamp()
+               AND ruleset_id = ANY(?::text[])
              ORDER BY next_attempt_at
              LIMIT ?
                FOR UPDATE SKIP LOCKED
@@ -127,10 +132,25 @@ public class DeterminationQueue {
         }
     }
 
-    public List<Pending> claim(Connection connection, int limit) throws SQLException {
+    /** Claims up to {@code limit} due rows of the given rulesets. */
+    public List<Pending> claim(Connection connection, Collection<String> rulesetIds, int limit) throws SQLException {
         try (PreparedStatement statement = connection.prepareStatement(CLAIM)) {
-            statement.setInt(1, limit);
+            statement.setArray(1, connection.createArrayOf("text", rulesetIds.toArray()));
+            statement.setInt(2, limit);
             return read(statement);
+        }
+    }
+
+    /** Queued rows of rulesets outside {@code rulesetIds}: work this instance leaves for others. Binds text[]. */
+    static final String OTHER_RULESETS = "SELECT count(*) FROM determination_queue WHERE NOT (ruleset_id = ANY(?::text[]))";
+
+    public long countOtherRulesets(Connection connection, Collection<String> rulesetIds) throws SQLException {
+        try (PreparedStatement statement = connection.prepareStatement(OTHER_RULESETS)) {
+            statement.setArray(1, connection.createArrayOf("text", rulesetIds.toArray()));
+            try (ResultSet rs = statement.executeQuery()) {
+                rs.next();
+                return rs.getLong(1);
+            }
         }
     }
 

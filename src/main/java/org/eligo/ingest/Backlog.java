@@ -16,8 +16,12 @@ import org.eligo.support.problem.ProblemException;
 @ApplicationScoped
 public class Backlog {
 
-    /** Counts unprocessed messages up to a bound (the partial index makes this an index-only walk). */
-    static final String COUNT_UP_TO = "SELECT count(*) FROM (SELECT 1 FROM message WHERE status = 'RECEIVED' LIMIT ?) AS backlog";
+    /**
+     * Counts unprocessed messages this instance can process up to a bound (a walk of the partial
+     * index of the backlog). Messages of a type it does not declare are left for instances that do
+     * (a rolling deploy adding a type) and do not count against this instance's limit. Binds text[] types, limit.
+     */
+    static final String COUNT_UP_TO = "SELECT count(*) FROM (SELECT 1 FROM message WHERE status = 'RECEIVED' AND type = ANY(?::text[]) LIMIT ?) AS backlog";
 
     private final Db db;
     private final IngestConfig config;
@@ -25,7 +29,10 @@ public class Backlog {
     private long measuredAtNanos;
     private boolean everMeasured;
 
-    public Backlog(Db db, IngestConfig config) {
+    private final java.util.List<String> typeNames;
+
+    public Backlog(Db db, IngestConfig config, org.eligo.facts.FactTypes types) {
+        this.typeNames = types.all().stream().map(org.eligo.facts.FactType::name).toList();
         this.db = db;
         this.config = config;
     }
@@ -45,7 +52,8 @@ public class Backlog {
         if (!everMeasured || now - measuredAtNanos > config.backlogCacheTtl().toNanos()) {
             measured = db.read(connection -> {
                 try (PreparedStatement statement = connection.prepareStatement(COUNT_UP_TO)) {
-                    statement.setLong(1, config.maxBacklog() + 1);
+                    statement.setArray(1, connection.createArrayOf("text", typeNames.toArray()));
+                    statement.setLong(2, config.maxBacklog() + 1);
                     try (ResultSet rs = statement.executeQuery()) {
                         rs.next();
                         return rs.getLong(1);

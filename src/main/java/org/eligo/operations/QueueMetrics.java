@@ -33,9 +33,27 @@ public class QueueMetrics {
     private final AtomicLong backlog = new AtomicLong();
     private final AtomicLong oldestAgeMillis = new AtomicLong();
     private final AtomicLong pendingDeterminations = new AtomicLong();
+    private final AtomicLong otherTypes = new AtomicLong();
+    private final AtomicLong otherRulesets = new AtomicLong();
+    private final org.eligo.queue.MessageQueue messages;
+    private final org.eligo.determinations.DeterminationQueue determinations;
+    private final java.util.List<String> typeNames;
+    private final org.eligo.rules.RulesetRegistry rulesets;
 
-    public QueueMetrics(Db db, MeterRegistry registry) {
+    public QueueMetrics(Db db, MeterRegistry registry, org.eligo.queue.MessageQueue messages,
+                        org.eligo.determinations.DeterminationQueue determinations, org.eligo.facts.FactTypes types,
+                        org.eligo.rules.RulesetRegistry rulesets) {
         this.db = db;
+        this.messages = messages;
+        this.determinations = determinations;
+        this.typeNames = types.all().stream().map(org.eligo.facts.FactType::name).toList();
+        this.rulesets = rulesets;
+        Gauge.builder("eligo.work.left.for.others", otherTypes, AtomicLong::get).tag("kind", "messages")
+                .description("Work this instance cannot do and leaves for an instance that can: messages of a fact type it does not declare,"
+                        + " automatic determinations of a ruleset it has not loaded").register(registry);
+        Gauge.builder("eligo.work.left.for.others", otherRulesets, AtomicLong::get).tag("kind", "determinations")
+                .description("Work this instance cannot do and leaves for an instance that can: messages of a fact type it does not declare,"
+                        + " automatic determinations of a ruleset it has not loaded").register(registry);
         Gauge.builder("eligo.messages.backlog", backlog, AtomicLong::get).description("Messages received and not yet processed").register(registry);
         Gauge.builder("eligo.messages.oldest.backlog.age.seconds", oldestAgeMillis, a -> a.get() / 1000.0)
                 .description("How long the oldest unprocessed message has waited").register(registry);
@@ -54,6 +72,9 @@ public class QueueMetrics {
                     oldestAgeMillis.set(rs.wasNull() ? 0 : (long) (age * 1000));
                     pendingDeterminations.set(rs.getLong(3));
                 }
+                otherTypes.set(messages.countOtherTypes(connection, typeNames));
+                otherRulesets.set(determinations.countOtherRulesets(connection,
+                        rulesets.all().stream().map(org.eligo.rules.Ruleset::id).toList()));
                 return null;
             });
         } catch (RuntimeException e) {

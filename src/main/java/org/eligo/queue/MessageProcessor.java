@@ -55,6 +55,8 @@ public class MessageProcessor implements WorkSource {
     private final RulesetRegistry rulesets;
     private final EligoClock clock;
     private final FactTypes types;
+    /** The types whose messages this instance claims: those it declares. */
+    private final List<String> typeNames;
     private final io.micrometer.core.instrument.Counter processed;
     private final io.micrometer.core.instrument.Counter failed;
     private final io.micrometer.core.instrument.Counter givenUp;
@@ -63,6 +65,7 @@ public class MessageProcessor implements WorkSource {
                             DeterminationQueue determinations, RulesetRegistry rulesets, EligoClock clock,
                             io.micrometer.core.instrument.MeterRegistry registry, FactTypes types) {
         this.types = types;
+        this.typeNames = types.all().stream().map(FactType::name).toList();
         this.processed = registry.counter("eligo.messages.processed");
         this.failed = registry.counter("eligo.messages.failed.attempts");
         this.givenUp = registry.counter("eligo.messages.failed");
@@ -82,7 +85,7 @@ public class MessageProcessor implements WorkSource {
         List<String> claimedIds = new ArrayList<>();
         try {
             return db.inTransaction(connection -> {
-                List<ClaimedMessage> claimed = queue.claim(connection, config.batchSize());
+                List<ClaimedMessage> claimed = queue.claim(connection, typeNames, config.batchSize());
                 claimed.forEach(message -> claimedIds.add(message.id()));
                 process(connection, claimed);
                 return claimed.size();

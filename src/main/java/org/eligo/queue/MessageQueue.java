@@ -8,6 +8,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.time.ZoneOffset;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.List;
 import java.util.Optional;
 
@@ -26,14 +27,20 @@ public class MessageQueue {
      * for or share a message. A row another worker marked PROCESSED after this statement's snapshot
      * was taken is re-checked against the WHERE clause when locked (PostgreSQL re-evaluates it on the
      * newest row version) and dropped, so a message is never claimed after it was processed.
+     *
+     * <p>Only messages of the fact types this instance has declared are claimed. During a rolling
+     * deploy that adds a type, an instance of the new version accepts its messages before the old
+     * ones are gone; an old instance leaves them for an instance that knows the type rather than
+     * failing them (the rule for all work an instance cannot do: leave it, never drop it).
      */
     static final String CLAIM = """
             SELECT id, type, beneficiary_id, data::text, attempts
               FROM message
              WHERE status = 'RECEIVED'                     -- the backlog (partial index message_backlog)
                AND next_attempt_at <= clock_timestamp()    -- not while a failed message waits out its backoff
+               AND type = ANY(?::text[])                   -- 1: the fact types this instance declares
              ORDER BY id                                   -- oldest first: ids are arrival order
-             LIMIT ?                                       -- 1: the batch size
+             LIMIT ?                                       -- 2: the batch size
                FOR UPDATE SKIP LOCKED
             """;
 
@@ -64,10 +71,28 @@ public class MessageQueue {
 
     private static final int MAX_ERROR_LENGTH = 2000;
 
-    public List<ClaimedMessage> claim(Connection connection, int limit) throws SQLException {
+    /** Messages of these types, received and not yet processed, that no instance of this version can process. */
+    static final String UNKNOWN_TYPES = """
+            SELECT count(*) FROM message WHERE status = 'RECEIVED' AND NOT (type = ANY(?::text[]))
+            """;
+
+    /** Claims up to {@code limit} due messages of the given types. */
+    public List<ClaimedMessage> claim(Connection connection, Collection<String> types, int limit) throws SQLException {
         try (PreparedStatement statement = connection.prepareStatement(CLAIM)) {
-            statement.setInt(1, limit);
+            statement.setArray(1, connection.createArrayOf("text", types.toArray()));
+            statement.setInt(2, limit);
             return read(statement);
+        }
+    }
+
+    /** How many unprocessed messages are of types outside {@code types}: work this instance leaves for others. */
+    public long countOtherTypes(Connection connection, Collection<String> types) throws SQLException {
+        try (PreparedStatement statement = connection.prepareStatement(UNKNOWN_TYPES)) {
+            statement.setArray(1, connection.createArrayOf("text", types.toArray()));
+            try (ResultSet rs = statement.executeQuery()) {
+                rs.next();
+                return rs.getLong(1);
+            }
         }
     }
 

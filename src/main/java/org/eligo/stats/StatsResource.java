@@ -38,7 +38,13 @@ public class StatsResource {
     static final String DETERMINATIONS = "SELECT (SELECT count(*) FROM determination), (SELECT count(*) FROM determination_queue)";
 
     @Schema(name = "Stats")
-    public record Stats(Messages messages, Instant oldestBacklogReceivedAt, Facts facts, Determinations determinations) {
+    public record Stats(Messages messages, Instant oldestBacklogReceivedAt, Facts facts, Determinations determinations,
+                        @Schema(description = "work this instance cannot do and leaves for an instance that can: messages of a fact type it does"
+                                + " not declare, queued automatic determinations of a ruleset it has not loaded (a rolling deploy in progress)")
+                        LeftForOthers leftForOtherInstances) {
+    }
+
+    public record LeftForOthers(long messages, long determinations) {
     }
 
     public record Messages(long received, long processed, long failed, long backlog) {
@@ -52,8 +58,18 @@ public class StatsResource {
 
     private final Db db;
 
-    public StatsResource(Db db, org.eligo.facts.FactTypes types) {
+    private final org.eligo.queue.MessageQueue messageQueue;
+    private final org.eligo.determinations.DeterminationQueue determinationQueue;
+    private final java.util.List<String> typeNames;
+    private final org.eligo.rules.RulesetRegistry rulesets;
+
+    public StatsResource(Db db, org.eligo.facts.FactTypes types, org.eligo.queue.MessageQueue messageQueue,
+                         org.eligo.determinations.DeterminationQueue determinationQueue, org.eligo.rules.RulesetRegistry rulesets) {
         this.db = db;
+        this.messageQueue = messageQueue;
+        this.determinationQueue = determinationQueue;
+        this.typeNames = types.all().stream().map(org.eligo.facts.FactType::name).toList();
+        this.rulesets = rulesets;
         this.facts = types.isEmpty() ? "SELECT 0, 0" : "SELECT coalesce(sum(active), 0), coalesce(sum(revoked), 0) FROM ("
                 + types.all().stream().map(t -> "SELECT count(*) FILTER (WHERE revoked_at IS NULL) AS active,"
                         + " count(*) FILTER (WHERE revoked_at IS NOT NULL) AS revoked FROM " + t.table())
@@ -79,7 +95,9 @@ public class StatsResource {
             }
             long[] f = longs(connection.prepareStatement(facts), 2);
             long[] d = longs(connection.prepareStatement(DETERMINATIONS), 2);
-            return new Stats(new Messages(m[0], m[1], m[2], backlog), oldest, new Facts(f[0], f[1]), new Determinations(d[0], d[1]));
+            LeftForOthers left = new LeftForOthers(messageQueue.countOtherTypes(connection, typeNames),
+                    determinationQueue.countOtherRulesets(connection, rulesets.all().stream().map(org.eligo.rules.Ruleset::id).toList()));
+            return new Stats(new Messages(m[0], m[1], m[2], backlog), oldest, new Facts(f[0], f[1]), new Determinations(d[0], d[1]), left);
         });
     }
 
