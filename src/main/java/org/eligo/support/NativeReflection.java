@@ -38,6 +38,7 @@ import io.quarkus.runtime.annotations.RegisterForReflection;
         Rerun.class, Rerun.Accepted.class, Rerun.Change.class, RerunResource.ChangePage.class,
         RulesetResource.RulesetView.class, RulesetRegistry.Activation.class,
         StatsResource.Stats.class, StatsResource.Messages.class, StatsResource.Facts.class, StatsResource.Determinations.class,
+        StatsResource.LeftForOthers.class,
         Problem.class, FieldError.class,
 })
 public final class NativeReflection {
