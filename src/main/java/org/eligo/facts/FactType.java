@@ -5,8 +5,8 @@ import java.util.List;
 /**
  * A kind of fact: the message type that produces it, the table that stores it, and its typed
  * fields. Code that handles facts (validation, parsing, storage, supersession, reads, the rules
- * engine) is written once against this description; a new fact type is a new constant here and a
- * table in a migration.
+ * engine) is written once against this description; a new fact type is a new constant here, a
+ * table in a new versioned migration, and its row in eligo_tables() (db/migration/R__90_tables.sql).
  *
  * @param name   the message and fact type, e.g. {@code income.monthly}
  * @param table  the table holding these facts (a constant, never user input)
