@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Growth: do claim latency and point look-ups stay flat from 1 million to 10 million messages?
-# (issue 7, point 3). Starts a fresh PostgreSQL, lets the packaged service migrate it (V10: monthly
+# (issue 7, point 3). Starts a fresh PostgreSQL, lets the packaged service migrate it (monthly
 # partitions), then bulk-loads processed messages spread over the past twelve months and measures,
 # at GROWTH_FIRST and again at GROWTH_TOTAL messages:
 #   - claim: the work queue's claim statement (org.eligo.queue.MessageQueue.CLAIM, 200 rows,

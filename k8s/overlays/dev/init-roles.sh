@@ -2,7 +2,7 @@
 # Runs once, when the postgres image initialises an empty volume (docker-entrypoint-initdb.d), as the
 # superuser. The same roles as production (README, "Deploying"): the owner runs the migrations, the
 # pool logs in as eligo_app and works as eligo_service (created here so that eligo_app can join it;
-# migration V3 finds it and grants it its privileges).
+# the migrations find it and grant it its privileges).
 set -eu
 psql -v ON_ERROR_STOP=1 --username "$POSTGRES_USER" --dbname postgres \
   -v owner_password="$ELIGO_OWNER_PASSWORD" -v app_password="$ELIGO_APP_PASSWORD" <<'SQL'

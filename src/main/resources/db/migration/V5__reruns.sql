@@ -21,8 +21,8 @@ CREATE TABLE rerun_item (
     rerun_id                  text        NOT NULL REFERENCES rerun (id),
     beneficiary_id            text        NOT NULL,
     state                     text        NOT NULL DEFAULT 'PENDING' CHECK (state IN ('PENDING', 'DONE', 'FAILED')),
-    determination_id          text,
-    previous_determination_id text,
+    determination_id          text COLLATE "C",
+    previous_determination_id text COLLATE "C",
     previous_result           text,
     result                    text,
     changed                   boolean,
@@ -33,8 +33,15 @@ CREATE TABLE rerun_item (
 CREATE INDEX rerun_item_pending ON rerun_item (rerun_id, beneficiary_id) WHERE state = 'PENDING';
 CREATE INDEX rerun_item_changed ON rerun_item (rerun_id, beneficiary_id) WHERE changed;
 
--- However a run is resumed, a beneficiary is determined at most once in it.
-CREATE UNIQUE INDEX determination_once_per_rerun ON determination (rerun_id, beneficiary_id) WHERE rerun_id IS NOT NULL;
+-- However a run is resumed, a beneficiary is determined at most once in it: a unique index on
+-- determination (rerun_id, beneficiary_id) cannot exist on a partitioned table without the partition
+-- key, so each rerun determination is recorded here by a trigger (eligo_determination_once_per_rerun).
+CREATE TABLE rerun_determination (
+    rerun_id         text NOT NULL,
+    beneficiary_id   text NOT NULL,
+    determination_id text COLLATE "C" NOT NULL,
+    CONSTRAINT determination_once_per_rerun PRIMARY KEY (rerun_id, beneficiary_id)
+);
 
 -- When each beneficiary's active facts last changed: what scope 'changed' compares with the
 -- facts_as_of of the beneficiary's latest determination, one index probe per beneficiary rather
@@ -43,11 +50,3 @@ CREATE TABLE beneficiary_facts_changed (
     beneficiary_id text        PRIMARY KEY,
     changed_at     timestamptz NOT NULL
 );
-INSERT INTO beneficiary_facts_changed (beneficiary_id, changed_at)
-SELECT beneficiary_id, max(greatest(created_at, coalesce(revoked_at, created_at)))
-  FROM (SELECT beneficiary_id, created_at, revoked_at FROM fact_income_monthly
-        UNION ALL SELECT beneficiary_id, created_at, revoked_at FROM fact_person_birthdate
-        UNION ALL SELECT beneficiary_id, created_at, revoked_at FROM fact_disability_status) AS facts
- GROUP BY beneficiary_id;
-
-GRANT SELECT, INSERT, UPDATE ON rerun, rerun_item, beneficiary_facts_changed TO eligo_service;

@@ -43,7 +43,7 @@ public class Checkpoints {
 
     static final String LAST = "SELECT id, digest FROM audit_checkpoint ORDER BY id DESC LIMIT 1";
 
-    /** Through the database's own checks (V6 eligo_audit_checkpoint); hashes travel as hex. */
+    /** Through the database's own checks (eligo_audit_checkpoint, db/migration/R__30_hash_chains.sql); hashes travel as hex. */
     static final String RECORD = """
             SELECT eligo_audit_checkpoint(?, ?, ?, ?, ?, ?::text[], ?::bigint[],
                    ARRAY(SELECT decode(x, 'hex') FROM unnest(?::text[]) WITH ORDINALITY AS u(x, n) ORDER BY n))

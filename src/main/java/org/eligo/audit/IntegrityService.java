@@ -58,8 +58,8 @@ public class IntegrityService {
     /**
      * Determination records whose determination is gone (other than by retention), or whose content
      * or parts are no longer what was chained. The canonical forms are rebuilt 500 determinations at
-     * a time (eligo_canonical_determinations, V11: one query per table for the batch), about a third
-     * of the cost of rebuilding them one by one. A determination whose beneficiary was changed has
+     * a time (eligo_canonical_determinations, db/migration/R__40_determinations.sql: one query per
+     * table for the batch), about a third of the cost of rebuilding them one by one. A determination whose beneficiary was changed has
      * another content (the beneficiary is part of it), so the content check finds it too.
      */
     static final String BAD_DETERMINATIONS = """

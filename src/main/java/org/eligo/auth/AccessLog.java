@@ -29,14 +29,15 @@ import org.eligo.support.TraceContext;
 import org.jboss.logging.Logger;
 
 /**
- * The append-only record of API access (migration V8): written per {@code /v1} request, refused ones
- * included, and read by analysts. Nobody may purge it, and anyone can make a row (a request without
- * a token is recorded too), so what a row holds is bounded here, before it is written: the path with
- * its query at most {@link #MAX_PATH} characters with the values of credential-looking query
- * parameters replaced by {@link #REDACTED} (a token sent as {@code ?access_token=} would otherwise be
- * readable by every analyst, forever), the subject and each beneficiary id at most {@link #MAX_TEXT},
- * the method at most {@link #MAX_METHOD}, the {@code traceparent} only when it is a valid W3C trace
- * context, and no NUL or other control character anywhere (PostgreSQL cannot store NUL).
+ * The append-only record of API access (table access_log, db/migration/V7__access_log.sql): written
+ * per {@code /v1} request, refused ones included, and read by analysts. Nobody may purge it, and
+ * anyone can make a row (a request without a token is recorded too), so what a row holds is bounded
+ * here, before it is written: the path with its query at most {@link #MAX_PATH} characters with the
+ * values of credential-looking query parameters replaced by {@link #REDACTED} (a token sent as
+ * {@code ?access_token=} would otherwise be readable by every analyst, forever), the subject and
+ * each beneficiary id at most {@link #MAX_TEXT}, the method at most {@link #MAX_METHOD}, the
+ * {@code traceparent} only when it is a valid W3C trace context, and no NUL or other control
+ * character anywhere (PostgreSQL cannot store NUL).
  */
 @ApplicationScoped
 public class AccessLog {

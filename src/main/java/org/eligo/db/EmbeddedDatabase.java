@@ -29,6 +29,7 @@ public final class EmbeddedDatabase {
 
     private static EmbeddedPostgres server;
     private static String jdbcUrl;
+    private static Path runningDataDirectory;
     private static boolean applicationStarted;
 
     private EmbeddedDatabase() {
@@ -62,6 +63,7 @@ public final class EmbeddedDatabase {
             }
             server = builder.start();
             jdbcUrl = server.getJdbcUrl(SUPERUSER, "postgres");
+            runningDataDirectory = directory;
             Runtime.getRuntime().addShutdownHook(new Thread(EmbeddedDatabase::stopIfNeverStarted, "eligo-embedded-postgres-stop"));
             LOG.infof("Embedded PostgreSQL is up on port %d", server.getPort());
             return jdbcUrl;
@@ -83,6 +85,7 @@ public final class EmbeddedDatabase {
         } finally {
             server = null;
             jdbcUrl = null;
+            runningDataDirectory = null;
         }
     }
 
@@ -104,6 +107,11 @@ public final class EmbeddedDatabase {
 
     public static synchronized boolean isRunning() {
         return server != null;
+    }
+
+    /** The data directory of the running server (absolute), if this process runs one. */
+    public static synchronized Optional<Path> dataDirectory() {
+        return Optional.ofNullable(runningDataDirectory);
     }
 
     /**

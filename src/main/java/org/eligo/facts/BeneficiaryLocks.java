@@ -11,8 +11,8 @@ import java.util.Set;
 
 /**
  * The per-beneficiary advisory locks that order everything that writes or decides on a
- * beneficiary's facts (see the migration's {@code eligo_lock_beneficiaries}). Held until the
- * transaction ends. While one is held no fact of that beneficiary is being written, so the
+ * beneficiary's facts (see {@code eligo_lock_beneficiaries} in db/migration/R__10_coordination.sql).
+ * Held until the transaction ends. While one is held no fact of that beneficiary is being written, so the
  * clock read after taking it is an instant whose active facts are all committed and visible.
  */
 public final class BeneficiaryLocks {

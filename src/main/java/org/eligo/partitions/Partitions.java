@@ -16,10 +16,10 @@ import io.quarkus.runtime.StartupEvent;
 import io.quarkus.scheduler.Scheduled;
 
 /**
- * Keeps the monthly partitions of messages and determinations (migration V10) ahead of time and
- * drops the months past retention. The work is done by the database's own functions, which run as
- * the schema owner and check their arguments (a retention under a year is refused); the service only
- * calls them. Runs at start and then every {@code eligo.partitions.maintenance-interval}; instances
+ * Keeps the monthly partitions of messages and determinations ahead of time and drops the months
+ * past retention. The work is done by the database's own functions (db/migration/R__50_partitions.sql),
+ * which run as the schema owner and check their arguments (a retention under a year is refused); the
+ * service only calls them. Runs at start and then every {@code eligo.partitions.maintenance-interval}; instances
  * take turns through an advisory lock inside the functions.
  *
  * <p>Creating or detaching a partition locks its parent briefly. With a short lock timeout a run

@@ -153,7 +153,7 @@ class AuditTrailTest {
                 "INSERT INTO fact_income_monthly (id, beneficiary_id, message_id, created_at, year, month, amount_cents) VALUES ('fact_PAST', '"
                         + beneficiary + "', '" + firstMessage + "', '2001-01-01T00:00:00Z', 2027, 1, 1)",
                 "INSERT INTO determination_check (determination_id, position, check_id, title, result) VALUES ('" + determination + "', 99, 'x', 'x', 'PASSED')",
-                // Parts of a new determination whose parent part is missing (no foreign keys since V11: the parts guard checks).
+                // Parts of a new determination whose parent part is missing (parts have no foreign keys: the parts guard checks).
                 newDetermination + " INSERT INTO determination_subcheck (determination_id, check_position, position, subcheck_id, title, result, detail)"
                         + " SELECT id, 0, 0, 'x', 'x', 'PASSED', 'x' FROM d",
                 newDetermination + ", c AS (INSERT INTO determination_check (determination_id, position, check_id, title, result)"

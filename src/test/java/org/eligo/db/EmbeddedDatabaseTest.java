@@ -10,6 +10,7 @@ import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.ResultSet;
 import java.sql.Statement;
+import java.util.Optional;
 
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -24,6 +25,8 @@ class EmbeddedDatabaseTest {
     void dataSurvivesARestartAndStopEndsTheServer() throws Exception {
         Path data = directory.resolve("pg");
         String url = EmbeddedDatabase.start(data, 0);
+        // What a refusal of an earlier build's schema names (EarlierSchema).
+        assertEquals(Optional.of(data.toAbsolutePath().normalize()), EmbeddedDatabase.dataDirectory());
         try (Connection connection = DriverManager.getConnection(url, EmbeddedDatabase.SUPERUSER, "");
              Statement statement = connection.createStatement()) {
             statement.execute("CREATE TABLE kept (v text)");
@@ -31,6 +34,7 @@ class EmbeddedDatabaseTest {
         }
         EmbeddedDatabase.stop();
         assertFalse(EmbeddedDatabase.isRunning());
+        assertEquals(Optional.empty(), EmbeddedDatabase.dataDirectory());
         assertFalse(Files.exists(data.resolve("postmaster.pid")), "a clean shutdown removes the pid file");
 
         String again = EmbeddedDatabase.start(data, 0);

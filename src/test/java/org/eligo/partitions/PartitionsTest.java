@@ -26,7 +26,7 @@ import com.github.f4b6a3.ulid.UlidCreator;
 import io.quarkus.test.junit.QuarkusTest;
 
 /**
- * Messages and determinations live in monthly partitions (migration V10): made ahead, dropped past
+ * Messages and determinations live in monthly partitions (db/migration/R__50_partitions.sql): made ahead, dropped past
  * retention as whole months, with idempotency still global and the audit trail still verifiable.
  */
 @QuarkusTest

@@ -16,8 +16,3 @@ CREATE TABLE access_log (
 );
 CREATE INDEX access_log_beneficiaries ON access_log USING gin (beneficiary_ids);
 CREATE INDEX access_log_subject ON access_log (subject, id);
-
-CREATE TRIGGER access_log_immutable BEFORE UPDATE OR DELETE ON access_log FOR EACH ROW EXECUTE FUNCTION eligo_refuse_change();
-CREATE TRIGGER access_log_no_truncate BEFORE TRUNCATE ON access_log FOR EACH STATEMENT EXECUTE FUNCTION eligo_refuse_change();
-
-GRANT SELECT, INSERT ON access_log TO eligo_service;

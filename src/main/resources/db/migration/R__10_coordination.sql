@@ -1,0 +1,29 @@
+-- Coordination of the service's writers: per-beneficiary locks, and waking idle workers.
+-- (Repeatable: runs again whenever this file changes; every statement is idempotent.)
+
+-- Serialises all fact writers of the same beneficiaries: transaction-scoped advisory locks, taken in
+-- ascending hash order so that two transactions locking overlapping sets wait for each other instead
+-- of deadlocking. The first key (0x456C, "El") keeps these locks apart from any other advisory lock.
+-- Returns clock_timestamp() read after the locks are held: any earlier writer of these beneficiaries
+-- has committed by then, so fact timestamps for one key only move forward.
+-- The locks are taken in one statement rather than a loop of them: still in ascending hash order
+-- (the aggregate consumes the sorted subquery in order), so no deadlock.
+CREATE OR REPLACE FUNCTION eligo_lock_beneficiaries(beneficiary_ids text[]) RETURNS timestamptz
+LANGUAGE plpgsql AS $$
+BEGIN
+    PERFORM count(pg_advisory_xact_lock(17772, l.h))
+       FROM (SELECT DISTINCT hashtext(b) AS h FROM unnest(beneficiary_ids) AS b ORDER BY 1) AS l;
+    RETURN clock_timestamp();
+END
+$$;
+
+-- Wakes idle workers (in every service instance) when messages arrive. NOTIFY is delivered at
+-- commit and collapsed per transaction, so a batch insert sends one notification.
+-- (Trigger message_received, R__90_tables.sql.)
+CREATE OR REPLACE FUNCTION eligo_notify_message_received() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+    PERFORM pg_notify('eligo_message_received', '');
+    RETURN NULL;
+END
+$$;

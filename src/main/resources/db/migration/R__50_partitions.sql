@@ -1,0 +1,148 @@
+-- Monthly partitions and retention (the partitioned tables and why: V2__messages.sql; which tables:
+-- eligo_partitioned_tables(), R__90_tables.sql). The service calls eligo_create_partitions and
+-- eligo_drop_expired_partitions (org.eligo.partitions.Partitions); they run as the owner and check
+-- their arguments. Instances maintain partitions one at a time (advisory lock 17774).
+-- (Repeatable: runs again whenever this file changes; every statement is idempotent.)
+
+-- ---------------------------------------------------------------------------------------------------
+-- Month bounds in id space
+
+-- The smallest id with this prefix created at or after `at`.
+CREATE OR REPLACE FUNCTION eligo_ulid_floor(prefix text, at timestamptz) RETURNS text
+LANGUAGE plpgsql IMMUTABLE STRICT AS $$
+DECLARE
+    ms bigint := floor(extract(epoch FROM at) * 1000)::bigint;
+    digits constant text := '0123456789ABCDEFGHJKMNPQRSTVWXYZ';
+    encoded text := '';
+BEGIN
+    FOR i IN 1 .. 10 LOOP
+        encoded := substr(digits, (ms % 32)::integer + 1, 1) || encoded;
+        ms := ms / 32;
+    END LOOP;
+    RETURN prefix || encoded || repeat('0', 16);
+END
+$$;
+
+-- ---------------------------------------------------------------------------------------------------
+-- Making months ahead
+
+-- Creates the partition of `parent` for the UTC month starting `month`, unless it exists. When the
+-- default partition already holds rows of that month (the job did not run in time), the month stays
+-- in the default partition, where nothing is lost, and a warning says so. Returns whether it created.
+CREATE OR REPLACE FUNCTION eligo_create_month_partition(parent text, month date) RETURNS boolean
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp AS $$
+DECLARE
+    family record;
+    name constant text := parent || '_' || to_char(month, 'YYYYMM');
+    lo text;
+    hi text;
+    occupied boolean;
+BEGIN
+    SELECT * INTO family FROM eligo_partitioned_tables() t WHERE t.parent = eligo_create_month_partition.parent;
+    IF NOT FOUND OR month <> date_trunc('month', month)::date THEN
+        RAISE EXCEPTION 'eligo: no monthly partitions for % starting %', parent, month;
+    END IF;
+    IF to_regclass(name) IS NOT NULL THEN
+        RETURN false;
+    END IF;
+    lo := eligo_ulid_floor(family.prefix, month::timestamp AT TIME ZONE 'UTC');
+    hi := eligo_ulid_floor(family.prefix, (month + interval '1 month')::timestamp AT TIME ZONE 'UTC');
+    EXECUTE format('SELECT EXISTS (SELECT 1 FROM %I WHERE %I >= %L AND %I < %L)', parent || '_default', family.key, lo, family.key, hi)
+       INTO occupied;
+    IF occupied THEN
+        RAISE WARNING 'eligo: % rows of % are in %_default; that month keeps them there', parent, to_char(month, 'YYYY-MM'), parent;
+        RETURN false;
+    END IF;
+    EXECUTE format('CREATE TABLE %I PARTITION OF %I FOR VALUES FROM (%L) TO (%L)', name, parent, lo, hi);
+    -- Row triggers are inherited from the parent; a TRUNCATE trigger is not, and a partition can be
+    -- truncated on its own. (The same trigger as R__90_tables.sql gives every existing partition.)
+    EXECUTE format('CREATE TRIGGER %I BEFORE TRUNCATE ON %I FOR EACH STATEMENT EXECUTE FUNCTION eligo_refuse_change()',
+                   name || '_no_truncate', name);
+    RETURN true;
+END
+$$;
+
+-- Every month a table holds records, from its oldest record to `months_ahead` months past now.
+CREATE OR REPLACE FUNCTION eligo_create_partitions(months_ahead integer) RETURNS integer
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp AS $$
+DECLARE
+    family record;
+    month date;
+    last constant date := (date_trunc('month', clock_timestamp() AT TIME ZONE 'UTC') + make_interval(months => months_ahead))::date;
+    created integer := 0;
+BEGIN
+    -- Instances maintain partitions one at a time.
+    PERFORM pg_advisory_xact_lock(17774, 0);
+    FOR family IN SELECT * FROM eligo_partitioned_tables() t ORDER BY t.ord LOOP
+        month := date_trunc('month', clock_timestamp() AT TIME ZONE 'UTC')::date;
+        WHILE month <= last LOOP
+            IF eligo_create_month_partition(family.parent, month) THEN
+                created := created + 1;
+            END IF;
+            month := (month + interval '1 month')::date;
+        END LOOP;
+    END LOOP;
+    RETURN created;
+END
+$$;
+
+-- ---------------------------------------------------------------------------------------------------
+-- Retention
+
+-- Drops the monthly partitions that ended more than `retention_months` ago (children before their
+-- determinations), and the idempotency keys of the dropped messages, recording each range. Refuses
+-- less than a year: a misread setting must not cost the history. 0 keeps everything.
+CREATE OR REPLACE FUNCTION eligo_drop_expired_partitions(retention_months integer) RETURNS integer
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp AS $$
+DECLARE
+    family record;
+    part record;
+    cutoff date;
+    dropped integer := 0;
+BEGIN
+    PERFORM pg_advisory_xact_lock(17774, 0);
+    IF retention_months = 0 THEN
+        RETURN 0;
+    END IF;
+    IF retention_months IS NULL OR retention_months < 12 THEN
+        RAISE EXCEPTION 'eligo: a retention of % months is refused (0 keeps everything; otherwise at least 12)', retention_months;
+    END IF;
+    cutoff := (date_trunc('month', clock_timestamp() AT TIME ZONE 'UTC') - make_interval(months => retention_months))::date;
+    FOR family IN SELECT * FROM eligo_partitioned_tables() t ORDER BY t.ord DESC LOOP
+        FOR part IN
+            SELECT c.relname, to_date(right(c.relname, 6), 'YYYYMM') AS month
+              FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
+             WHERE i.inhparent = family.parent::regclass AND c.relname ~ ('^' || family.parent || '_[0-9]{6}$')
+               AND to_date(right(c.relname, 6), 'YYYYMM') < cutoff
+             ORDER BY 2
+        LOOP
+            EXECUTE format('ALTER TABLE %I DETACH PARTITION %I', family.parent, part.relname);
+            EXECUTE format('DROP TABLE %I', part.relname);
+            INSERT INTO retention_purge (table_name, partition, ids_from, ids_before)
+            VALUES (family.parent, part.relname, eligo_ulid_floor(family.prefix, part.month::timestamp AT TIME ZONE 'UTC'),
+                    eligo_ulid_floor(family.prefix, (part.month + interval '1 month')::timestamp AT TIME ZONE 'UTC'));
+            IF family.parent = 'message' THEN
+                DELETE FROM message_key k
+                 WHERE k.message_id >= eligo_ulid_floor('msg_', part.month::timestamp AT TIME ZONE 'UTC')
+                   AND k.message_id < eligo_ulid_floor('msg_', (part.month + interval '1 month')::timestamp AT TIME ZONE 'UTC');
+            END IF;
+            dropped := dropped + 1;
+        END LOOP;
+    END LOOP;
+    RETURN dropped;
+END
+$$;
+
+-- Whether a record absent from its table was removed by retention.
+CREATE OR REPLACE FUNCTION eligo_purged(table_name text, id text) RETURNS boolean
+LANGUAGE sql STABLE AS $$
+    SELECT EXISTS (SELECT 1 FROM retention_purge r
+                    WHERE r.table_name = eligo_purged.table_name AND eligo_purged.id >= r.ids_from AND eligo_purged.id < r.ids_before)
+$$;
+
+-- ---------------------------------------------------------------------------------------------------
+-- Who may call what: the service maintains partitions through these two functions only.
+
+REVOKE EXECUTE ON FUNCTION eligo_create_month_partition(text, date), eligo_create_partitions(integer),
+    eligo_drop_expired_partitions(integer) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION eligo_create_partitions(integer), eligo_drop_expired_partitions(integer) TO eligo_service;
