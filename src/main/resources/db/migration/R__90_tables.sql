@@ -37,9 +37,9 @@ LANGUAGE sql IMMUTABLE AS $$
     ('message',                     'message',            1,    'msg_', 'id',               'SELECT, INSERT, UPDATE (status, attempts, last_error, next_attempt_at, processed_at)'),
     ('message_key',                 'message key',        NULL, NULL,   NULL,               'SELECT, INSERT'),
     ('replay',                      'record',             NULL, NULL,   NULL,               'SELECT, INSERT'),
-    ('fact_income_monthly',         'fact',               NULL, NULL,   NULL,               'SELECT, INSERT, UPDATE (revoked_at, revoked_by)'),
-    ('fact_person_birthdate',       'fact',               NULL, NULL,   NULL,               'SELECT, INSERT, UPDATE (revoked_at, revoked_by)'),
-    ('fact_disability_status',      'fact',               NULL, NULL,   NULL,               'SELECT, INSERT, UPDATE (revoked_at, revoked_by)'),
+    -- Written by the migration step only (org.eligo.facts.FactTypeSchema), as the owner.
+    ('fact_type',                   'mutable',            NULL, NULL,   NULL,               'SELECT'),
+    ('fact',                        'fact',               NULL, NULL,   NULL,               'SELECT, INSERT, UPDATE (revoked_at, revoked_by)'),
     ('ruleset_version',             'record',             NULL, NULL,   NULL,               'SELECT, INSERT'),
     ('ruleset_activation',          'record',             NULL, NULL,   NULL,               'SELECT, INSERT'),
     ('determination',               'determination',      2,    'det_', 'id',               'SELECT, INSERT'),

@@ -15,8 +15,6 @@ import java.util.List;
 
 import jakarta.enterprise.context.ApplicationScoped;
 
-import org.eligo.facts.FactType;
-import org.eligo.facts.FactTypes;
 import org.eligo.support.Db;
 
 /**
@@ -147,10 +145,7 @@ public class IntegrityService {
     private final AuditConfig config;
     private final com.fasterxml.jackson.databind.ObjectMapper json;
 
-    private final FactTypes types;
-
-    public IntegrityService(Db db, Signer signer, AuditConfig config, com.fasterxml.jackson.databind.ObjectMapper json, FactTypes types) {
-        this.types = types;
+    public IntegrityService(Db db, Signer signer, AuditConfig config, com.fasterxml.jackson.databind.ObjectMapper json) {
         this.db = db;
         this.signer = signer;
         this.config = config;
@@ -171,9 +166,7 @@ public class IntegrityService {
             positioned.put(BAD_LINKS, "its chain link does not verify (a link altered, removed or reordered)");
             positioned.put(BAD_MESSAGES, "its content is not what was chained (altered or removed)");
             positioned.put(BAD_DETERMINATIONS, "its content or parts are not what was chained (altered or removed)");
-            for (FactType type : types.all()) {
-                positioned.put(badFacts(type), "its content or revocation is not what was chained (altered or removed)");
-            }
+            positioned.put(BAD_FACTS, "its content or revocation is not what was chained (altered or removed)");
             Found first = null;
             String problem = null;
             for (java.util.Map.Entry<String, String> check : positioned.entrySet()) {
@@ -190,11 +183,9 @@ public class IntegrityService {
             if (unchained != null) {
                 return bad(checked, head, "message", unchained, "not in its beneficiary's chain");
             }
-            for (FactType type : types.all()) {
-                unchained = single(connection, unchainedFacts(type));
-                if (unchained != null) {
-                    return bad(checked, head, type.table(), unchained, "not in its beneficiary's chain, or revoked without a record of it");
-                }
+            unchained = single(connection, UNCHAINED_FACTS);
+            if (unchained != null) {
+                return bad(checked, head, "fact", unchained, "not in its beneficiary's chain, or revoked without a record of it");
             }
             unchained = single(connection, UNCHAINED_DETERMINATIONS);
             if (unchained != null) {
@@ -299,19 +290,18 @@ public class IntegrityService {
         }
     }
 
-    private static String badFacts(FactType type) {
-        return "SELECT a.beneficiary_id, a.seq, a.record_table, a.record_id FROM audit_record a LEFT JOIN " + type.table() + " f ON f.id = a.record_id"
-                + " WHERE a.record_table = '" + type.table() + "'"
-                + " AND (f.id IS NULL OR f.beneficiary_id <> a.beneficiary_id OR a.content_hash <> sha256(convert_to(CASE a.kind"
-                + " WHEN 'fact' THEN eligo_canonical_fact(to_jsonb(f)) ELSE eligo_canonical_revocation(to_jsonb(f)) END, 'UTF8')))"
-                + " ORDER BY a.beneficiary_id, a.seq LIMIT 1";
-    }
+    /** The first fact link (in chain order) whose fact is gone, moved or no longer hashes to what was chained. */
+    static final String BAD_FACTS = "SELECT a.beneficiary_id, a.seq, a.record_table, a.record_id FROM audit_record a LEFT JOIN fact f ON f.id = a.record_id"
+            + " WHERE a.record_table = 'fact'"
+            + " AND (f.id IS NULL OR f.beneficiary_id <> a.beneficiary_id OR a.content_hash <> sha256(convert_to(CASE a.kind"
+            + " WHEN 'fact' THEN eligo_canonical_fact(to_jsonb(f)) ELSE eligo_canonical_revocation(to_jsonb(f)) END, 'UTF8')))"
+            + " ORDER BY a.beneficiary_id, a.seq LIMIT 1";
 
-    private static String unchainedFacts(FactType type) {
-        String chained = "SELECT 1 FROM audit_record a WHERE a.record_table = '" + type.table() + "' AND a.record_id = f.id AND a.kind = ";
-        return "SELECT f.id FROM " + type.table() + " f WHERE NOT EXISTS (" + chained + "'fact')"
-                + " OR (f.revoked_at IS NOT NULL AND NOT EXISTS (" + chained + "'revocation')) ORDER BY f.id LIMIT 1";
-    }
+    private static final String CHAINED_FACT = "SELECT 1 FROM audit_record a WHERE a.record_table = 'fact' AND a.record_id = f.id AND a.kind = ";
+
+    /** A fact with no link of its creation, or revoked with no link of its revocation. */
+    static final String UNCHAINED_FACTS = "SELECT f.id FROM fact f WHERE NOT EXISTS (" + CHAINED_FACT + "'fact')"
+            + " OR (f.revoked_at IS NOT NULL AND NOT EXISTS (" + CHAINED_FACT + "'revocation')) ORDER BY f.id LIMIT 1";
 
     private record Found(String beneficiary, long seq, String table, String id) {
         boolean before(Found other) {

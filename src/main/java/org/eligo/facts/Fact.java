@@ -17,6 +17,12 @@ public record Fact(String id, @Schema(ref = org.eligo.facts.rest.FactTypeDocumen
                    @Schema(ref = org.eligo.facts.rest.FactTypeDocument.DATA,
                            description = "The typed fields of the fact, every field present (null when not reported)") ObjectNode data) implements org.eligo.auth.AboutBeneficiary {
 
+    /** A withdrawal (contract, "Withdrawal"): its key reads as having no fact. */
+    @com.fasterxml.jackson.annotation.JsonIgnore
+    public boolean isWithdrawal() {
+        return data != null && data.path(FactData.WITHDRAWN).asBoolean(false);
+    }
+
     public boolean activeAt(Instant instant) {
         return !createdAt.isAfter(instant) && (revokedAt == null || revokedAt.isAfter(instant));
     }

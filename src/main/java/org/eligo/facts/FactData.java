@@ -26,7 +26,15 @@ public final class FactData {
     private static final DateTimeFormatter DATE = DateTimeFormatter.ofPattern("uuuu-MM-dd").withResolverStyle(ResolverStyle.STRICT);
     private static final LocalDate EARLIEST_DATE = LocalDate.of(1850, 1, 1);
 
+    /** The flag of a withdrawal (contract, "Withdrawal"): the key's fields and {@code "withdrawn": true}, nothing else. */
+    public static final String WITHDRAWN = "withdrawn";
+
     private FactData() {
+    }
+
+    /** Whether {@code data} withdraws its key's fact (validated: the flag is true or absent). */
+    public static boolean isWithdrawal(JsonNode data) {
+        return data != null && data.path(WITHDRAWN).isBoolean() && data.get(WITHDRAWN).booleanValue();
     }
 
     /**
@@ -40,13 +48,26 @@ public final class FactData {
             errors.add(FieldError.at(pointer, data == null ? "is required" : "must be an object"));
             return;
         }
+        JsonNode flag = data.get(WITHDRAWN);
+        if (flag != null && !(flag.isBoolean() && flag.booleanValue())) {
+            errors.add(FieldError.at(pointer + "/" + WITHDRAWN, "is true, to withdraw the key's fact, or left out"));
+            return;
+        }
+        boolean withdrawal = flag != null;
         for (Iterator<String> names = data.fieldNames(); names.hasNext(); ) {
             String name = names.next();
-            if (type.field(name) == null) {
+            Field field = type.field(name);
+            if (field == null && !name.equals(WITHDRAWN)) {
                 errors.add(FieldError.at(pointer + "/" + escape(name), "unknown field for type " + type.name()));
+            } else if (withdrawal && field != null && !field.key()) {
+                errors.add(FieldError.at(pointer + "/" + escape(name), "not part of a withdrawal: it holds the key's fields ("
+                        + String.join(", ", type.keyFields().stream().map(Field::name).toList()) + ") and \"withdrawn\": true only"));
             }
         }
         for (Field field : type.fields()) {
+            if (withdrawal && !field.key()) {
+                continue;
+            }
             JsonNode value = data.get(field.name());
             String at = pointer + "/" + field.name();
             if (value == null || value.isNull()) {
@@ -60,7 +81,7 @@ public final class FactData {
                 errors.add(FieldError.at(at, problem));
             }
         }
-        if (type.key() == FactType.KeyKind.EPISODE) {
+        if (type.key() == FactType.KeyKind.EPISODE && !withdrawal) {
             LocalDate start = date(data.get("start"));
             LocalDate end = date(data.get("end"));
             if (start != null && end != null && end.isBefore(start)) {
@@ -168,9 +189,13 @@ public final class FactData {
         }
         List<Field> fields = type.fields();
         Object[] values = new Object[fields.size()];
+        boolean withdrawal = isWithdrawal(data);
         for (int i = 0; i < fields.size(); i++) {
             Field field = fields.get(i);
             JsonNode node = data.get(field.name());
+            if (withdrawal && !field.key()) {
+                continue;
+            }
             if (node == null || node.isNull()) {
                 if (field.required()) {
                     throw new IllegalArgumentException(field.name() + " is required");
@@ -210,6 +235,36 @@ public final class FactData {
             throw new IllegalArgumentException(field.name() + " must be an integer");
         }
         return node.bigIntegerValue();
+    }
+
+    /**
+     * The {@code data} a fact stores: the fields with a value, typed (numbers exact, dates as
+     * YYYY-MM-DD); absent optional fields without a default are left out.
+     */
+    public static ObjectNode stored(FactType type, Object[] values) {
+        ObjectNode node = JsonNodeFactory.instance.objectNode();
+        List<Field> fields = type.fields();
+        for (int i = 0; i < fields.size(); i++) {
+            Object value = values[i];
+            String name = fields.get(i).name();
+            if (value instanceof Integer n) {
+                node.put(name, n);
+            } else if (value instanceof Long n) {
+                node.put(name, n);
+            } else if (value instanceof BigDecimal n) {
+                node.put(name, n);
+            } else if (value instanceof Boolean b) {
+                node.put(name, b);
+            } else if (value != null) {
+                node.put(name, value.toString());
+            }
+        }
+        return node;
+    }
+
+    /** The {@code data} a fact of these values shows (as {@link FactReader} returns it). */
+    public static ObjectNode shown(FactType type, Object[] values, boolean withdrawn) {
+        return FactRows.shown(type, stored(type, values), withdrawn);
     }
 
     /** The {@code data} object a fact shows: every field, null where absent. */

@@ -17,7 +17,7 @@ import jakarta.enterprise.context.ApplicationScoped;
 
 import org.eligo.support.Db;
 
-/** Reads facts: one by id, a message's, and a beneficiary's as of an instant. */
+/** Reads facts: one by id, a message's, and a beneficiary's as of an instant; one statement each, whatever the types. */
 @ApplicationScoped
 public class FactReader {
 
@@ -30,15 +30,7 @@ public class FactReader {
     }
 
     public Optional<Fact> find(String factId) {
-        return db.read(connection -> {
-            for (FactType type : types.all()) {
-                List<Fact> found = query(connection, FactSql.of(type), FactSql.of(type).byId, factId);
-                if (!found.isEmpty()) {
-                    return Optional.of(found.get(0));
-                }
-            }
-            return Optional.empty();
-        });
+        return db.read(connection -> query(connection, FactSql.BY_ID, factId).stream().findFirst());
     }
 
     /** A beneficiary's facts at an instant. */
@@ -53,13 +45,9 @@ public class FactReader {
     public AsOf forBeneficiary(String beneficiaryId, Instant asOf, boolean includeRevoked) {
         return db.read(connection -> {
             Instant at = asOf != null ? asOf : BeneficiaryLocks.now(connection);
-            List<Fact> facts = new ArrayList<>();
-            for (FactType type : types.all()) {
-                FactSql typeSql = FactSql.of(type);
-                facts.addAll(includeRevoked
-                        ? query(connection, typeSql, typeSql.createdBy, beneficiaryId, at)
-                        : query(connection, typeSql, typeSql.activeAt, beneficiaryId, at, at));
-            }
+            List<Fact> facts = includeRevoked
+                    ? query(connection, FactSql.CREATED_BY, beneficiaryId, at)
+                    : query(connection, FactSql.ACTIVE_AT, beneficiaryId, at, at);
             return new AsOf(at, facts);
         });
     }
@@ -67,42 +55,44 @@ public class FactReader {
     /** The facts of several beneficiaries active at {@code asOf}, by beneficiary, in the caller's transaction. */
     public Map<String, List<Fact>> activeFor(Connection connection, Collection<String> beneficiaryIds, Instant asOf) throws SQLException {
         Map<String, List<Fact>> byBeneficiary = new HashMap<>();
+        if (beneficiaryIds.isEmpty()) {
+            return byBeneficiary;
+        }
         Object ids = connection.createArrayOf("text", beneficiaryIds.toArray());
-        for (FactType type : types.all()) {
-            FactSql typeSql = FactSql.of(type);
-            for (Fact fact : query(connection, typeSql, typeSql.activeAtForMany, ids, asOf, asOf)) {
-                byBeneficiary.computeIfAbsent(fact.beneficiaryId(), b -> new ArrayList<>()).add(fact);
-            }
+        for (Fact fact : query(connection, FactSql.ACTIVE_AT_FOR_MANY, ids, asOf, asOf)) {
+            byBeneficiary.computeIfAbsent(fact.beneficiaryId(), b -> new ArrayList<>()).add(fact);
         }
         return byBeneficiary;
     }
 
     /** Every fact of these beneficiaries, revoked or not, oldest first, in the caller's transaction. */
     public List<Fact> allFor(Connection connection, Collection<String> beneficiaryIds) throws SQLException {
-        List<Fact> facts = new ArrayList<>();
-        Object ids = connection.createArrayOf("text", beneficiaryIds.toArray());
-        for (FactType type : types.all()) {
-            FactSql typeSql = FactSql.of(type);
-            facts.addAll(query(connection, typeSql, typeSql.allForMany, ids));
-        }
-        return facts;
+        return query(connection, FactSql.ALL_FOR_MANY, connection.createArrayOf("text", beneficiaryIds.toArray()));
     }
 
     /** The facts with these ids, whatever their type, in the caller's transaction. */
     public List<Fact> byIds(Connection connection, Collection<String> factIds) throws SQLException {
-        List<Fact> facts = new ArrayList<>();
         if (factIds.isEmpty()) {
-            return facts;
+            return new ArrayList<>();
         }
-        Object ids = connection.createArrayOf("text", factIds.toArray());
-        for (FactType type : types.all()) {
-            FactSql typeSql = FactSql.of(type);
-            facts.addAll(query(connection, typeSql, typeSql.byIds, ids));
-        }
-        return facts;
+        return query(connection, FactSql.BY_IDS, connection.createArrayOf("text", factIds.toArray()));
     }
 
-    private static List<Fact> query(Connection connection, FactSql sql, String statementText, Object... parameters) throws SQLException {
+    /** The ids of the facts made from a message, in the caller's transaction. */
+    public List<String> idsForMessage(Connection connection, String messageId) throws SQLException {
+        List<String> ids = new ArrayList<>();
+        try (PreparedStatement statement = connection.prepareStatement(FactSql.IDS_FOR_MESSAGE)) {
+            statement.setString(1, messageId);
+            try (ResultSet rs = statement.executeQuery()) {
+                while (rs.next()) {
+                    ids.add(rs.getString(1));
+                }
+            }
+        }
+        return ids;
+    }
+
+    private List<Fact> query(Connection connection, String statementText, Object... parameters) throws SQLException {
         try (PreparedStatement statement = connection.prepareStatement(statementText)) {
             for (int i = 0; i < parameters.length; i++) {
                 Object parameter = parameters[i];
@@ -111,7 +101,7 @@ public class FactReader {
             List<Fact> facts = new ArrayList<>();
             try (ResultSet rs = statement.executeQuery()) {
                 while (rs.next()) {
-                    facts.add(FactRows.read(sql.type, rs));
+                    facts.add(FactRows.read(types, rs));
                 }
             }
             return facts;

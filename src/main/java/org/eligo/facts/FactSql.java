@@ -1,87 +1,73 @@
 package org.eligo.facts;
 
-import java.util.List;
-import java.util.stream.Collectors;
-import java.util.stream.IntStream;
-
 /**
- * The SQL for one fact type, written out once from its {@link FactType}. Table and column names come
- * from the fact type declarations (names checked against a strict pattern), never from a request; values are always bind parameters. Arrays are
- * bound as text[] and cast per column, which keeps the JDBC side uniform.
+ * The SQL of the {@code fact} table, whose owner is this package ({@link FactWriter} writes,
+ * {@link FactReader} reads). One table holds every fact type: a row's {@code type} names its
+ * declaration, {@code fact_key} is its key within the beneficiary and type ({@link FactType#factKey}),
+ * and {@code data} its typed fields as JSON (the typed view of each type, {@code fact_<type>}, shows
+ * them as columns to SQL readers). One statement reads a beneficiary's facts of every type, however
+ * many types are declared. Arrays are bound as text[] and cast, which keeps the JDBC side uniform.
  */
 final class FactSql {
 
-    /** Written once per type (declarations are immutable once loaded), keyed by name. */
-    private static final java.util.Map<String, FactSql> BY_TYPE = new java.util.concurrent.ConcurrentHashMap<>();
-
-    static FactSql of(FactType type) {
-        FactSql sql = BY_TYPE.computeIfAbsent(type.name(), name -> new FactSql(type));
-        return sql.type.equals(type) ? sql : new FactSql(type);
+    private FactSql() {
     }
 
-    static final String COMMON_COLUMNS = "id, beneficiary_id, message_id, created_at, revoked_at, revoked_by";
+    /** Columns of a SELECT, read by {@link FactRows}. */
+    static final String COLUMNS = "id, type, beneficiary_id, message_id, created_at, revoked_at, revoked_by, replay_id, withdrawn, data::text";
 
-    final FactType type;
-    /** Columns of a SELECT, common ones first, then the fields in order. */
-    final String selectColumns;
-    final String byId;
-    final String activeAt;
-    final String createdBy;
-    final String activeAtForMany;
-    final String byIds;
-    final String allForMany;
-    /** Active facts for a set of keys: binds one text[] per key column (beneficiary first). */
-    final String activeForKeys;
-    /** Facts already made from these messages: binds text[] of message ids. */
-    final String existingForMessages;
-    /** Revokes active facts: binds revoked_at, text[] ids, text[] revoked_by. */
-    final String revoke;
-    /** Inserts facts: binds created_at, revoked_at, replay_id, then text[] of id, beneficiary, message, revoked_by and each field. */
-    final String insert;
+    static final String BY_ID = "SELECT " + COLUMNS + " FROM fact WHERE id = ?";
 
-    private FactSql(FactType type) {
-        this.type = type;
-        List<Field> fields = type.fields();
-        String fieldColumns = fields.stream().map(Field::name).collect(Collectors.joining(", "));
-        this.selectColumns = COMMON_COLUMNS + ", replay_id, " + fieldColumns;
-        String from = " FROM " + type.table() + " ";
-        this.byId = "SELECT " + selectColumns + from + "WHERE id = ?";
-        String order = " ORDER BY " + keyOrder(type) + "id";
-        // Active at T: created at or before T and not (yet) revoked at T.
-        this.activeAt = "SELECT " + selectColumns + from
-                + "WHERE beneficiary_id = ? AND created_at <= ? AND (revoked_at IS NULL OR revoked_at > ?)" + order;
-        this.activeAtForMany = "SELECT " + selectColumns + from
-                + "WHERE beneficiary_id = ANY(?::text[]) AND created_at <= ? AND (revoked_at IS NULL OR revoked_at > ?)" + order;
-        this.byIds = "SELECT " + selectColumns + from + "WHERE id = ANY(?::text[])";
-        this.allForMany = "SELECT " + selectColumns + from + "WHERE beneficiary_id = ANY(?::text[]) ORDER BY id";
-        // Everything known at T, revoked or not.
-        this.createdBy = "SELECT " + selectColumns + from + "WHERE beneficiary_id = ? AND created_at <= ?" + order;
+    /** Active at T: created at or before T and not (yet) revoked at T. Binds beneficiary, T, T. */
+    static final String ACTIVE_AT = "SELECT " + COLUMNS + " FROM fact"
+            + " WHERE beneficiary_id = ? AND created_at <= ? AND (revoked_at IS NULL OR revoked_at > ?) ORDER BY type, fact_key, id";
 
-        List<Field> keys = type.keyFields();
-        String keyNames = keys.stream().map(f -> ", " + f.name()).collect(Collectors.joining());
-        String keyArrays = keys.stream().map(f -> ", ?::text[]").collect(Collectors.joining());
-        String keyJoin = keys.stream().map(f -> " AND f." + f.name() + " = k." + f.name() + "::" + f.kind().sqlType())
-                .collect(Collectors.joining());
-        this.activeForKeys = "SELECT f.id, f.message_id, f.beneficiary_id" + keys.stream().map(f -> ", f." + f.name()).collect(Collectors.joining())
-                + " FROM " + type.table() + " f"
-                + " JOIN unnest(?::text[]" + keyArrays + ") AS k(beneficiary_id" + keyNames + ")"
-                + " ON f.beneficiary_id = k.beneficiary_id" + keyJoin
-                + " WHERE f.revoked_at IS NULL";
-        this.existingForMessages = "SELECT message_id" + from + "WHERE message_id = ANY(?::text[])";
-        // The revoked_at IS NULL guard makes a second revocation impossible; callers check the count.
-        this.revoke = "UPDATE " + type.table() + " AS f SET revoked_at = ?, revoked_by = r.revoked_by"
-                + " FROM unnest(?::text[], ?::text[]) AS r(id, revoked_by)"
-                + " WHERE f.id = r.id AND f.revoked_at IS NULL";
-        String fieldArrays = IntStream.range(0, fields.size()).mapToObj(i -> ", ?::text[]").collect(Collectors.joining());
-        String fieldCasts = fields.stream().map(f -> ", n." + f.name() + "::" + f.kind().sqlType()).collect(Collectors.joining());
-        this.insert = "INSERT INTO " + type.table() + " (" + COMMON_COLUMNS + ", replay_id, " + fieldColumns + ")"
-                + " SELECT n.id, n.beneficiary_id, n.message_id, ?, CASE WHEN n.revoked_by IS NULL THEN NULL ELSE ?::timestamptz END, n.revoked_by, ?"
-                + fieldCasts
-                + " FROM unnest(?::text[], ?::text[], ?::text[], ?::text[]" + fieldArrays + ")"
-                + " AS n(id, beneficiary_id, message_id, revoked_by, " + fieldColumns + ")";
-    }
+    /** Everything known at T, revoked or not. Binds beneficiary, T. */
+    static final String CREATED_BY = "SELECT " + COLUMNS + " FROM fact WHERE beneficiary_id = ? AND created_at <= ? ORDER BY type, fact_key, id";
 
-    private static String keyOrder(FactType type) {
-        return type.keyFields().stream().map(f -> f.name() + ", ").collect(Collectors.joining());
-    }
+    /** As ACTIVE_AT for several beneficiaries. Binds text[], T, T. */
+    static final String ACTIVE_AT_FOR_MANY = "SELECT " + COLUMNS + " FROM fact"
+            + " WHERE beneficiary_id = ANY(?::text[]) AND created_at <= ? AND (revoked_at IS NULL OR revoked_at > ?) ORDER BY type, fact_key, id";
+
+    static final String BY_IDS = "SELECT " + COLUMNS + " FROM fact WHERE id = ANY(?::text[])";
+
+    static final String ALL_FOR_MANY = "SELECT " + COLUMNS + " FROM fact WHERE beneficiary_id = ANY(?::text[]) ORDER BY id";
+
+    /** The active facts of a set of keys (the partial unique index fact_active). Binds text[] beneficiaries, types, keys. */
+    static final String ACTIVE_FOR_KEYS = """
+            SELECT f.id, f.message_id, f.beneficiary_id, f.type, f.fact_key
+              FROM fact f
+              JOIN unnest(?::text[], ?::text[], ?::text[]) AS k(beneficiary_id, type, fact_key)
+                ON f.beneficiary_id = k.beneficiary_id AND f.type = k.type AND f.fact_key = k.fact_key
+             WHERE f.revoked_at IS NULL
+            """;
+
+    /** Facts already made from these messages by ordinary processing. Binds text[] of message ids. */
+    static final String EXISTING_FOR_MESSAGES = "SELECT message_id FROM fact WHERE message_id = ANY(?::text[]) AND replay_id IS NULL";
+
+    /**
+     * Revokes active facts. The revoked_at IS NULL guard makes a second revocation impossible; callers
+     * check the count. Binds revoked_at, text[] ids, text[] revoked_by.
+     */
+    static final String REVOKE = """
+            UPDATE fact AS f SET revoked_at = ?, revoked_by = r.revoked_by
+              FROM unnest(?::text[], ?::text[]) AS r(id, revoked_by)
+             WHERE f.id = r.id AND f.revoked_at IS NULL
+            """;
+
+    /**
+     * Inserts facts, one statement for a batch of any types. Binds created_at, revoked_at (for those
+     * revoked from birth), replay_id, then text[] of id, beneficiary, message, revoked_by, type,
+     * fact_key, withdrawn and data.
+     */
+    static final String INSERT = """
+            INSERT INTO fact (id, beneficiary_id, message_id, created_at, revoked_at, revoked_by, replay_id, type, fact_key, withdrawn, data)
+            SELECT n.id, n.beneficiary_id, n.message_id, ?, CASE WHEN n.revoked_by IS NULL THEN NULL ELSE ?::timestamptz END, n.revoked_by, ?,
+                   n.type, n.fact_key, n.withdrawn::boolean, n.data::jsonb
+              FROM unnest(?::text[], ?::text[], ?::text[], ?::text[], ?::text[], ?::text[], ?::text[], ?::text[])
+                   AS n(id, beneficiary_id, message_id, revoked_by, type, fact_key, withdrawn, data)
+            """;
+
+    /** The ids of a message's facts. Binds the message id. */
+    static final String IDS_FOR_MESSAGE = "SELECT id FROM fact WHERE message_id = ? ORDER BY id";
 }

@@ -46,9 +46,36 @@ public record FactType(String name, KeyKind key, Absent absent, String descripti
         }
     }
 
-    /** The table holding these facts (derived from the name, never from a request). */
-    public String table() {
+    /**
+     * The typed view of these facts for SQL readers: the fact table's rows of this type with one
+     * column per field (derived from the name, which the loader checks; never from a request).
+     */
+    public String view() {
         return "fact_" + name.replace('.', '_');
+    }
+
+    /**
+     * A fact's key within its beneficiary and type, as stored in {@code fact.fact_key}: empty for a
+     * person fact, {@code YYYY-MM} for a month (so keys sort as months do), the episode id for an
+     * episode.
+     *
+     * @param values typed values in field order, as {@link FactData#parse} returns them
+     */
+    public String factKey(Object[] values) {
+        return switch (key) {
+            case PERSON -> "";
+            case MONTH -> String.format(java.util.Locale.ROOT, "%04d-%02d", (Integer) values[0], (Integer) values[1]);
+            case EPISODE -> (String) values[0];
+        };
+    }
+
+    /** The key within the beneficiary and type of a fact whose {@code data} (stored or shown) holds its key fields. */
+    public String factKey(com.fasterxml.jackson.databind.JsonNode data) {
+        return switch (key) {
+            case PERSON -> "";
+            case MONTH -> String.format(java.util.Locale.ROOT, "%04d-%02d", data.get("year").intValue(), data.get("month").intValue());
+            case EPISODE -> data.get("episode_id").asText();
+        };
     }
 
     public List<Field> keyFields() {

@@ -50,6 +50,13 @@ public final class FactTypes {
                     throw new RuleFileException(file, 0, "not a fact type declaration: declarations are named <type>.yaml");
                 }
                 FactType type = FactTypeLoader.parse(file, Files.readString(file, StandardCharsets.UTF_8));
+                for (FactType other : types.values()) {
+                    if (other.view().equals(type.view())) {
+                        // a.b_c and a_b.c would share the typed view fact_a_b_c.
+                        throw new RuleFileException(file, 1, "the type " + type.name() + " and " + other.name()
+                                + " would share the view " + type.view() + ": rename one");
+                    }
+                }
                 types.put(type.name(), type);
             }
         } catch (IOException e) {

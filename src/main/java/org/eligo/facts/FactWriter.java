@@ -73,14 +73,51 @@ public class FactWriter {
     /** As above, with the new facts' ids chosen by the caller (message id -> fact id), so it can refer to them first. */
     public Outcome write(Connection connection, List<NewFact> facts, String replayId, Map<String, String> presetIds) throws SQLException {
         Instant at = BeneficiaryLocks.lock(connection, facts.stream().map(NewFact::beneficiaryId).toList());
-        Map<FactType, List<NewFact>> byType = new LinkedHashMap<>();
-        for (NewFact fact : facts) {
-            byType.computeIfAbsent(fact.type(), t -> new ArrayList<>()).add(fact);
-        }
         Set<String> changed = new TreeSet<>();
         Map<String, String> factIds = new HashMap<>();
-        for (Map.Entry<FactType, List<NewFact>> entry : byType.entrySet()) {
-            writeType(connection, FactSql.of(entry.getKey()), entry.getValue(), at, changed, factIds, replayId, presetIds);
+        Set<String> alreadyDerived = replayId == null ? existingFor(connection, facts) : Set.of();
+        Map<List<Object>, List<NewFact>> byKey = new LinkedHashMap<>();
+        for (NewFact fact : facts) {
+            if (!alreadyDerived.contains(fact.messageId())) {
+                byKey.computeIfAbsent(fact.key(), k -> new ArrayList<>()).add(fact);
+            }
+        }
+        if (!byKey.isEmpty()) {
+            Map<List<Object>, Active> active = activeFor(connection, byKey.keySet());
+            List<String> revokeIds = new ArrayList<>();
+            List<String> revokeBy = new ArrayList<>();
+            List<NewFact> inserts = new ArrayList<>();
+            List<String> insertIds = new ArrayList<>();
+            List<String> insertRevokedBy = new ArrayList<>();
+            for (Map.Entry<List<Object>, List<NewFact>> entry : byKey.entrySet()) {
+                List<NewFact> group = new ArrayList<>(entry.getValue());
+                group.sort(Comparator.comparing(NewFact::messageId));
+                List<String> newIds = group.stream().map(f -> presetIds.containsKey(f.messageId()) ? presetIds.get(f.messageId()) : ids.next(Ids.FACT)).toList();
+                NewFact newest = group.get(group.size() - 1);
+                Active current = active.get(entry.getKey());
+                String winner;
+                if (current != null && current.messageId().compareTo(newest.messageId()) > 0) {
+                    // A later-received message already decided this key: every new fact is revoked from birth.
+                    // (Equal message ids, in a replay: the new derivation wins.)
+                    winner = current.factId();
+                } else {
+                    winner = newIds.get(newIds.size() - 1);
+                    if (current != null) {
+                        revokeIds.add(current.factId());
+                        revokeBy.add(winner);
+                    }
+                    changed.add(newest.beneficiaryId());
+                }
+                for (int i = 0; i < group.size(); i++) {
+                    String id = newIds.get(i);
+                    inserts.add(group.get(i));
+                    insertIds.add(id);
+                    insertRevokedBy.add(id.equals(winner) ? null : winner);
+                    factIds.put(group.get(i).messageId(), id);
+                }
+            }
+            revoke(connection, at, revokeIds, revokeBy);
+            insert(connection, at, inserts, insertIds, insertRevokedBy, replayId);
         }
         markChanged(connection, changed, at);
         return new Outcome(at, changed, factIds);
@@ -90,59 +127,9 @@ public class FactWriter {
     private record Active(String factId, String messageId) {
     }
 
-    private void writeType(Connection connection, FactSql sql, List<NewFact> facts, Instant at,
-                           Set<String> changed, Map<String, String> factIds, String replayId, Map<String, String> presetIds) throws SQLException {
-        Set<String> alreadyDerived = replayId == null ? existingFor(connection, sql, facts) : Set.of();
-        Map<List<Object>, List<NewFact>> byKey = new LinkedHashMap<>();
-        for (NewFact fact : facts) {
-            if (!alreadyDerived.contains(fact.messageId())) {
-                byKey.computeIfAbsent(fact.key(), k -> new ArrayList<>()).add(fact);
-            }
-        }
-        if (byKey.isEmpty()) {
-            return;
-        }
-        Map<List<Object>, Active> active = activeFor(connection, sql, byKey.keySet());
-
-        List<String> revokeIds = new ArrayList<>();
-        List<String> revokeBy = new ArrayList<>();
-        List<NewFact> inserts = new ArrayList<>();
-        List<String> insertIds = new ArrayList<>();
-        List<String> insertRevokedBy = new ArrayList<>();
-        for (Map.Entry<List<Object>, List<NewFact>> entry : byKey.entrySet()) {
-            List<NewFact> group = new ArrayList<>(entry.getValue());
-            group.sort(Comparator.comparing(NewFact::messageId));
-            List<String> newIds = group.stream().map(f -> presetIds.containsKey(f.messageId()) ? presetIds.get(f.messageId()) : ids.next(Ids.FACT)).toList();
-            NewFact newest = group.get(group.size() - 1);
-            Active current = active.get(entry.getKey());
-            String winner;
-            if (current != null && current.messageId().compareTo(newest.messageId()) > 0) {
-                // A later-received message already decided this key: every new fact is revoked from birth.
-                // (Equal message ids, in a replay: the new derivation wins.)
-                winner = current.factId();
-            } else {
-                winner = newIds.get(newIds.size() - 1);
-                if (current != null) {
-                    revokeIds.add(current.factId());
-                    revokeBy.add(winner);
-                }
-                changed.add(newest.beneficiaryId());
-            }
-            for (int i = 0; i < group.size(); i++) {
-                String id = newIds.get(i);
-                inserts.add(group.get(i));
-                insertIds.add(id);
-                insertRevokedBy.add(id.equals(winner) ? null : winner);
-                factIds.put(group.get(i).messageId(), id);
-            }
-        }
-        revoke(connection, sql, at, revokeIds, revokeBy);
-        insert(connection, sql, at, inserts, insertIds, insertRevokedBy, replayId);
-    }
-
-    private static Set<String> existingFor(Connection connection, FactSql sql, List<NewFact> facts) throws SQLException {
+    private static Set<String> existingFor(Connection connection, List<NewFact> facts) throws SQLException {
         Set<String> existing = new HashSet<>();
-        try (PreparedStatement statement = connection.prepareStatement(sql.existingForMessages)) {
+        try (PreparedStatement statement = connection.prepareStatement(FactSql.EXISTING_FOR_MESSAGES)) {
             statement.setArray(1, connection.createArrayOf("text", facts.stream().map(NewFact::messageId).toArray()));
             try (ResultSet rs = statement.executeQuery()) {
                 while (rs.next()) {
@@ -153,47 +140,28 @@ public class FactWriter {
         return existing;
     }
 
-    private static Map<List<Object>, Active> activeFor(Connection connection, FactSql sql, Set<List<Object>> keys) throws SQLException {
-        int width = 1 + sql.type.keyFields().size();
-        List<String[]> columns = new ArrayList<>();
-        for (int c = 0; c < width; c++) {
-            columns.add(new String[keys.size()]);
-        }
+    /** The active facts of these keys ([beneficiary, type, fact key]), one statement for every type. */
+    private static Map<List<Object>, Active> activeFor(Connection connection, Set<List<Object>> keys) throws SQLException {
+        String[][] columns = new String[3][keys.size()];
         int row = 0;
         for (List<Object> key : keys) {
-            for (int c = 0; c < width; c++) {
-                columns.get(c)[row] = text(key.get(c));
+            for (int c = 0; c < 3; c++) {
+                columns[c][row] = (String) key.get(c);
             }
             row++;
         }
         Map<List<Object>, Active> active = new HashMap<>();
-        try (PreparedStatement statement = connection.prepareStatement(sql.activeForKeys)) {
-            for (int c = 0; c < width; c++) {
-                statement.setArray(c + 1, connection.createArrayOf("text", columns.get(c)));
+        try (PreparedStatement statement = connection.prepareStatement(FactSql.ACTIVE_FOR_KEYS)) {
+            for (int c = 0; c < 3; c++) {
+                statement.setArray(c + 1, connection.createArrayOf("text", columns[c]));
             }
             try (ResultSet rs = statement.executeQuery()) {
                 while (rs.next()) {
-                    List<Object> key = new ArrayList<>();
-                    key.add(rs.getString(3));
-                    for (int c = 1; c < width; c++) {
-                        key.add(sqlValue(sql.type.keyFields().get(c - 1), rs, 3 + c));
-                    }
-                    active.put(key, new Active(rs.getString(1), rs.getString(2)));
+                    active.put(List.of(rs.getString(3), rs.getString(4), rs.getString(5)), new Active(rs.getString(1), rs.getString(2)));
                 }
             }
         }
         return active;
-    }
-
-    private static Object sqlValue(Field field, ResultSet rs, int column) throws SQLException {
-        return switch (field.kind()) {
-            case INTEGER -> rs.getObject(column, Integer.class);
-            case BIGINT -> rs.getObject(column, Long.class);
-            case DECIMAL -> rs.getBigDecimal(column);
-            case BOOLEAN -> rs.getObject(column, Boolean.class);
-            case DATE -> rs.getObject(column, java.time.LocalDate.class);
-            case TEXT -> rs.getString(column);
-        };
     }
 
     /** Binds text[] of beneficiaries and the instant their active facts changed. */
@@ -216,45 +184,42 @@ public class FactWriter {
         }
     }
 
-    /** Revokes active facts of {@code type} (a replay's facts whose message now derives to another key). */
-    public void revoke(Connection connection, FactType type, Instant at, List<String> factIds, List<String> revokedBy) throws SQLException {
-        revoke(connection, FactSql.of(type), at, factIds, revokedBy);
-    }
-
-    private static void revoke(Connection connection, FactSql sql, Instant at, List<String> factIds, List<String> revokedBy)
-            throws SQLException {
+    /** Revokes active facts (a replay's facts whose message now derives to another key), each by the fact named beside it. */
+    public void revoke(Connection connection, Instant at, List<String> factIds, List<String> revokedBy) throws SQLException {
         if (factIds.isEmpty()) {
             return;
         }
-        try (PreparedStatement statement = connection.prepareStatement(sql.revoke)) {
+        try (PreparedStatement statement = connection.prepareStatement(FactSql.REVOKE)) {
             statement.setObject(1, at.atOffset(ZoneOffset.UTC));
             statement.setArray(2, connection.createArrayOf("text", factIds.toArray()));
             statement.setArray(3, connection.createArrayOf("text", revokedBy.toArray()));
             int revoked = statement.executeUpdate();
             if (revoked != factIds.size()) {
                 // Cannot happen while the beneficiary lock is held; failing keeps the data consistent if it does.
-                throw new IllegalStateException("expected to revoke " + factIds.size() + " facts in " + sql.type.table()
-                        + " but revoked " + revoked);
+                throw new IllegalStateException("expected to revoke " + factIds.size() + " facts but revoked " + revoked);
             }
         }
     }
 
-    private static void insert(Connection connection, FactSql sql, Instant at, List<NewFact> facts, List<String> factIds,
+    private static void insert(Connection connection, Instant at, List<NewFact> facts, List<String> factIds,
                                List<String> revokedBy, String replayId) throws SQLException {
-        List<Field> fields = sql.type.fields();
         int n = facts.size();
         String[] beneficiaries = new String[n];
         String[] messages = new String[n];
-        String[][] values = new String[fields.size()][n];
+        String[] types = new String[n];
+        String[] keys = new String[n];
+        String[] withdrawn = new String[n];
+        String[] data = new String[n];
         for (int i = 0; i < n; i++) {
             NewFact fact = facts.get(i);
             beneficiaries[i] = fact.beneficiaryId();
             messages[i] = fact.messageId();
-            for (int f = 0; f < fields.size(); f++) {
-                values[f][i] = text(fact.values()[f]);
-            }
+            types[i] = fact.type().name();
+            keys[i] = fact.factKey();
+            withdrawn[i] = Boolean.toString(fact.withdrawn());
+            data[i] = FactData.stored(fact.type(), fact.values()).toString();
         }
-        try (PreparedStatement statement = connection.prepareStatement(sql.insert)) {
+        try (PreparedStatement statement = connection.prepareStatement(FactSql.INSERT)) {
             OffsetDateTime timestamp = at.atOffset(ZoneOffset.UTC);
             statement.setObject(1, timestamp);
             statement.setObject(2, timestamp);
@@ -263,17 +228,11 @@ public class FactWriter {
             statement.setArray(5, connection.createArrayOf("text", beneficiaries));
             statement.setArray(6, connection.createArrayOf("text", messages));
             statement.setArray(7, connection.createArrayOf("text", revokedBy.toArray()));
-            for (int f = 0; f < fields.size(); f++) {
-                statement.setArray(8 + f, connection.createArrayOf("text", values[f]));
-            }
+            statement.setArray(8, connection.createArrayOf("text", types));
+            statement.setArray(9, connection.createArrayOf("text", keys));
+            statement.setArray(10, connection.createArrayOf("text", withdrawn));
+            statement.setArray(11, connection.createArrayOf("text", data));
             statement.executeUpdate();
         }
-    }
-
-    private static String text(Object value) {
-        if (value == null) {
-            return null;
-        }
-        return value instanceof BigDecimal d ? d.toPlainString() : value.toString();
     }
 }

@@ -1,6 +1,5 @@
 package org.eligo.facts;
 
-import java.util.ArrayList;
 import java.util.List;
 
 /**
@@ -10,19 +9,17 @@ import java.util.List;
  * @param type          its fact type
  * @param beneficiaryId whom it is about
  * @param values        typed values, as {@link FactData#parse} returns them
+ * @param withdrawn     a withdrawal: it supersedes the key's fact, and the key then reads as having none
  */
-public record NewFact(String messageId, FactType type, String beneficiaryId, Object[] values) {
+public record NewFact(String messageId, FactType type, String beneficiaryId, Object[] values, boolean withdrawn) {
 
-    /** The fact key: beneficiary, then the key fields' values. */
+    /** Its key within the beneficiary and type ({@link FactType#factKey}). */
+    public String factKey() {
+        return type.factKey(values);
+    }
+
+    /** The fact key: beneficiary, type, key within them. */
     public List<Object> key() {
-        List<Object> key = new ArrayList<>();
-        key.add(beneficiaryId);
-        List<Field> fields = type.fields();
-        for (int i = 0; i < fields.size(); i++) {
-            if (fields.get(i).key()) {
-                key.add(values[i]);
-            }
-        }
-        return key;
+        return List.of(beneficiaryId, type.name(), factKey());
     }
 }

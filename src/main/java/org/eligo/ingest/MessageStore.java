@@ -75,11 +75,8 @@ public class MessageStore {
     public MessageStore(ObjectMapper mapper, FactTypes types) {
         this.types = types;
         this.byId = "SELECT m.id, m.source, m.external_id, m.type, m.beneficiary_id, m.occurred_at, m.received_at,"
-                + " m.status, m.attempts, m.last_error, m.data::text, m.traceparent, ARRAY("
-                + (types.isEmpty() ? "SELECT NULL::text WHERE false"
-                        : types.all().stream().map(t -> "SELECT id FROM " + t.table() + " WHERE message_id = m.id")
-                        .collect(java.util.stream.Collectors.joining(" UNION ALL ")))
-                + " ORDER BY 1) FROM message m WHERE m.id = ?";
+                + " m.status, m.attempts, m.last_error, m.data::text, m.traceparent,"
+                + " ARRAY(SELECT f.id FROM fact f WHERE f.message_id = m.id ORDER BY 1) FROM message m WHERE m.id = ?";
         // Decimals read back exactly as stored (35.50 stays 35.50), not through a double.
         this.reader = mapper.reader().with(DeserializationFeature.USE_BIG_DECIMAL_FOR_FLOATS);
     }

@@ -165,7 +165,7 @@ public class MessageProcessor implements WorkSource {
             throw new IllegalArgumentException("invalid data: " + errors.stream()
                     .map(error -> error.pointer() + " " + error.message()).collect(Collectors.joining("; ")));
         }
-        return new NewFact(message.id(), type, message.beneficiaryId(), FactData.parse(type, data));
+        return new NewFact(message.id(), type, message.beneficiaryId(), FactData.parse(type, data), FactData.isWithdrawal(data));
     }
 
     private void fail(Connection connection, ClaimedMessage message, Exception error) throws SQLException {

@@ -178,16 +178,9 @@ public class ReplayService {
             // (by their message's new fact) before anything is written for the keys they leave.
             Map<String, String> minted = new HashMap<>();
             changed.forEach(d -> minted.put(d.messageId(), ids.next(Ids.FACT)));
-            Map<FactType, List<String[]>> revocations = new LinkedHashMap<>();
-            for (Fact fact : stale) {
-                revocations.computeIfAbsent(factTypes.byName(fact.type()).orElseThrow(), t -> new ArrayList<>())
-                        .add(new String[] {fact.id(), minted.get(fact.messageId())});
-            }
             Instant revokedAt = BeneficiaryLocks.now(connection);
-            for (Map.Entry<FactType, List<String[]>> entry : revocations.entrySet()) {
-                writer.revoke(connection, entry.getKey(), revokedAt, entry.getValue().stream().map(r -> r[0]).toList(),
-                        entry.getValue().stream().map(r -> r[1]).toList());
-            }
+            writer.revoke(connection, revokedAt, stale.stream().map(Fact::id).toList(),
+                    stale.stream().map(fact -> minted.get(fact.messageId())).toList());
             FactWriter.Outcome first = writer.write(connection, changed.stream().map(Derived::fact).toList(), replayId, minted);
             // Then give every key its rightful winner back, judged on what is now stored.
             Map<String, Fact> activeNow = new HashMap<>();
@@ -266,12 +259,9 @@ public class ReplayService {
                         if (!errors.isEmpty()) {
                             throw new IllegalArgumentException(errors.get(0).pointer() + " " + errors.get(0).message());
                         }
-                        NewFact fact = new NewFact(messageId, type, rs.getString(3), FactData.parse(type, data));
-                        Map<String, Object> values = new LinkedHashMap<>();
-                        for (int i = 0; i < type.fields().size(); i++) {
-                            values.put(type.fields().get(i).name(), fact.values()[i]);
-                        }
-                        derived.add(new Derived(messageId, type, fact.beneficiaryId(), fact.key(), fact, FactData.toJson(type, values)));
+                        NewFact fact = new NewFact(messageId, type, rs.getString(3), FactData.parse(type, data), FactData.isWithdrawal(data));
+                        derived.add(new Derived(messageId, type, fact.beneficiaryId(), fact.key(), fact,
+                                FactData.shown(type, fact.values(), fact.withdrawn())));
                     } catch (IOException | RuntimeException e) {
                         failures.add(new Replay.Failure(messageId, e.getMessage()));
                     }
@@ -283,14 +273,8 @@ public class ReplayService {
 
     /** A stored fact's key in the same form as {@link NewFact#key()}. */
     private String keyOf(Fact fact) {
-        List<Object> key = new ArrayList<>();
-        key.add(fact.beneficiaryId());
         FactType type = factTypes.byName(fact.type()).orElseThrow();
-        for (Field field : type.keyFields()) {
-            JsonNode value = fact.data().get(field.name());
-            key.add(field.kind() == Field.Kind.TEXT ? value.asText() : value.intValue());
-        }
-        return key.toString();
+        return List.of(fact.beneficiaryId(), type.name(), type.factKey(fact.data())).toString();
     }
 
     private void record(Connection connection, Replay replay) throws SQLException {

@@ -18,10 +18,13 @@ public final class FactSet {
 
     private final Map<String, List<Fact>> byType = new HashMap<>();
 
-    /** Keeps from {@code facts} those active at {@code asOf}; revoked and later facts are ignored. */
+    /**
+     * Keeps from {@code facts} those active at {@code asOf}; revoked and later facts are ignored, and
+     * so are withdrawals: a withdrawn key reads as having no fact, and is never listed in fact_ids.
+     */
     public FactSet(Collection<Fact> facts, Instant asOf) {
         for (Fact fact : facts) {
-            if (fact.activeAt(asOf)) {
+            if (fact.activeAt(asOf) && !fact.isWithdrawal()) {
                 byType.computeIfAbsent(fact.type(), t -> new ArrayList<>()).add(fact);
             }
         }

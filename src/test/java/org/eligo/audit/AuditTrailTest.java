@@ -109,7 +109,7 @@ class AuditTrailTest {
         for (String sql : List.of(
                 "DELETE FROM message WHERE id = '" + firstMessage + "'",
                 "TRUNCATE message CASCADE",
-                "DELETE FROM fact_income_monthly WHERE id = '" + revokedFact + "'",
+                "DELETE FROM fact WHERE id = '" + revokedFact + "'",
                 "DELETE FROM determination WHERE id = '" + determination + "'",
                 "UPDATE message SET data = '{}' WHERE id = '" + firstMessage + "'",
                 "UPDATE determination SET result = 'PASSED' WHERE id = '" + determination + "'",
@@ -135,10 +135,11 @@ class AuditTrailTest {
                 "UPDATE message SET beneficiary_id = 'X' WHERE id = '" + firstMessage + "'",
                 "DELETE FROM message WHERE id = '" + firstMessage + "'",
                 "TRUNCATE message CASCADE",
-                "UPDATE fact_income_monthly SET revoked_at = now(), revoked_by = '" + activeFact + "' WHERE id = '" + revokedFact + "'",
-                "UPDATE fact_income_monthly SET amount_cents = 1 WHERE id = '" + activeFact + "'",
-                "DELETE FROM fact_income_monthly WHERE id = '" + activeFact + "'",
-                "TRUNCATE fact_income_monthly CASCADE",
+                "UPDATE fact SET revoked_at = now(), revoked_by = '" + activeFact + "' WHERE id = '" + revokedFact + "'",
+                "UPDATE fact SET data = jsonb_set(data, '{amount_cents}', '1') WHERE id = '" + activeFact + "'",
+                "UPDATE fact SET type = 'person.birthdate' WHERE id = '" + activeFact + "'",
+                "DELETE FROM fact WHERE id = '" + activeFact + "'",
+                "TRUNCATE fact CASCADE",
                 "UPDATE determination SET result = 'NOT_PASSED' WHERE id = '" + determination + "'",
                 "UPDATE determination_subcheck SET result = 'PASSED' WHERE determination_id = '" + determination + "'",
                 "DELETE FROM determination_subcheck_fact WHERE determination_id = '" + determination + "'",
@@ -148,10 +149,11 @@ class AuditTrailTest {
                 "DELETE FROM audit_head WHERE beneficiary_id = '" + beneficiary + "'",
                 "TRUNCATE audit_checkpoint CASCADE",
                 // A backdated revocation, a self-revocation, a fact slipped into the past, a part added to a finished determination.
-                "UPDATE fact_income_monthly SET revoked_at = '1999-01-01T00:00:00Z', revoked_by = '" + revokedFact + "' WHERE id = '" + activeFact + "'",
-                "UPDATE fact_income_monthly SET revoked_at = clock_timestamp(), revoked_by = id WHERE id = '" + activeFact + "'",
-                "INSERT INTO fact_income_monthly (id, beneficiary_id, message_id, created_at, year, month, amount_cents) VALUES ('fact_PAST', '"
-                        + beneficiary + "', '" + firstMessage + "', '2001-01-01T00:00:00Z', 2027, 1, 1)",
+                "UPDATE fact SET revoked_at = '1999-01-01T00:00:00Z', revoked_by = '" + revokedFact + "' WHERE id = '" + activeFact + "'",
+                "UPDATE fact SET revoked_at = clock_timestamp(), revoked_by = id WHERE id = '" + activeFact + "'",
+                "INSERT INTO fact (id, beneficiary_id, message_id, created_at, type, fact_key, data) VALUES ('fact_PAST', '"
+                        + beneficiary + "', '" + firstMessage + "', '2001-01-01T00:00:00Z', 'income.monthly', '2027-01',"
+                        + " '{\"year\": 2027, \"month\": 1, \"amount_cents\": 1}')",
                 "INSERT INTO determination_check (determination_id, position, check_id, title, result) VALUES ('" + determination + "', 99, 'x', 'x', 'PASSED')",
                 // Parts of a new determination whose parent part is missing (parts have no foreign keys: the parts guard checks).
                 newDetermination + " INSERT INTO determination_subcheck (determination_id, check_position, position, subcheck_id, title, result, detail)"
@@ -190,11 +192,12 @@ class AuditTrailTest {
 
     @Test
     void verifyNamesARemovedFact() {
-        Map<String, Object> row = Sql.rows("SELECT * FROM fact_income_monthly WHERE id = ?", activeFact).get(0);
-        Sql.tamper("DELETE FROM fact_income_monthly WHERE id = '" + activeFact + "'");
-        verifyFinds("fact_income_monthly", activeFact);
-        Sql.tamper("INSERT INTO fact_income_monthly (id, beneficiary_id, message_id, created_at, year, month, amount_cents) VALUES ('"
-                + activeFact + "', '" + beneficiary + "', '" + row.get("message_id") + "', '" + row.get("created_at") + "', 2027, 6, 70000)");
+        Map<String, Object> row = Sql.rows("SELECT message_id, created_at::text AS created_at, data::text AS data FROM fact WHERE id = ?", activeFact).get(0);
+        Sql.tamper("DELETE FROM fact WHERE id = '" + activeFact + "'");
+        verifyFinds("fact", activeFact);
+        Sql.tamper("INSERT INTO fact (id, beneficiary_id, message_id, created_at, type, fact_key, data) VALUES ('"
+                + activeFact + "', '" + beneficiary + "', '" + row.get("message_id") + "', '" + row.get("created_at") + "', 'income.monthly', '2027-06', '"
+                + row.get("data") + "')");
         verifyOk();
     }
 
@@ -202,10 +205,10 @@ class AuditTrailTest {
     void verifyNamesAFactWhoseRevocationWasMoved() {
         // Making the superseded fact look active for a day longer (un-revoking it outright would also
         // collide with the active fact in the partial unique index).
-        Map<String, Object> row = Sql.rows("SELECT revoked_at::text AS at, revoked_by FROM fact_income_monthly WHERE id = ?", revokedFact).get(0);
-        Sql.tamper("UPDATE fact_income_monthly SET revoked_at = revoked_at + interval '1 day' WHERE id = '" + revokedFact + "'");
-        verifyFinds("fact_income_monthly", revokedFact);
-        Sql.tamper("UPDATE fact_income_monthly SET revoked_at = '" + row.get("at") + "', revoked_by = '" + row.get("revoked_by") + "' WHERE id = '" + revokedFact + "'");
+        Map<String, Object> row = Sql.rows("SELECT revoked_at::text AS at, revoked_by FROM fact WHERE id = ?", revokedFact).get(0);
+        Sql.tamper("UPDATE fact SET revoked_at = revoked_at + interval '1 day' WHERE id = '" + revokedFact + "'");
+        verifyFinds("fact", revokedFact);
+        Sql.tamper("UPDATE fact SET revoked_at = '" + row.get("at") + "', revoked_by = '" + row.get("revoked_by") + "' WHERE id = '" + revokedFact + "'");
         verifyOk();
     }
 

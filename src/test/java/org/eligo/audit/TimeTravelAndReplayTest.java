@@ -95,9 +95,10 @@ class TimeTravelAndReplayTest {
         Sql.update("INSERT INTO message (id, source, external_id, type, beneficiary_id, data, status, attempts) VALUES (?, 'old-feed', ?, 'income.monthly', ?, ?::jsonb, 'PROCESSED', 1)",
                 message, externalId, beneficiary, "{\"year\": 2027, \"month\": " + month + ", \"amount_cents\": " + cents + "}");
         String failure = Sql.firstFailure("BEGIN",
-                supersedes == null ? "SELECT 1" : "UPDATE fact_income_monthly SET revoked_at = clock_timestamp(), revoked_by = '" + fact + "' WHERE id = '" + supersedes + "'",
-                "INSERT INTO fact_income_monthly (id, beneficiary_id, message_id, created_at, year, month, amount_cents) VALUES ('" + fact + "', '"
-                        + beneficiary + "', '" + message + "', clock_timestamp(), 2027, " + wrongMonth + ", " + wrongCents + ")",
+                supersedes == null ? "SELECT 1" : "UPDATE fact SET revoked_at = clock_timestamp(), revoked_by = '" + fact + "' WHERE id = '" + supersedes + "'",
+                "INSERT INTO fact (id, beneficiary_id, message_id, created_at, type, fact_key, data) VALUES ('" + fact + "', '"
+                        + beneficiary + "', '" + message + "', clock_timestamp(), 'income.monthly', '2027-" + String.format("%02d", wrongMonth)
+                        + "', '{\"year\": 2027, \"month\": " + wrongMonth + ", \"amount_cents\": " + wrongCents + "}')",
                 "COMMIT");
         assertEquals(null, failure);
         return new String[] {message, fact};

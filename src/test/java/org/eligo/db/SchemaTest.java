@@ -66,8 +66,8 @@ class SchemaTest {
                     SELECT c.relname FROM pg_class c WHERE c.relnamespace = current_schema()::regnamespace AND c.relkind IN ('r', 'p')
                        AND (has_table_privilege('eligo_service', c.oid, 'DELETE') OR has_table_privilege('eligo_service', c.oid, 'TRUNCATE'))
                      ORDER BY 1"""));
-            assertEquals(List.of("fact_income_monthly", "message"), database.strings("""
-                    SELECT c.relname FROM pg_class c WHERE c.relname IN ('message', 'fact_income_monthly', 'determination', 'audit_record')
+            assertEquals(List.of("fact", "message"), database.strings("""
+                    SELECT c.relname FROM pg_class c WHERE c.relname IN ('message', 'fact', 'determination', 'audit_record')
                        AND has_any_column_privilege('eligo_service', c.oid, 'UPDATE')
                      ORDER BY 1"""));
             assertEquals(List.of("false"), database.strings("SELECT has_column_privilege('eligo_service', 'message', 'data', 'UPDATE')::text"));

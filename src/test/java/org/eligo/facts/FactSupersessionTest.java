@@ -132,9 +132,9 @@ class FactSupersessionTest {
                 + "VALUES (?, ?, 'k2', 'income.monthly', ?, '{}'::jsonb, 'PROCESSED')", other, source, beneficiary);
 
         IllegalStateException refused = assertThrows(IllegalStateException.class, () -> Sql.update(
-                "INSERT INTO fact_income_monthly (id, beneficiary_id, message_id, created_at, year, month, amount_cents) "
-                        + "VALUES ('fact_X', ?, ?, now(), 2027, 9, 1)", beneficiary, other));
-        assertTrue(refused.getMessage().contains("fact_income_monthly_active"), refused.getMessage());
+                "INSERT INTO fact (id, beneficiary_id, message_id, created_at, type, fact_key, data) "
+                        + "VALUES ('fact_' || ?, ?, ?, now(), 'income.monthly', '2027-09', '{\"year\": 2027, \"month\": 9, \"amount_cents\": 1}')", UlidCreator.getUlid().toString(), beneficiary, other));
+        assertTrue(refused.getMessage().contains("fact_active"), refused.getMessage());
     }
 
     @Test
