@@ -20,22 +20,44 @@ public final class FactTypeSchemas {
     private FactTypeSchemas() {
     }
 
-    /** The schema of {@code data} for {@code type}. */
+    /**
+     * The schema of {@code data} for {@code type}: one of the fact's fields (the first alternative)
+     * or a withdrawal of the key's fact (the key's fields and {@code "withdrawn": true}).
+     */
     public static ObjectNode of(FactType type) {
         ObjectNode schema = JSON.objectNode();
-        schema.put("type", "object");
         schema.put("title", type.name());
         schema.put("description", type.description() + " Key: " + keyText(type) + ". Reference: " + type.reference() + ".");
+        ArrayNode oneOf = schema.putArray("oneOf");
+        oneOf.add(object(type.fields(), type.name() + ": the fact", null));
+        ObjectNode withdrawal = object(type.keyFields(), type.name() + ": a withdrawal",
+                "Withdraws the key's fact (sent for the wrong person, say): the key's fields and \"withdrawn\": true, nothing else."
+                        + " It supersedes the key's fact, and the key then reads as having no fact.");
+        ObjectNode flag = ((ObjectNode) withdrawal.get("properties")).putObject(FactData.WITHDRAWN);
+        flag.put("type", "boolean");
+        flag.putArray("enum").add(true);
+        ((ArrayNode) withdrawal.withArray("required")).add(FactData.WITHDRAWN);
+        oneOf.add(withdrawal);
+        return schema;
+    }
+
+    private static ObjectNode object(java.util.List<Field> fields, String title, String description) {
+        ObjectNode schema = JSON.objectNode();
+        schema.put("type", "object");
+        schema.put("title", title);
+        if (description != null) {
+            schema.put("description", description);
+        }
         ObjectNode properties = schema.putObject("properties");
-        ArrayNode required = JSON.arrayNode();
-        for (Field field : type.fields()) {
+        ArrayNode required = schema.putArray("required");
+        for (Field field : fields) {
             properties.set(field.name(), property(field));
             if (field.required()) {
                 required.add(field.name());
             }
         }
-        if (!required.isEmpty()) {
-            schema.set("required", required);
+        if (required.isEmpty()) {
+            schema.remove("required");
         }
         schema.put("additionalProperties", false);
         return schema;

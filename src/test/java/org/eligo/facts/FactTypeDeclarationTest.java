@@ -41,7 +41,7 @@ class FactTypeDeclarationTest {
         String beneficiary = unique("B");
         given().get("/v1/fact-types").then().statusCode(200)
                 .body("type", hasItems(TYPE, "example.stay", "income.monthly"))
-                .body("find { it.type == 'example.volunteering' }.schema.properties.kind.enum", contains("community", "school"));
+                .body("find { it.type == 'example.volunteering' }.schema.oneOf[0].properties.kind.enum", contains("community", "school"));
 
         // Validated from the declaration, every problem with its pointer.
         post("/v1/messages", message(source, "bad", TYPE, beneficiary, Map.of("year", 2027, "month", 13, "hours", 1.234, "kind", "garden")))

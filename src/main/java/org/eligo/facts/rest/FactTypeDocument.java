@@ -101,11 +101,16 @@ public class FactTypeDocument implements OASFilter {
             schema.maxLength(json.get("maxLength").asInt());
         }
         if (json.has("enum")) {
-            json.get("enum").forEach(value -> schema.addEnumeration(value.asText()));
+            json.get("enum").forEach(value -> schema.addEnumeration(value.isBoolean() ? (Object) value.booleanValue() : value.asText()));
         }
         if (json.has("default")) {
             JsonNode value = json.get("default");
             schema.defaultValue(value.isBoolean() ? value.booleanValue() : value.isNumber() ? value.numberValue() : value.asText());
+        }
+        if (json.has("oneOf")) {
+            java.util.List<Schema> alternatives = new java.util.ArrayList<>();
+            json.get("oneOf").forEach(alternative -> alternatives.add(schema(alternative)));
+            schema.setOneOf(alternatives);
         }
         if (json.has("properties")) {
             json.get("properties").fields().forEachRemaining(entry -> schema.addProperty(entry.getKey(), schema(entry.getValue())));
