@@ -130,8 +130,6 @@ public class IntegrityService {
              ORDER BY 1 LIMIT 1
             """;
 
-    static final String RULESET_FILES = "SELECT ruleset_id, sha256, files::text FROM ruleset_version WHERE files IS NOT NULL ORDER BY ruleset_id, sha256";
-
     /** Checkpointed heads that no longer match their chain (a chain rewritten behind a checkpoint). */
     static final String BAD_CHECKPOINT_HEADS = """
             SELECT c.beneficiary_id, c.seq FROM audit_checkpoint_head c
@@ -243,17 +241,15 @@ public class IntegrityService {
 
     /** Every recorded ruleset version's files must still hash to its sha256. */
     private Integrity rulesetFiles(Connection connection, Integrity.Checked checked, String head) throws SQLException {
-        try (PreparedStatement statement = connection.prepareStatement(RULESET_FILES); ResultSet rs = statement.executeQuery()) {
-            while (rs.next()) {
-                java.util.Map<String, String> files;
-                try {
-                    files = json.readValue(rs.getString(3), new com.fasterxml.jackson.core.type.TypeReference<java.util.Map<String, String>>() { });
-                } catch (java.io.IOException e) {
-                    files = java.util.Map.of();
-                }
-                if (!org.eligo.rules.RulesetLoader.sha256(files).equals(rs.getString(2))) {
-                    return bad(checked, head, "ruleset_version", rs.getString(1) + "@" + rs.getString(2), "the files do not hash to the recorded sha256");
-                }
+        for (org.eligo.rules.RulesetVersion.RecordedFiles recorded : org.eligo.rules.RulesetVersion.recordedFiles(connection)) {
+            java.util.Map<String, String> files;
+            try {
+                files = json.readValue(recorded.files(), new com.fasterxml.jackson.core.type.TypeReference<java.util.Map<String, String>>() { });
+            } catch (java.io.IOException e) {
+                files = java.util.Map.of();
+            }
+            if (!org.eligo.rules.RulesetLoader.sha256(files).equals(recorded.sha256())) {
+                return bad(checked, head, "ruleset_version", recorded.rulesetId() + "@" + recorded.sha256(), "the files do not hash to the recorded sha256");
             }
         }
         return null;

@@ -2,7 +2,6 @@ package org.eligo.rules;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.sql.PreparedStatement;
 import java.util.Collection;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -14,56 +13,26 @@ import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
 import jakarta.interceptor.Interceptor;
 
-import org.eligo.support.Db;
 import org.jboss.logging.Logger;
 
+import io.quarkus.narayana.jta.QuarkusTransaction;
 import io.quarkus.runtime.StartupEvent;
 
 /**
  * The rulesets in force, loaded and validated at start. A broken rule file stops start-up (the
  * exception names file, line and problem); nothing is half-loaded. Each loaded version is recorded
- * in {@code ruleset_version} so determinations can always name the exact files they were made with.
+ * in {@code ruleset_version} ({@link RulesetVersion}) so determinations can always name the exact
+ * files they were made with, and its coming into force in {@code ruleset_activation} ({@link RulesetActivation}).
  */
 @ApplicationScoped
 public class RulesetRegistry {
 
     private static final Logger LOG = Logger.getLogger(RulesetRegistry.class);
 
-    /** Binds: ruleset id, sha256, version, title, definition (JSON text), files (JSON text). */
-    static final String RECORD_VERSION = """
-            INSERT INTO ruleset_version (ruleset_id, sha256, version, title, definition, files)
-            VALUES (?, ?, ?, ?, ?::jsonb, ?::jsonb)
-            ON CONFLICT (ruleset_id, sha256) DO NOTHING
-            """;
-
-    /** Records that a version came into force, unless it is the one in force already. Binds id, sha256, id. */
-    static final String RECORD_ACTIVATION = """
-            INSERT INTO ruleset_activation (ruleset_id, sha256)
-            SELECT ?, ?
-             WHERE ? IS DISTINCT FROM (SELECT sha256 FROM ruleset_activation WHERE ruleset_id = ? ORDER BY activated_at DESC LIMIT 1)
-            """;
-
-    /** The version in force at an instant (or, before the first activation, the first version). Binds id, instant, id. */
-    static final String IN_FORCE = """
-            SELECT sha256, files FROM (
-                (SELECT a.sha256, v.files, 0 AS rank FROM ruleset_activation a JOIN ruleset_version v USING (ruleset_id, sha256)
-                  WHERE a.ruleset_id = ? AND a.activated_at <= ? ORDER BY a.activated_at DESC LIMIT 1)
-                UNION ALL
-                (SELECT a.sha256, v.files, 1 FROM ruleset_activation a JOIN ruleset_version v USING (ruleset_id, sha256)
-                  WHERE a.ruleset_id = ? ORDER BY a.activated_at LIMIT 1)) AS candidates
-             ORDER BY rank LIMIT 1
-            """;
-
-    static final String HISTORY = """
-            SELECT v.version, a.sha256, a.activated_at FROM ruleset_activation a JOIN ruleset_version v USING (ruleset_id, sha256)
-             WHERE a.ruleset_id = ? ORDER BY a.activated_at
-            """;
-
     /** A version of a ruleset and when it came into force. */
     public record Activation(String version, String sha256, java.time.Instant activatedAt) {
     }
 
-    private final Db db;
     private final RulesConfig config;
     private final com.fasterxml.jackson.databind.ObjectMapper json;
     private volatile Map<String, Ruleset> rulesets = Map.of();
@@ -72,9 +41,8 @@ public class RulesetRegistry {
 
     private final org.eligo.facts.FactTypes factTypes;
 
-    public RulesetRegistry(Db db, RulesConfig config, com.fasterxml.jackson.databind.ObjectMapper json, org.eligo.facts.FactTypes factTypes) {
+    public RulesetRegistry(RulesConfig config, com.fasterxml.jackson.databind.ObjectMapper json, org.eligo.facts.FactTypes factTypes) {
         this.factTypes = factTypes;
-        this.db = db;
         this.config = config;
         this.json = json;
     }
@@ -87,32 +55,16 @@ public class RulesetRegistry {
             return;
         }
         List<Ruleset> loaded = RulesetLoader.loadAll(directory, factTypes);
-        db.inTransaction(connection -> {
-            try (PreparedStatement statement = connection.prepareStatement(RECORD_VERSION)) {
-                for (Ruleset ruleset : loaded) {
-                    statement.setString(1, ruleset.id());
-                    statement.setString(2, ruleset.sha256());
-                    statement.setString(3, ruleset.version());
-                    statement.setString(4, ruleset.title());
-                    statement.setString(5, ruleset.definition().toString());
-                    statement.setString(6, json.writeValueAsString(ruleset.files()));
-                    statement.addBatch();
+        // One declarative transaction: every loaded version recorded and activated, or none.
+        QuarkusTransaction.requiringNew().run(() -> {
+            for (Ruleset ruleset : loaded) {
+                try {
+                    RulesetVersion.record(ruleset, ruleset.definition().toString(), json.writeValueAsString(ruleset.files()));
+                } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+                    throw new IllegalStateException(e);
                 }
-                statement.executeBatch();
-            } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
-                throw new IllegalStateException(e);
+                RulesetActivation.recordIfNew(ruleset.id(), ruleset.sha256());
             }
-            try (PreparedStatement statement = connection.prepareStatement(RECORD_ACTIVATION)) {
-                for (Ruleset ruleset : loaded) {
-                    statement.setString(1, ruleset.id());
-                    statement.setString(2, ruleset.sha256());
-                    statement.setString(3, ruleset.sha256());
-                    statement.setString(4, ruleset.id());
-                    statement.addBatch();
-                }
-                statement.executeBatch();
-            }
-            return null;
         });
         Map<String, Ruleset> byId = new LinkedHashMap<>();
         loaded.forEach(ruleset -> byId.put(ruleset.id(), ruleset));
@@ -154,40 +106,26 @@ public class RulesetRegistry {
      */
     public Ruleset inForceAt(java.sql.Connection connection, String id, java.time.Instant at) throws java.sql.SQLException {
         Ruleset current = rulesets.get(id);
-        try (PreparedStatement statement = connection.prepareStatement(IN_FORCE)) {
-            statement.setString(1, id);
-            statement.setObject(2, at.atOffset(java.time.ZoneOffset.UTC));
-            statement.setString(3, id);
-            try (java.sql.ResultSet rs = statement.executeQuery()) {
-                if (!rs.next() || current == null || rs.getString(1).equals(current.sha256()) || rs.getString(2) == null) {
-                    return current;
-                }
-                String sha256 = rs.getString(1);
-                String files = rs.getString(2);
-                Ruleset earlierVersion = earlier.computeIfAbsent(sha256, key -> parse(id, files));
-                if (!earlierVersion.sha256().equals(sha256)) {
-                    // The recorded files were changed behind the service's back: never decide with them.
-                    earlier.remove(sha256);
-                    throw new IllegalStateException("ruleset_version " + id + "@" + sha256 + ": its files hash to " + earlierVersion.sha256());
-                }
-                return earlierVersion;
-            }
+        RulesetVersion.InForce inForce = RulesetVersion.inForceAt(connection, id, at);
+        if (inForce == null || current == null || inForce.sha256().equals(current.sha256()) || inForce.files() == null) {
+            return current;
         }
+        String sha256 = inForce.sha256();
+        Ruleset earlierVersion = earlier.computeIfAbsent(sha256, key -> parse(id, inForce.files()));
+        if (!earlierVersion.sha256().equals(sha256)) {
+            // The recorded files were changed behind the service's back: never decide with them.
+            earlier.remove(sha256);
+            throw new IllegalStateException("ruleset_version " + id + "@" + sha256 + ": its files hash to " + earlierVersion.sha256());
+        }
+        return earlierVersion;
     }
 
+    /** Every version of ruleset {@code id} and when it came into force, oldest first. */
     public List<Activation> history(String id) {
-        return db.read(connection -> {
-            List<Activation> history = new java.util.ArrayList<>();
-            try (PreparedStatement statement = connection.prepareStatement(HISTORY)) {
-                statement.setString(1, id);
-                try (java.sql.ResultSet rs = statement.executeQuery()) {
-                    while (rs.next()) {
-                        history.add(new Activation(rs.getString(1), rs.getString(2), rs.getObject(3, java.time.OffsetDateTime.class).toInstant()));
-                    }
-                }
-            }
-            return history;
-        });
+        return QuarkusTransaction.joiningExisting().call(() -> RulesetActivation.of(id).stream().map(activation -> {
+            RulesetVersion version = RulesetVersion.findById(new RulesetVersion.Key(activation.rulesetId, activation.sha256));
+            return new Activation(version.version, activation.sha256, activation.activatedAt);
+        }).toList());
     }
 
     private Ruleset parse(String id, String files) {

@@ -9,9 +9,12 @@ import jakarta.enterprise.context.ApplicationScoped;
 import io.agroal.api.AgroalDataSource;
 
 /**
- * Plain JDBC with explicit transactions. Every write path needs PostgreSQL statements an ORM does not
- * express (ON CONFLICT, FOR UPDATE SKIP LOCKED, advisory locks, set-based unnest inserts), so data
- * access is SQL in named constants next to the code that runs it.
+ * Explicit JDBC transactions, for the table owners whose hot paths are set-wise SQL (ON CONFLICT,
+ * FOR UPDATE SKIP LOCKED, advisory locks, unnest inserts), as named constants in the owner. The
+ * persistence model is Hibernate ORM with Panache in declarative JTA transactions (the ruleset
+ * tables' entities, {@code org.eligo.rules.RulesetVersion} and {@code RulesetActivation}, are the
+ * first); owners move to it one at a time. A connection taken here is outside any JTA transaction,
+ * so the pool leaves its commit and rollback to this class.
  */
 @ApplicationScoped
 public class Db {
