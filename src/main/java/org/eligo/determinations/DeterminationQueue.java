@@ -5,27 +5,46 @@ import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.time.Duration;
+import java.time.Instant;
+import java.time.OffsetDateTime;
 import java.time.YearMonth;
 import java.util.ArrayList;
 import java.util.Collection;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Optional;
+import java.util.Set;
 
 import jakarta.enterprise.context.ApplicationScoped;
 
+import org.eligo.work.Failure;
+
 /**
  * The queue of determinations to make after facts changed: one row per (beneficiary, period,
- * ruleset), so any number of changes coalesce into one determination.
+ * ruleset), so any number of changes coalesce into one determination. {@link DeterminationWork} is
+ * this queue as a kind of work.
  *
  * <p>Why no change is missed: a message transaction upserts the row while it holds the beneficiary's
  * lock. If a worker is just making that beneficiary's determination, the worker holds the row lock,
  * so the upsert waits; the worker deletes the row and commits, and the upsert then inserts a fresh
  * row, which leads to a new determination that sees the new facts. The worker never waits for the
  * message transaction in turn (it only tries the beneficiary lock), so the two cannot deadlock.
+ *
+ * <p>The dead end: a row that failed {@code eligo.determinations.max-attempts} times gets
+ * {@code next_attempt_at = 'infinity'} (no column of its own: a timestamp that never comes
+ * needs none). It is never due again, so no claim takes it; it stays with
+ * its {@code last_error} (a row is deleted only when its determination is stored), is counted as
+ * failed, and {@link #REDRIVE} (or the next change to the beneficiary's facts, {@link #ENQUEUE})
+ * makes it due with fresh attempts.
  */
 @ApplicationScoped
 public class DeterminationQueue {
 
-    /** Binds: period, settle ms, text[] beneficiaries, text[] rulesets, max settle ms. */
+    /**
+     * Binds: period, settle ms, text[] beneficiaries, text[] rulesets, max settle ms. A row already
+     * queued is pushed back by the settle time (bounded); a row at its dead end is due again at once
+     * with fresh attempts, since new facts are new input.
+     */
     static final String ENQUEUE = """
             INSERT INTO determination_queue (beneficiary_id, period, ruleset_id, requested_at, next_attempt_at)
             SELECT b, ?, r, clock_timestamp(), clock_timestamp() + ? * interval '1 millisecond'
@@ -39,15 +58,25 @@ public class DeterminationQueue {
     /**
      * Claims due rows of the rulesets this instance has loaded; SKIP LOCKED as for messages. A row
      * for a ruleset this instance has not loaded (a rolling deploy that adds a ruleset) is left for
-     * an instance that has it, never dropped. Binds: text[] ruleset ids, limit.
+     * an instance that has it, never dropped; a row at its dead end is never due. Binds: text[]
+     * ruleset ids, limit.
      */
     static final String CLAIM = """
             SELECT beneficiary_id, period, ruleset_id, attempts, requested_at
               FROM determination_queue
-             WHERE next_attempt_at <= clock_timestamp()
+             WHERE next_attempt_at <= clock_timestamp()    -- index determination_queue_due
                AND ruleset_id = ANY(?::text[])
              ORDER BY next_attempt_at
              LIMIT ?
+               FOR UPDATE SKIP LOCKED
+            """;
+
+    /** Claims one given row, if it is due and free. Binds the key. */
+    static final String CLAIM_ONE = """
+            SELECT beneficiary_id, period, ruleset_id, attempts, requested_at
+              FROM determination_queue
+             WHERE beneficiary_id = ? AND period = ? AND ruleset_id = ?
+               AND next_attempt_at < 'infinity'            -- not at its dead end
                FOR UPDATE SKIP LOCKED
             """;
 
@@ -57,19 +86,49 @@ public class DeterminationQueue {
              WHERE q.beneficiary_id = k.beneficiary_id AND q.period = k.period AND q.ruleset_id = k.ruleset_id
             """;
 
-    /** Binds: delay ms, last_error (or null), attempts increment, then the keys. */
+    /** Not yet (a beneficiary busy, a backlog still arriving): due again after a delay, no attempt spent. Binds: delay ms, then the keys. */
     static final String POSTPONE = """
             UPDATE determination_queue q
-               SET next_attempt_at = clock_timestamp() + ? * interval '1 millisecond',
-                   last_error = coalesce(?, q.last_error),
-                   attempts = q.attempts + ?
+               SET next_attempt_at = clock_timestamp() + ? * interval '1 millisecond'
               FROM unnest(?::text[], ?::text[], ?::text[]) AS k(beneficiary_id, period, ruleset_id)
              WHERE q.beneficiary_id = k.beneficiary_id AND q.period = k.period AND q.ruleset_id = k.ruleset_id
             """;
 
-    /** A queued determination. */
-    public record Pending(String beneficiaryId, String period, String rulesetId, int attempts, java.time.Instant requestedAt) {
-    }
+    /** A failed attempt: due again after the backoff, or at its dead end. Binds: last_error, dead end, backoff ms, the key. */
+    static final String RECORD_FAILURE = """
+            UPDATE determination_queue
+               SET attempts = attempts + 1,
+                   last_error = ?,
+                   next_attempt_at = CASE WHEN ? THEN 'infinity'
+                                          ELSE clock_timestamp() + ? * interval '1 millisecond' END
+             WHERE beneficiary_id = ? AND period = ? AND ruleset_id = ?
+            """;
+
+    /**
+     * An analyst's redrive: rows at their dead end (all, or one beneficiary's, or one ruleset's) are
+     * due now with fresh attempts; their last_error stays until they succeed. Binds: beneficiary or
+     * null (twice), ruleset or null (twice).
+     */
+    static final String REDRIVE = """
+            UPDATE determination_queue
+               SET attempts = 0, next_attempt_at = clock_timestamp()
+             WHERE next_attempt_at = 'infinity'
+               AND (?::text IS NULL OR beneficiary_id = ?::text)
+               AND (?::text IS NULL OR ruleset_id = ?::text)
+            """;
+
+    /** Rows still to be made, and rows at their dead end; both exact. */
+    static final String COUNTS = """
+            SELECT count(*) FILTER (WHERE next_attempt_at < 'infinity'),
+                   count(*) FILTER (WHERE next_attempt_at = 'infinity')
+              FROM determination_queue
+            """;
+
+    /** Rows still to be made of rulesets outside ?: work this instance leaves for others. Binds text[]. */
+    static final String OTHER_RULESETS = """
+            SELECT count(*) FROM determination_queue
+             WHERE NOT (ruleset_id = ANY(?::text[])) AND next_attempt_at < 'infinity'
+            """;
 
     /** Which of these beneficiaries still have received messages waiting to be processed. Binds text[]. */
     static final String WITH_BACKLOG = """
@@ -77,37 +136,12 @@ public class DeterminationQueue {
              WHERE beneficiary_id = ANY(?::text[]) AND status = 'RECEIVED'
             """;
 
-    public java.util.Set<String> withBacklog(Connection connection, Collection<String> beneficiaries) throws SQLException {
-        java.util.Set<String> found = new java.util.HashSet<>();
-        if (beneficiaries.isEmpty()) {
-            return found;
-        }
-        try (PreparedStatement statement = connection.prepareStatement(WITH_BACKLOG)) {
-            statement.setArray(1, connection.createArrayOf("text", beneficiaries.toArray()));
-            try (ResultSet rs = statement.executeQuery()) {
-                while (rs.next()) {
-                    found.add(rs.getString(1));
-                }
-            }
-        }
-        return found;
+    /** A queued determination. */
+    public record Pending(String beneficiaryId, String period, String rulesetId, int attempts, Instant requestedAt) {
     }
 
-    /** Claims one given row, if it is due and free. */
-    static final String CLAIM_ONE = """
-            SELECT beneficiary_id, period, ruleset_id, attempts, requested_at
-              FROM determination_queue
-             WHERE beneficiary_id = ? AND period = ? AND ruleset_id = ?
-               FOR UPDATE SKIP LOCKED
-            """;
-
-    public java.util.Optional<Pending> claimOne(Connection connection, Pending key) throws SQLException {
-        try (PreparedStatement statement = connection.prepareStatement(CLAIM_ONE)) {
-            statement.setString(1, key.beneficiaryId());
-            statement.setString(2, key.period());
-            statement.setString(3, key.rulesetId());
-            return read(statement).stream().findFirst();
-        }
+    /** How much of the queue is still to be made ({@code pending}) and how much is at its dead end ({@code failed}). */
+    public record Counts(long pending, long failed) {
     }
 
     private final DeterminationsConfig config;
@@ -141,9 +175,84 @@ public class DeterminationQueue {
         }
     }
 
-    /** Queued rows of rulesets outside {@code rulesetIds}: work this instance leaves for others. Binds text[]. */
-    static final String OTHER_RULESETS = "SELECT count(*) FROM determination_queue WHERE NOT (ruleset_id = ANY(?::text[]))";
+    public Optional<Pending> claimOne(Connection connection, Pending key) throws SQLException {
+        try (PreparedStatement statement = connection.prepareStatement(CLAIM_ONE)) {
+            statement.setString(1, key.beneficiaryId());
+            statement.setString(2, key.period());
+            statement.setString(3, key.rulesetId());
+            return read(statement).stream().findFirst();
+        }
+    }
 
+    public Set<String> withBacklog(Connection connection, Collection<String> beneficiaries) throws SQLException {
+        Set<String> found = new HashSet<>();
+        if (beneficiaries.isEmpty()) {
+            return found;
+        }
+        try (PreparedStatement statement = connection.prepareStatement(WITH_BACKLOG)) {
+            statement.setArray(1, connection.createArrayOf("text", beneficiaries.toArray()));
+            try (ResultSet rs = statement.executeQuery()) {
+                while (rs.next()) {
+                    found.add(rs.getString(1));
+                }
+            }
+        }
+        return found;
+    }
+
+    public void delete(Connection connection, List<Pending> done) throws SQLException {
+        if (done.isEmpty()) {
+            return;
+        }
+        try (PreparedStatement statement = connection.prepareStatement(DELETE)) {
+            bindKeys(connection, statement, 1, done);
+            statement.executeUpdate();
+        }
+    }
+
+    /** Tries the rows again after {@code delay}, spending no attempt. */
+    public void postpone(Connection connection, List<Pending> pending, Duration delay) throws SQLException {
+        if (pending.isEmpty()) {
+            return;
+        }
+        try (PreparedStatement statement = connection.prepareStatement(POSTPONE)) {
+            statement.setLong(1, delay.toMillis());
+            bindKeys(connection, statement, 2, pending);
+            statement.executeUpdate();
+        }
+    }
+
+    public void recordFailure(Connection connection, Pending pending, Failure failure) throws SQLException {
+        try (PreparedStatement statement = connection.prepareStatement(RECORD_FAILURE)) {
+            statement.setString(1, failure.error());
+            statement.setBoolean(2, failure.deadEnd());
+            statement.setLong(3, failure.deadEnd() ? 0 : failure.retryIn().toMillis());
+            statement.setString(4, pending.beneficiaryId());
+            statement.setString(5, pending.period());
+            statement.setString(6, pending.rulesetId());
+            statement.executeUpdate();
+        }
+    }
+
+    /** Makes the rows at their dead end (of one beneficiary and/or ruleset, when given) due again; returns how many. */
+    public int redrive(Connection connection, String beneficiaryId, String rulesetId) throws SQLException {
+        try (PreparedStatement statement = connection.prepareStatement(REDRIVE)) {
+            statement.setString(1, beneficiaryId);
+            statement.setString(2, beneficiaryId);
+            statement.setString(3, rulesetId);
+            statement.setString(4, rulesetId);
+            return statement.executeUpdate();
+        }
+    }
+
+    public Counts counts(Connection connection) throws SQLException {
+        try (PreparedStatement statement = connection.prepareStatement(COUNTS); ResultSet rs = statement.executeQuery()) {
+            rs.next();
+            return new Counts(rs.getLong(1), rs.getLong(2));
+        }
+    }
+
+    /** Rows still to be made of rulesets outside {@code rulesetIds}: work this instance leaves for others. */
     public long countOtherRulesets(Connection connection, Collection<String> rulesetIds) throws SQLException {
         try (PreparedStatement statement = connection.prepareStatement(OTHER_RULESETS)) {
             statement.setArray(1, connection.createArrayOf("text", rulesetIds.toArray()));
@@ -159,34 +268,10 @@ public class DeterminationQueue {
         try (ResultSet rs = statement.executeQuery()) {
             while (rs.next()) {
                 claimed.add(new Pending(rs.getString(1), rs.getString(2), rs.getString(3), rs.getInt(4),
-                        rs.getObject(5, java.time.OffsetDateTime.class).toInstant()));
+                        rs.getObject(5, OffsetDateTime.class).toInstant()));
             }
         }
         return claimed;
-    }
-
-    public void delete(Connection connection, List<Pending> done) throws SQLException {
-        if (done.isEmpty()) {
-            return;
-        }
-        try (PreparedStatement statement = connection.prepareStatement(DELETE)) {
-            bindKeys(connection, statement, 1, done);
-            statement.executeUpdate();
-        }
-    }
-
-    /** Tries the rows again after {@code delay}; with an error, counts a failed attempt. */
-    public void postpone(Connection connection, List<Pending> pending, Duration delay, String error) throws SQLException {
-        if (pending.isEmpty()) {
-            return;
-        }
-        try (PreparedStatement statement = connection.prepareStatement(POSTPONE)) {
-            statement.setLong(1, delay.toMillis());
-            statement.setString(2, error == null ? null : error.replace('\u0000', ' '));
-            statement.setInt(3, error == null ? 0 : 1);
-            bindKeys(connection, statement, 4, pending);
-            statement.executeUpdate();
-        }
     }
 
     private static void bindKeys(Connection connection, PreparedStatement statement, int first, List<Pending> keys) throws SQLException {

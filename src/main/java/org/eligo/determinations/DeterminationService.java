@@ -17,6 +17,7 @@ import org.eligo.facts.BeneficiaryLocks;
 import org.eligo.facts.Fact;
 import org.eligo.facts.FactReader;
 import org.eligo.rules.Ruleset;
+import org.eligo.rules.RulesetLoader;
 import org.eligo.rules.RulesetRegistry;
 import org.eligo.support.Db;
 import org.eligo.support.Ids;
@@ -24,6 +25,7 @@ import org.eligo.support.Requests;
 import org.eligo.support.Timestamps;
 import org.eligo.support.problem.FieldError;
 import org.eligo.support.problem.ProblemException;
+import org.eligo.work.WorkSignal;
 
 /**
  * Determinations on request, evaluations (time travel and what-if, not stored), and reads.
@@ -48,8 +50,13 @@ public class DeterminationService {
     private final FactReader facts;
     private final Determinations determinations;
     private final DeterminationStore store;
+    private final DeterminationQueue queue;
+    private final WorkSignal signal;
 
-    public DeterminationService(Db db, RulesetRegistry rulesets, FactReader facts, Determinations determinations, DeterminationStore store) {
+    public DeterminationService(Db db, RulesetRegistry rulesets, FactReader facts, Determinations determinations, DeterminationStore store,
+                                DeterminationQueue queue, WorkSignal signal) {
+        this.queue = queue;
+        this.signal = signal;
         this.db = db;
         this.rulesets = rulesets;
         this.facts = facts;
@@ -71,6 +78,24 @@ public class DeterminationService {
             determinations.store(connection, List.of(made));
             return made.determination();
         });
+    }
+
+    /**
+     * Redrives the queued automatic determinations at their dead end (all, or one beneficiary's,
+     * or one ruleset's): due again at once with fresh attempts. Returns how many.
+     */
+    public int redrive(String beneficiaryId, String rulesetId) {
+        if (beneficiaryId != null) {
+            Requests.requireBeneficiaryId(beneficiaryId);
+        }
+        if (rulesetId != null && !RulesetLoader.ID.matcher(rulesetId).matches()) {
+            throw ProblemException.badParameter("ruleset", "must be a ruleset id: 1 to 64 of a-z, 0-9 and '-'");
+        }
+        int redriven = db.inTransaction(connection -> queue.redrive(connection, beneficiaryId, rulesetId));
+        if (redriven > 0) {
+            signal.wake();
+        }
+        return redriven;
     }
 
     /** Evaluates without storing, on the facts active at {@code as_of} (default now). Body: {"period", "ruleset", "as_of"}. */

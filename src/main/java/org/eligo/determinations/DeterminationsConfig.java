@@ -30,4 +30,22 @@ public interface DeterminationsConfig {
      */
     @WithDefault("30s")
     Duration maxBacklogWait();
+
+    /**
+     * Attempts before a queued determination that fails by itself (not a database outage, which
+     * costs no attempt) reaches its dead end: it is no longer tried, stays queued with its
+     * {@code last_error}, is counted in {@code GET /v1/stats} ({@code determinations.failed}) and
+     * waits for {@code POST /v1/determinations/queue/redrive} (or the next change to the
+     * beneficiary's facts).
+     */
+    @WithDefault("10")
+    int maxAttempts();
+
+    /** Wait before the first retry of a failed queued determination; doubled for each further attempt. */
+    @WithDefault("5s")
+    Duration retryInitialBackoff();
+
+    /** Longest wait between retries of a failed queued determination. */
+    @WithDefault("5m")
+    Duration retryMaxBackoff();
 }

@@ -9,7 +9,7 @@ import java.util.Set;
 
 import jakarta.enterprise.context.ApplicationScoped;
 
-import org.eligo.queue.WorkSignal;
+import org.eligo.work.WorkSignal;
 import org.eligo.support.Db;
 import org.eligo.support.Ids;
 import org.eligo.support.problem.FieldError;

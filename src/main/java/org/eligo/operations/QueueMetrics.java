@@ -14,8 +14,9 @@ import io.micrometer.core.instrument.MeterRegistry;
 import io.quarkus.scheduler.Scheduled;
 
 /**
- * Backlog gauges for Prometheus, measured every few seconds (not per scrape, so a busy scraper
- * cannot load the database): how many messages wait, and how long the oldest has waited.
+ * Work gauges for Prometheus, measured every few seconds (not per scrape, so a busy scraper cannot
+ * load the database): how many messages wait and how long the oldest has waited, automatic
+ * determinations queued and at their dead end, and the work this instance leaves for others.
  */
 @ApplicationScoped
 public class QueueMetrics {
@@ -25,8 +26,7 @@ public class QueueMetrics {
     /** Both from the partial index of unprocessed messages. */
     static final String MEASURE = """
             SELECT (SELECT count(*) FROM message WHERE status = 'RECEIVED'),
-                   (SELECT extract(epoch FROM clock_timestamp() - received_at) FROM message WHERE status = 'RECEIVED' ORDER BY id LIMIT 1),
-                   (SELECT count(*) FROM determination_queue)
+                   (SELECT extract(epoch FROM clock_timestamp() - received_at) FROM message WHERE status = 'RECEIVED' ORDER BY id LIMIT 1)
             """;
 
     private final Db db;
@@ -35,30 +35,37 @@ public class QueueMetrics {
     private final AtomicLong pendingDeterminations = new AtomicLong();
     private final AtomicLong otherTypes = new AtomicLong();
     private final AtomicLong otherRulesets = new AtomicLong();
+    private final AtomicLong otherReruns = new AtomicLong();
+    private final AtomicLong deadEndDeterminations = new AtomicLong();
     private final org.eligo.queue.MessageQueue messages;
     private final org.eligo.determinations.DeterminationQueue determinations;
     private final java.util.List<String> typeNames;
     private final org.eligo.rules.RulesetRegistry rulesets;
+    private final org.eligo.reruns.RerunQueue reruns;
 
     public QueueMetrics(Db db, MeterRegistry registry, org.eligo.queue.MessageQueue messages,
                         org.eligo.determinations.DeterminationQueue determinations, org.eligo.facts.FactTypes types,
-                        org.eligo.rules.RulesetRegistry rulesets) {
+                        org.eligo.rules.RulesetRegistry rulesets, org.eligo.reruns.RerunQueue reruns) {
+        this.reruns = reruns;
         this.db = db;
         this.messages = messages;
         this.determinations = determinations;
         this.typeNames = types.all().stream().map(org.eligo.facts.FactType::name).toList();
         this.rulesets = rulesets;
-        Gauge.builder("eligo.work.left.for.others", otherTypes, AtomicLong::get).tag("kind", "messages")
-                .description("Work this instance cannot do and leaves for an instance that can: messages of a fact type it does not declare,"
-                        + " automatic determinations of a ruleset it has not loaded").register(registry);
-        Gauge.builder("eligo.work.left.for.others", otherRulesets, AtomicLong::get).tag("kind", "determinations")
-                .description("Work this instance cannot do and leaves for an instance that can: messages of a fact type it does not declare,"
-                        + " automatic determinations of a ruleset it has not loaded").register(registry);
+        String leftForOthers = "Work this instance cannot do and leaves for an instance that can: messages of a fact type it does not declare,"
+                + " automatic determinations and rerun items of a ruleset it has not loaded";
+        Gauge.builder("eligo.work.left.for.others", otherTypes, AtomicLong::get).tag("kind", "messages").description(leftForOthers).register(registry);
+        Gauge.builder("eligo.work.left.for.others", otherRulesets, AtomicLong::get).tag("kind", "determinations").description(leftForOthers)
+                .register(registry);
+        Gauge.builder("eligo.work.left.for.others", otherReruns, AtomicLong::get).tag("kind", "reruns").description(leftForOthers).register(registry);
         Gauge.builder("eligo.messages.backlog", backlog, AtomicLong::get).description("Messages received and not yet processed").register(registry);
         Gauge.builder("eligo.messages.oldest.backlog.age.seconds", oldestAgeMillis, a -> a.get() / 1000.0)
                 .description("How long the oldest unprocessed message has waited").register(registry);
         Gauge.builder("eligo.determinations.pending", pendingDeterminations, AtomicLong::get)
-                .description("Automatic determinations queued").register(registry);
+                .description("Automatic determinations queued and still to be made").register(registry);
+        Gauge.builder("eligo.determinations.dead.end", deadEndDeterminations, AtomicLong::get)
+                .description("Queued automatic determinations at their dead end (failed eligo.determinations.max-attempts times),"
+                        + " waiting for POST /v1/determinations/queue/redrive").register(registry);
     }
 
     @Scheduled(every = "5s", concurrentExecution = Scheduled.ConcurrentExecution.SKIP)
@@ -70,11 +77,14 @@ public class QueueMetrics {
                     backlog.set(rs.getLong(1));
                     double age = rs.getDouble(2);
                     oldestAgeMillis.set(rs.wasNull() ? 0 : (long) (age * 1000));
-                    pendingDeterminations.set(rs.getLong(3));
                 }
+                org.eligo.determinations.DeterminationQueue.Counts queued = determinations.counts(connection);
+                pendingDeterminations.set(queued.pending());
+                deadEndDeterminations.set(queued.failed());
+                java.util.List<String> loaded = rulesets.all().stream().map(org.eligo.rules.Ruleset::id).toList();
                 otherTypes.set(messages.countOtherTypes(connection, typeNames));
-                otherRulesets.set(determinations.countOtherRulesets(connection,
-                        rulesets.all().stream().map(org.eligo.rules.Ruleset::id).toList()));
+                otherRulesets.set(determinations.countOtherRulesets(connection, loaded));
+                otherReruns.set(reruns.countOtherRulesets(connection, loaded));
                 return null;
             });
         } catch (RuntimeException e) {

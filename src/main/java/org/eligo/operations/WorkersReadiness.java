@@ -7,18 +7,18 @@ import org.eclipse.microprofile.health.HealthCheckResponse;
 import org.eclipse.microprofile.health.Readiness;
 import org.eligo.queue.MessageNotificationListener;
 import org.eligo.queue.QueueConfig;
-import org.eligo.queue.QueueWorkers;
+import org.eligo.work.WorkEngine;
 
 /** Ready when every worker loop is alive (processing can keep up with what ingest accepts). */
 @Readiness
 @ApplicationScoped
 public class WorkersReadiness implements HealthCheck {
 
-    private final QueueWorkers workers;
+    private final WorkEngine workers;
     private final MessageNotificationListener listener;
     private final QueueConfig config;
 
-    public WorkersReadiness(QueueWorkers workers, MessageNotificationListener listener, QueueConfig config) {
+    public WorkersReadiness(WorkEngine workers, MessageNotificationListener listener, QueueConfig config) {
         this.workers = workers;
         this.listener = listener;
         this.config = config;

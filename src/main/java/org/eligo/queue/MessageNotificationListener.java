@@ -8,11 +8,16 @@ import java.util.Optional;
 import java.util.Properties;
 
 import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.event.Observes;
 
 import org.eclipse.microprofile.config.inject.ConfigProperty;
+import org.eligo.work.WorkSignal;
 import org.jboss.logging.Logger;
 import org.postgresql.PGConnection;
 import org.postgresql.PGNotification;
+
+import io.quarkus.runtime.ShutdownEvent;
+import io.quarkus.runtime.StartupEvent;
 
 /**
  * Holds one dedicated connection that LISTENs on {@code eligo_message_received} (sent by a trigger
@@ -29,6 +34,7 @@ public class MessageNotificationListener {
     private static final Duration MAX_RECONNECT_BACKOFF = Duration.ofSeconds(30);
 
     private final WorkSignal signal;
+    private final QueueConfig config;
     private final String url;
     private final Optional<String> username;
     private final Optional<String> password;
@@ -36,14 +42,26 @@ public class MessageNotificationListener {
     private volatile boolean listening;
     private Thread thread;
 
-    public MessageNotificationListener(WorkSignal signal,
+    public MessageNotificationListener(WorkSignal signal, QueueConfig config,
                                        @ConfigProperty(name = "quarkus.datasource.jdbc.url") String url,
                                        @ConfigProperty(name = "quarkus.datasource.username") Optional<String> username,
                                        @ConfigProperty(name = "quarkus.datasource.password") Optional<String> password) {
         this.signal = signal;
+        this.config = config;
         this.url = url;
         this.username = username;
         this.password = password;
+    }
+
+    /** Started with the workers: only an instance that processes work needs waking. */
+    void onStart(@Observes StartupEvent event) {
+        if (config.workers() > 0 && config.listen()) {
+            start();
+        }
+    }
+
+    void onStop(@Observes ShutdownEvent event) {
+        stop();
     }
 
     synchronized void start() {

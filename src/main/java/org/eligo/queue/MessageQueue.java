@@ -4,7 +4,6 @@ import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
-import java.time.Duration;
 import java.time.Instant;
 import java.time.ZoneOffset;
 import java.util.ArrayList;
@@ -14,10 +13,13 @@ import java.util.Optional;
 
 import jakarta.enterprise.context.ApplicationScoped;
 
+import org.eligo.work.Failure;
+
 /**
- * The queue's SQL. A claim is a row lock held by the worker's transaction for as long as it works
- * on the batch: the same transaction stores the facts and marks the messages PROCESSED, so either
- * all of that commits or none of it does, and a worker that dies simply releases its locks.
+ * The message queue's SQL; {@link MessageWork} is messages as a kind of work. A claim is a row lock
+ * held by the worker's transaction for as long as it works on the batch: the same transaction
+ * stores the facts and marks the messages PROCESSED, so either all of that commits or none of it
+ * does, and a worker that dies simply releases its locks.
  */
 @ApplicationScoped
 public class MessageQueue {
@@ -59,17 +61,18 @@ public class MessageQueue {
              WHERE id = ANY(?::text[])
             """;
 
-    /** Binds: last_error, max attempts, backoff in milliseconds, message id. */
+    /**
+     * A failed attempt: FAILED at the dead end (redriven by MessageService.RETRY), else due again
+     * after the backoff. Binds: last_error, dead end (boolean), backoff in milliseconds, message id.
+     */
     static final String RECORD_FAILURE = """
             UPDATE message
                SET attempts = attempts + 1,
                    last_error = ?,
-                   status = CASE WHEN attempts + 1 >= ? THEN 'FAILED' ELSE 'RECEIVED' END,
+                   status = CASE WHEN ? THEN 'FAILED' ELSE 'RECEIVED' END,
                    next_attempt_at = clock_timestamp() + ? * interval '1 millisecond'
              WHERE id = ?
             """;
-
-    private static final int MAX_ERROR_LENGTH = 2000;
 
     /** Messages of these types, received and not yet processed, that no instance of this version can process. */
     static final String UNKNOWN_TYPES = """
@@ -114,13 +117,11 @@ public class MessageQueue {
         }
     }
 
-    public void recordFailure(Connection connection, String id, String error, int maxAttempts, Duration backoff) throws SQLException {
+    public void recordFailure(Connection connection, String id, Failure failure) throws SQLException {
         try (PreparedStatement statement = connection.prepareStatement(RECORD_FAILURE)) {
-            // PostgreSQL text cannot hold NUL; an error message quoting bad data might.
-            String text = error.replace('\u0000', ' ');
-            statement.setString(1, text.length() > MAX_ERROR_LENGTH ? text.substring(0, MAX_ERROR_LENGTH) : text);
-            statement.setInt(2, maxAttempts);
-            statement.setLong(3, backoff.toMillis());
+            statement.setString(1, failure.error());
+            statement.setBoolean(2, failure.deadEnd());
+            statement.setLong(3, failure.deadEnd() ? 0 : failure.retryIn().toMillis());
             statement.setString(4, id);
             statement.executeUpdate();
         }

@@ -5,11 +5,14 @@ import java.time.Duration;
 import io.smallrye.config.ConfigMapping;
 import io.smallrye.config.WithDefault;
 
-/** The message work queue ({@code eligo.queue.*}). */
+/**
+ * The work engine's threads, and messages as a kind of work ({@code eligo.queue.*}; the names are
+ * older than the engine, which serves automatic determinations and reruns on the same threads).
+ */
 @ConfigMapping(prefix = "eligo.queue")
 public interface QueueConfig {
 
-    /** Worker threads claiming messages; 0 turns processing off in this instance. */
+    /** Worker threads, for every kind of work (messages, automatic determinations, reruns); 0 turns processing off in this instance. */
     @WithDefault("2")
     int workers();
 
@@ -17,7 +20,11 @@ public interface QueueConfig {
     @WithDefault("200")
     int batchSize();
 
-    /** How often an idle worker looks for work when no notification arrives (the fallback to LISTEN/NOTIFY). */
+    /**
+     * How often an idle worker looks for work when no notification arrives (the fallback to
+     * LISTEN/NOTIFY); also the first backoff after a worker's batch fails as a whole (doubled per
+     * failure in a row, at most 30 s).
+     */
     @WithDefault("1s")
     Duration pollInterval();
 

@@ -70,6 +70,21 @@ public class RerunService {
              WHERE id = ? AND status IN ('QUEUED', 'RUNNING')
             """;
 
+    /**
+     * Redrives a run's failed items (their dead end): pending again, and the run running again so
+     * that workers take them; a cancelled run stays cancelled. Binds the run id (twice).
+     */
+    static final String RETRY_FAILED = """
+            WITH retried AS (
+                UPDATE rerun_item SET state = 'PENDING', finished_at = NULL
+                 WHERE rerun_id = ? AND state = 'FAILED'
+                   AND EXISTS (SELECT 1 FROM rerun WHERE id = rerun_item.rerun_id AND status IN ('RUNNING', 'DONE', 'FAILED'))
+                RETURNING 1)
+            UPDATE rerun SET status = 'RUNNING', finished_at = NULL
+             WHERE id = ? AND EXISTS (SELECT 1 FROM retried)
+            RETURNING (SELECT count(*) FROM retried)
+            """;
+
     static final String CHANGES = """
             SELECT beneficiary_id, previous_determination_id, previous_result, determination_id, result
               FROM rerun_item
@@ -84,9 +99,9 @@ public class RerunService {
 
     private final Db db;
     private final Ids ids;
-    private final org.eligo.queue.WorkSignal signal;
+    private final org.eligo.work.WorkSignal signal;
 
-    public RerunService(Db db, Ids ids, org.eligo.queue.WorkSignal signal) {
+    public RerunService(Db db, Ids ids, org.eligo.work.WorkSignal signal) {
         this.db = db;
         this.ids = ids;
         this.signal = signal;
@@ -186,6 +201,25 @@ public class RerunService {
     public Rerun cancel(String id) {
         get(id);
         db.inTransaction(connection -> update(connection, CANCEL, id));
+        return get(id);
+    }
+
+    /** Puts a run's FAILED items back in its queue (after the cause of their failure is fixed); 409 when it has none or was cancelled. */
+    public Rerun retry(String id) {
+        get(id);
+        long retried = db.inTransaction(connection -> {
+            try (PreparedStatement statement = connection.prepareStatement(RETRY_FAILED)) {
+                statement.setString(1, id);
+                statement.setString(2, id);
+                try (ResultSet rs = statement.executeQuery()) {
+                    return rs.next() ? rs.getLong(1) : 0L;
+                }
+            }
+        });
+        if (retried == 0) {
+            throw ProblemException.conflict("Rerun " + id + " has no failed items to retry (a cancelled run is not retried: start a new one).", null);
+        }
+        signal.wake();
         return get(id);
     }
 

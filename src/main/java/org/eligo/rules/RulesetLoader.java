@@ -56,7 +56,8 @@ public final class RulesetLoader {
     /** The folder of rule tests beside the rulesets; not a ruleset. */
     public static final String TESTS_FOLDER = "tests";
 
-    private static final Pattern ID = Pattern.compile("[a-z0-9][a-z0-9-]{0,63}");
+    /** A ruleset id (its folder's name): also what a request naming a ruleset is checked against. */
+    public static final Pattern ID = Pattern.compile("[a-z0-9][a-z0-9-]{0,63}");
     private static final Pattern NAME = Pattern.compile("[a-z][a-z0-9_]{0,63}");
     private static final Pattern TEMPLATE_ID = Pattern.compile("[a-z][a-z0-9_{}]{0,63}");
     private static final Set<String> OPERATORS = Set.of("<", "<=", ">", ">=", "==", "!=");

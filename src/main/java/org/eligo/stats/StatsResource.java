@@ -35,16 +35,17 @@ public class StatsResource {
     static final String OLDEST_BACKLOG = "SELECT received_at FROM message WHERE status = 'RECEIVED' ORDER BY id LIMIT 1";
     /** Active and revoked facts, of every type (one table). */
     final String facts;
-    static final String DETERMINATIONS = "SELECT (SELECT count(*) FROM determination), (SELECT count(*) FROM determination_queue)";
+    static final String DETERMINATIONS = "SELECT count(*) FROM determination";
 
     @Schema(name = "Stats")
     public record Stats(Messages messages, Instant oldestBacklogReceivedAt, Facts facts, Determinations determinations,
                         @Schema(description = "work this instance cannot do and leaves for an instance that can: messages of a fact type it does"
-                                + " not declare, queued automatic determinations of a ruleset it has not loaded (a rolling deploy in progress)")
+                                + " not declare, queued automatic determinations and pending rerun items of a ruleset it has not loaded"
+                                + " (a rolling deploy in progress, instances with different rules folders)")
                         LeftForOthers leftForOtherInstances) {
     }
 
-    public record LeftForOthers(long messages, long determinations) {
+    public record LeftForOthers(long messages, long determinations, long reruns) {
     }
 
     public record Messages(long received, long processed, long failed, long backlog) {
@@ -53,7 +54,10 @@ public class StatsResource {
     public record Facts(long active, long revoked) {
     }
 
-    public record Determinations(long total, long pending) {
+    public record Determinations(long total,
+                                 @Schema(description = "automatic determinations queued and still to be made") long pending,
+                                 @Schema(description = "queued automatic determinations at their dead end: failed eligo.determinations.max-attempts"
+                                         + " times, kept with their last error, no longer tried until POST /v1/determinations/queue/redrive") long failed) {
     }
 
     private final Db db;
@@ -62,9 +66,12 @@ public class StatsResource {
     private final org.eligo.determinations.DeterminationQueue determinationQueue;
     private final java.util.List<String> typeNames;
     private final org.eligo.rules.RulesetRegistry rulesets;
+    private final org.eligo.reruns.RerunQueue rerunQueue;
 
     public StatsResource(Db db, org.eligo.facts.FactTypes types, org.eligo.queue.MessageQueue messageQueue,
-                         org.eligo.determinations.DeterminationQueue determinationQueue, org.eligo.rules.RulesetRegistry rulesets) {
+                         org.eligo.determinations.DeterminationQueue determinationQueue, org.eligo.rules.RulesetRegistry rulesets,
+                         org.eligo.reruns.RerunQueue rerunQueue) {
+        this.rerunQueue = rerunQueue;
         this.db = db;
         this.messageQueue = messageQueue;
         this.determinationQueue = determinationQueue;
@@ -90,10 +97,13 @@ public class StatsResource {
                 }
             }
             long[] f = longs(connection.prepareStatement(facts), 2);
-            long[] d = longs(connection.prepareStatement(DETERMINATIONS), 2);
+            long determinations = longs(connection.prepareStatement(DETERMINATIONS), 1)[0];
+            org.eligo.determinations.DeterminationQueue.Counts queued = determinationQueue.counts(connection);
+            java.util.List<String> loaded = rulesets.all().stream().map(org.eligo.rules.Ruleset::id).toList();
             LeftForOthers left = new LeftForOthers(messageQueue.countOtherTypes(connection, typeNames),
-                    determinationQueue.countOtherRulesets(connection, rulesets.all().stream().map(org.eligo.rules.Ruleset::id).toList()));
-            return new Stats(new Messages(m[0], m[1], m[2], backlog), oldest, new Facts(f[0], f[1]), new Determinations(d[0], d[1]), left);
+                    determinationQueue.countOtherRulesets(connection, loaded), rerunQueue.countOtherRulesets(connection, loaded));
+            return new Stats(new Messages(m[0], m[1], m[2], backlog), oldest, new Facts(f[0], f[1]),
+                    new Determinations(determinations, queued.pending(), queued.failed()), left);
         });
     }
 

@@ -29,7 +29,7 @@ import io.quarkus.runtime.annotations.RegisterForReflection;
 @RegisterForReflection(targets = {
         Determination.class, Determination.RulesetRef.class, Determination.CheckOutcome.class, Determination.SubcheckOutcome.class,
         DeterminationDiff.class, DeterminationDiff.Pair.class, DeterminationDiff.SubcheckChange.class, DeterminationDiff.FactChanges.class,
-        DeterminationResource.DeterminationPage.class,
+        DeterminationResource.DeterminationPage.class, DeterminationResource.Redriven.class,
         Fact.class, FactResource.BeneficiaryFacts.class, org.eligo.facts.rest.FactTypeResource.FactTypeView.class,
         MessageView.class, Receipt.class, MessageResource.BatchReceipt.class,
         org.eligo.auth.AccessLog.Entry.class, org.eligo.auth.AccessLog.Page.class,

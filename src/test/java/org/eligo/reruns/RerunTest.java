@@ -30,10 +30,12 @@ import jakarta.inject.Inject;
 import org.eligo.testing.Sql;
 import org.junit.jupiter.api.Test;
 
+import com.github.f4b6a3.ulid.UlidCreator;
+
 import io.quarkus.test.junit.QuarkusTest;
 import io.restassured.response.Response;
 
-/** Reruns: large ones beside ingest, the changed scope, cancel, and resuming after a crash. */
+/** Reruns: large ones beside ingest, the changed scope, cancel, resuming after a crash, and failed items redriven. */
 @QuarkusTest
 class RerunTest {
 
@@ -200,6 +202,35 @@ class RerunTest {
                 + "facts_as_of, trigger, rerun_id, result) VALUES ('det_01ARZ3NDEKTSV4RRFFQ69G5FAV', '" + one.get("beneficiary_id") + "', '2027-07', '"
                 + one.get("ruleset_id") + "', '" + one.get("ruleset_sha256") + "', 'x', now(), now(), 'rerun', '" + id + "', 'PASSED')");
         assertTrue(failure != null && failure.contains("determination_once_per_rerun"), failure);
+    }
+
+    @Test
+    void aBeneficiaryThatFailsIsFailedInItsRunWithItsErrorAndTheRunCanBeRetried() {
+        // A run for a month that does not exist, as only a bug could store it: each of its
+        // beneficiaries fails by itself.
+        String id = "run_" + UlidCreator.getMonotonicUlid();
+        List<String> beneficiaries = madeUp(unique("F"), 3);
+        Sql.update("INSERT INTO rerun (id, scope, period, ruleset_id, reason, status, total) VALUES (?, 'beneficiaries', '2027-13', ?, 'test', 'QUEUED', 3)",
+                id, "medicaid-community-engagement");
+        for (String beneficiary : beneficiaries) {
+            Sql.update("INSERT INTO rerun_item (rerun_id, beneficiary_id) VALUES (?, ?)", id, beneficiary);
+        }
+        awaitStatus(id, "DONE");
+        rerun(id).then().body("done", equalTo(0)).body("failed", equalTo(3));
+        assertEquals(3, Sql.count("SELECT count(*) FROM rerun_item WHERE rerun_id = ? AND state = 'FAILED' AND error LIKE '%2027-13%'", id),
+                "each failed item keeps its error");
+
+        // Redriven: pending again and the run running; its cause is not fixed here, so they fail again.
+        given().post("/v1/reruns/" + id + "/retry").then().statusCode(202).body("id", equalTo(id));
+        awaitStatus(id, "DONE");
+        rerun(id).then().body("done", equalTo(0)).body("failed", equalTo(3)).body("finished_at", notNullValue());
+        assertEquals(0, Sql.count("SELECT count(*) FROM determination WHERE rerun_id = ?", id));
+
+        String fine = post("/v1/reruns", Map.of("scope", "beneficiaries", "beneficiary_ids", List.of(unique("R")), "period", "2027-07"))
+                .then().statusCode(202).extract().path("id");
+        awaitStatus(fine, "DONE");
+        given().post("/v1/reruns/" + fine + "/retry").then().statusCode(409).contentType("application/problem+json");
+        given().post("/v1/reruns/run_01ARZ3NDEKTSV4RRFFQ69G5FAV/retry").then().statusCode(404);
     }
 
     @Test

@@ -35,7 +35,7 @@ import org.eligo.support.problem.Problem;
 import org.eligo.support.problem.ProblemException;
 import org.jboss.resteasy.reactive.RestResponse;
 
-/** Determinations: request one, evaluate without storing, read one, and a beneficiary's history. */
+/** Determinations: request one, evaluate without storing, read one, a beneficiary's history, and redrive failed automatic ones. */
 @Path("/v1")
 @Produces(MediaType.APPLICATION_JSON)
 @Tag(name = "Determinations")
@@ -57,6 +57,11 @@ public class DeterminationResource {
     /** A page of determinations, newest first. */
     @Schema(name = "DeterminationPage")
     public record DeterminationPage(List<Determination> items, String nextCursor) {
+    }
+
+    /** The answer to a redrive. */
+    @Schema(name = "DeterminationRedrive")
+    public record Redriven(@Schema(description = "queued determinations at their dead end that are due again") long redriven) {
     }
 
     private final DeterminationService determinations;
@@ -133,6 +138,23 @@ public class DeterminationResource {
         caller.concerns(diff.beneficiaryId().a());
         caller.concerns(diff.beneficiaryId().b());
         return diff;
+    }
+
+    @POST
+    @Path("/determinations/queue/redrive")
+    @Operation(summary = "Redrive queued automatic determinations at their dead end (after the cause of their failure is fixed)",
+            description = "A queued automatic determination that failed eligo.determinations.max-attempts times stays queued with its last "
+                    + "error and is no longer tried (GET /v1/stats counts it as determinations.failed). This makes those of one beneficiary, "
+                    + "of one ruleset, or all of them, due again with fresh attempts.")
+    @APIResponse(responseCode = "202", description = "How many are due again",
+            content = @Content(mediaType = MediaType.APPLICATION_JSON, schema = @Schema(implementation = Redriven.class)))
+    @APIResponse(responseCode = "400", description = "A malformed beneficiary id or ruleset",
+            content = @Content(mediaType = Problem.MEDIA_TYPE, schema = @Schema(implementation = Problem.class)))
+    @Allowed(Role.ANALYST)
+    public RestResponse<Redriven> redrive(@Parameter(description = "only this beneficiary's") @QueryParam("beneficiary_id") String beneficiaryId,
+                                          @Parameter(description = "only this ruleset's") @QueryParam("ruleset") String ruleset) {
+        caller.concerns(beneficiaryId);
+        return RestResponse.ResponseBuilder.create(RestResponse.Status.ACCEPTED, new Redriven(determinations.redrive(beneficiaryId, ruleset))).build();
     }
 
     @GET

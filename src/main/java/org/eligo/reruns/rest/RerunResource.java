@@ -37,7 +37,7 @@ import org.eligo.support.problem.Problem;
 import org.eligo.support.problem.ProblemException;
 import org.jboss.resteasy.reactive.RestResponse;
 
-/** Reruns for analysts: start one, watch it, cancel it, see what changed. */
+/** Reruns for analysts: start one, watch it, cancel it, redrive its failed items, see what changed. */
 @Path("/v1/reruns")
 @Produces(MediaType.APPLICATION_JSON)
 @Tag(name = "Reruns")
@@ -149,6 +149,19 @@ public class RerunResource {
             content = @Content(mediaType = MediaType.APPLICATION_JSON, schema = @Schema(implementation = Rerun.class)))
     public RestResponse<Rerun> cancel(@PathParam("id") String id) {
         return RestResponse.ResponseBuilder.create(RestResponse.Status.ACCEPTED, reruns.cancel(id)).build();
+    }
+
+    @POST
+    @Path("/{id}/retry")
+    @Operation(summary = "Redrive a rerun's FAILED items (after the cause of their failure is fixed)")
+    @APIResponse(responseCode = "202", description = "The failed items are pending again and the run is running",
+            content = @Content(mediaType = MediaType.APPLICATION_JSON, schema = @Schema(implementation = Rerun.class)))
+    @APIResponse(responseCode = "404", description = "No such rerun",
+            content = @Content(mediaType = Problem.MEDIA_TYPE, schema = @Schema(implementation = Problem.class)))
+    @APIResponse(responseCode = "409", description = "The run has no failed items, or was cancelled",
+            content = @Content(mediaType = Problem.MEDIA_TYPE, schema = @Schema(implementation = Problem.class)))
+    public RestResponse<Rerun> retry(@PathParam("id") String id) {
+        return RestResponse.ResponseBuilder.create(RestResponse.Status.ACCEPTED, reruns.retry(id)).build();
     }
 
     @GET

@@ -1,4 +1,4 @@
-package org.eligo.queue;
+package org.eligo.work;
 
 import java.time.Duration;
 import java.util.concurrent.locks.Condition;
@@ -7,8 +7,8 @@ import java.util.concurrent.locks.ReentrantLock;
 import jakarta.enterprise.context.ApplicationScoped;
 
 /**
- * Wakes idle workers when there may be new work: after this instance commits new messages, and when
- * a notification arrives from PostgreSQL (messages committed by any instance).
+ * Wakes idle workers when there may be new work: after this instance commits new messages, a rerun
+ * or a redrive, and when a notification arrives from PostgreSQL (messages committed by any instance).
  *
  * <p>A generation counter closes the gap between "the claim found nothing" and "start waiting": a
  * worker reads the generation before it claims and waits only if no wake-up came since.

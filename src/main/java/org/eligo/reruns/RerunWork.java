@@ -1,0 +1,150 @@
+package org.eligo.reruns;
+
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.time.Instant;
+import java.time.YearMonth;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+import jakarta.enterprise.context.ApplicationScoped;
+
+import org.eligo.determinations.Determination;
+import org.eligo.determinations.DeterminationStore;
+import org.eligo.determinations.Determinations;
+import org.eligo.facts.BeneficiaryLocks;
+import org.eligo.facts.Fact;
+import org.eligo.facts.FactReader;
+import org.eligo.rules.Ruleset;
+import org.eligo.rules.RulesetRegistry;
+import org.eligo.support.Db;
+import org.eligo.work.Failure;
+import org.eligo.work.FailureCounters;
+import org.eligo.work.FailurePolicy;
+import org.eligo.work.LeaveForOthers;
+import org.eligo.work.WorkKind;
+
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
+
+/**
+ * Rerun items as work for the {@link org.eligo.work.WorkEngine}, alongside ingest: only
+ * {@code eligo.reruns.workers} of the worker threads take rerun chunks, so the others always serve
+ * messages.
+ *
+ * <p>A chunk ({@code eligo.reruns.chunk-size} items of one run) is one transaction: claim, take the
+ * beneficiaries' locks, evaluate, store the determinations ({@code trigger: rerun}) and mark the
+ * items DONE. A crash rolls the chunk back whole; the items are pending again and the run resumes
+ * after a restart (or at once in another instance). Only runs of rulesets loaded here are claimed;
+ * another instance's runs wait for it. A beneficiary that fails by itself is not retried (a rerun is
+ * a one-off sweep an analyst watches): its item is FAILED with its error at once, counted in the
+ * run's {@code failed}, and {@code POST /v1/reruns/{id}/retry} redrives the run's failed items.
+ */
+@ApplicationScoped
+public class RerunWork implements WorkKind<RerunQueue.Item> {
+
+    private static final FailurePolicy POLICY = FailurePolicy.deadEndAtOnce("item FAILED in its run; POST /v1/reruns/{id}/retry redrives it");
+
+    private final Db db;
+    private final RerunQueue queue;
+    private final RerunsConfig config;
+    private final FactReader facts;
+    private final Determinations determinations;
+    private final RulesetRegistry rulesets;
+    private final FailureCounters counters;
+
+    public RerunWork(Db db, RerunQueue queue, RerunsConfig config, FactReader facts, Determinations determinations, RulesetRegistry rulesets,
+                     MeterRegistry registry) {
+        // With no retries, every failed attempt is a dead end: the two counters move together.
+        this.counters = new FailureCounters(
+                Counter.builder("eligo.reruns.failed.attempts").description("Beneficiaries of a rerun that failed to be determined").register(registry),
+                Counter.builder("eligo.reruns.failed").description("Rerun items given up as FAILED in their run").register(registry));
+        this.db = db;
+        this.queue = queue;
+        this.config = config;
+        this.facts = facts;
+        this.determinations = determinations;
+        this.rulesets = rulesets;
+    }
+
+    @Override
+    public String name() {
+        return "reruns";
+    }
+
+    @Override
+    public int order() {
+        return 2;
+    }
+
+    @Override
+    public FailurePolicy policy() {
+        return POLICY;
+    }
+
+    @Override
+    public FailureCounters counters() {
+        return counters;
+    }
+
+    @Override
+    public boolean servesWorker(int index) {
+        return index < config.workers();
+    }
+
+    @Override
+    public List<RerunQueue.Item> claim(Connection connection) throws SQLException {
+        return queue.claim(connection, rulesets.all().stream().map(Ruleset::id).toList(), config.chunkSize());
+    }
+
+    @Override
+    public Optional<RerunQueue.Item> claimAgain(Connection connection, RerunQueue.Item item) throws SQLException {
+        return queue.claimOne(connection, item);
+    }
+
+    @Override
+    public void process(Connection connection, List<RerunQueue.Item> items, Failures<RerunQueue.Item> failures) throws SQLException {
+        // A claim takes items of one run.
+        RerunQueue.Item first = items.get(0);
+        Ruleset ruleset = rulesets.find(first.rulesetId()).orElseThrow(() -> new LeaveForOthers("ruleset " + first.rulesetId()));
+        YearMonth period = YearMonth.parse(first.period());
+        List<String> beneficiaries = items.stream().map(RerunQueue.Item::beneficiaryId).toList();
+        Instant asOf = BeneficiaryLocks.lock(connection, beneficiaries);
+        Map<String, List<Fact>> byBeneficiary = facts.activeFor(connection, beneficiaries, asOf);
+        Map<String, RerunQueue.Previous> previous = queue.previous(connection, beneficiaries, first.period(), first.rulesetId());
+        List<DeterminationStore.NewDetermination> made = new ArrayList<>(beneficiaries.size());
+        for (String beneficiary : beneficiaries) {
+            made.add(determinations.make(ruleset, beneficiary, period, byBeneficiary.getOrDefault(beneficiary, List.of()), asOf, asOf,
+                    Determination.RERUN, first.runId(), true));
+        }
+        determinations.store(connection, made);
+        queue.markDone(connection, first.runId(), beneficiaries, made, previous);
+    }
+
+    @Override
+    public void recordFailure(Connection connection, RerunQueue.Item item, Failure failure) throws SQLException {
+        queue.markFailed(connection, item, failure);
+    }
+
+    /** Rerun items keep no count: their policy gives up at the first failure. */
+    @Override
+    public int attempts(RerunQueue.Item item) {
+        return 0;
+    }
+
+    @Override
+    public String describe(RerunQueue.Item item) {
+        return item.runId() + " " + item.beneficiaryId();
+    }
+
+    /** Runs whose last items were just done (or failed) are marked DONE. */
+    @Override
+    public void afterBatch() {
+        db.inTransaction(connection -> {
+            queue.finishRuns(connection);
+            return null;
+        });
+    }
+}

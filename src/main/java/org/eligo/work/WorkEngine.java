@@ -1,0 +1,243 @@
+package org.eligo.work;
+
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.event.Observes;
+import jakarta.enterprise.inject.Any;
+import jakarta.enterprise.inject.Instance;
+
+import org.eligo.queue.QueueConfig;
+import org.eligo.support.Db;
+import org.jboss.logging.Logger;
+
+import io.quarkus.runtime.ShutdownEvent;
+import io.quarkus.runtime.StartupEvent;
+
+/**
+ * The one engine that claims, does and settles every kind of queued work ({@link WorkKind}:
+ * messages, automatic determinations, rerun items).
+ *
+ * <p>{@code eligo.queue.workers} threads each loop over the kinds they serve, doing one batch of
+ * each; when none had work, a thread waits for a wake-up ({@link WorkSignal}: new messages here, a
+ * NOTIFY from any instance, a rerun or a redrive) or the poll interval. A batch is one transaction:
+ * the kind claims due rows with {@code FOR UPDATE SKIP LOCKED} (so workers, here or in other
+ * instances, never wait for or share an item), does them and settles them; a worker that dies
+ * releases its locks with its connection, and the items are claimed again.
+ *
+ * <p>Failures, the same for every kind:
+ * <ul>
+ * <li>A transient database failure (the database away, a lost race, a time-out:
+ * {@link Db#isTransient}) is not the work's fault: the batch rolls back, no attempt is counted, and
+ * the thread backs off (the poll interval doubled per failure in a row, at most 30 s), so a
+ * database hiccup never spends anyone's attempts.</li>
+ * <li>An item that fails by itself inside a batch has its failure written in the batch's own
+ * transaction and holds up nothing else.</li>
+ * <li>If the batch fails as a whole, it rolls back and each of its items is tried alone in its own
+ * transaction, so one bad item fails by itself and the others go through.</li>
+ * <li>An item's failure is settled by its kind's {@link FailurePolicy}: retried after a backoff,
+ * then its dead end, visible and redrivable.</li>
+ * <li>Work this instance cannot do is never claimed, and if some is met anyway
+ * ({@link LeaveForOthers}) the batch rolls back untouched: it is left for an instance that can.</li>
+ * </ul>
+ * On shutdown, threads finish the batch in hand (up to {@code eligo.queue.shutdown-grace}) and stop.
+ */
+@ApplicationScoped
+public class WorkEngine {
+
+    private static final Logger LOG = Logger.getLogger(WorkEngine.class);
+    private static final Duration MAX_ERROR_BACKOFF = Duration.ofSeconds(30);
+
+    private final Db db;
+    private final List<WorkKind<?>> kinds;
+    private final WorkSignal signal;
+    private final QueueConfig config;
+    private final AtomicInteger alive = new AtomicInteger();
+    private volatile boolean running;
+    private ExecutorService executor;
+
+    public WorkEngine(Db db, @Any Instance<WorkKind<?>> kinds, WorkSignal signal, QueueConfig config) {
+        this.db = db;
+        this.kinds = kinds.stream().<WorkKind<?>>map(kind -> kind).sorted(Comparator.comparingInt(WorkKind::order)).toList();
+        this.signal = signal;
+        this.config = config;
+    }
+
+    void onStart(@Observes StartupEvent event) {
+        if (config.workers() <= 0) {
+            LOG.info("Work processing is off in this instance (eligo.queue.workers=0)");
+            return;
+        }
+        running = true;
+        AtomicInteger number = new AtomicInteger();
+        executor = Executors.newFixedThreadPool(config.workers(), task -> {
+            Thread thread = new Thread(task, "eligo-worker-" + number.incrementAndGet());
+            thread.setDaemon(true);
+            return thread;
+        });
+        for (int i = 0; i < config.workers(); i++) {
+            int index = i;
+            executor.submit(() -> work(index));
+        }
+        LOG.infof("%d workers started for %s (poll %s)", config.workers(), kinds.stream().map(WorkKind::name).toList(), config.pollInterval());
+    }
+
+    void onStop(@Observes ShutdownEvent event) {
+        if (executor == null) {
+            return;
+        }
+        running = false;
+        signal.wake();
+        executor.shutdown();
+        try {
+            if (!executor.awaitTermination(config.shutdownGrace().toMillis(), TimeUnit.MILLISECONDS)) {
+                LOG.warn("Workers did not finish within the shutdown grace period; their open batches roll back");
+                executor.shutdownNow();
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            executor.shutdownNow();
+        }
+    }
+
+    public boolean isRunning() {
+        return running;
+    }
+
+    /** Worker loops currently running (readiness compares it with the configured number). */
+    public int alive() {
+        return alive.get();
+    }
+
+    private void work(int index) {
+        alive.incrementAndGet();
+        try {
+            loop(index);
+        } finally {
+            alive.decrementAndGet();
+        }
+    }
+
+    private void loop(int index) {
+        List<WorkKind<?>> mine = kinds.stream().filter(kind -> kind.servesWorker(index)).toList();
+        int failuresInRow = 0;
+        while (running) {
+            long seen = signal.generation();
+            try {
+                int claimed = 0;
+                for (WorkKind<?> kind : mine) {
+                    claimed += runBatch(kind);
+                }
+                failuresInRow = 0;
+                if (claimed == 0) {
+                    signal.awaitAfter(seen, config.pollInterval());
+                }
+            } catch (RuntimeException | Error e) {
+                // Errors too (an OutOfMemoryError in one batch): the batch rolled back; this thread
+                // must go on working rather than end silently inside the executor.
+                failuresInRow++;
+                Duration backoff = errorBackoff(failuresInRow);
+                if (Db.isTransient(e)) {
+                    LOG.warnf("Database busy or unavailable (%s); workers retry in %s", e.getMessage(), backoff);
+                } else {
+                    LOG.errorf(e, "Worker failed; retrying in %s", backoff);
+                }
+                signal.awaitAfter(signal.generation(), backoff);
+            }
+            if (Thread.currentThread().isInterrupted()) {
+                return;
+            }
+        }
+    }
+
+    private Duration errorBackoff(int failuresInRow) {
+        Duration backoff = config.pollInterval().multipliedBy(1L << Math.min(failuresInRow, 10));
+        return backoff.compareTo(MAX_ERROR_BACKOFF) > 0 ? MAX_ERROR_BACKOFF : backoff;
+    }
+
+    /**
+     * Claims, does and settles one batch of {@code kind}; returns how many items it claimed (0: none
+     * due). A transient failure is rethrown (the caller backs off) with nothing counted.
+     */
+    public <T> int runBatch(WorkKind<T> kind) {
+        List<T> claimed = new ArrayList<>();
+        try {
+            db.inTransaction(connection -> {
+                claimed.addAll(kind.claim(connection));
+                if (!claimed.isEmpty()) {
+                    kind.process(connection, claimed, (item, error) -> fail(connection, kind, item, error));
+                }
+                return null;
+            });
+        } catch (LeaveForOthers e) {
+            LOG.warnf("%s: %s cannot be done by this instance; left for an instance that can", kind.name(), e.getMessage());
+            return 0;
+        } catch (RuntimeException | StackOverflowError e) {
+            // A stack overflow is one item's doing (a deeply nested document, say), not the thread's.
+            if (claimed.isEmpty() || Db.isTransient(e)) {
+                throw e;
+            }
+            LOG.warnf(e, "A batch of %d %s failed; doing them one by one", claimed.size(), kind.name());
+            for (T item : claimed) {
+                runAlone(kind, item);
+            }
+        }
+        kind.afterBatch();
+        return claimed.size();
+    }
+
+    /** One item of a failed batch, in a transaction of its own; if it fails again by itself, its failure is settled. */
+    private <T> void runAlone(WorkKind<T> kind, T item) {
+        try {
+            db.inTransaction(connection -> {
+                Optional<T> again = kind.claimAgain(connection, item);
+                if (again.isPresent()) {
+                    kind.process(connection, List.of(again.get()), (failed, error) -> fail(connection, kind, failed, error));
+                }
+                return null;
+            });
+        } catch (LeaveForOthers e) {
+            LOG.warnf("%s: %s cannot be done by this instance; left for an instance that can", kind.name(), e.getMessage());
+        } catch (RuntimeException | StackOverflowError e) {
+            if (Db.isTransient(e)) {
+                throw e;
+            }
+            db.inTransaction(connection -> {
+                Optional<T> again = kind.claimAgain(connection, item);
+                if (again.isPresent()) {
+                    fail(connection, kind, again.get(), e);
+                }
+                return null;
+            });
+        }
+    }
+
+    private <T> void fail(Connection connection, WorkKind<T> kind, T item, Throwable error) throws SQLException {
+        FailurePolicy policy = kind.policy();
+        Failure failure = policy.failure(kind.attempts(item), error);
+        if (failure.deadEnd()) {
+            // The trace once, at the dead end: it is what a fix starts from.
+            LOG.errorf(error, "%s %s failed (attempt %d of %d), giving up: %s. It is kept with its error: %s",
+                    kind.name(), kind.describe(item), failure.attempt(), policy.maxAttempts(), failure.error(), policy.deadEnd());
+        } else {
+            LOG.warnf("%s %s failed (attempt %d of %d), retrying in %s: %s",
+                    kind.name(), kind.describe(item), failure.attempt(), policy.maxAttempts(), failure.retryIn(), failure.error());
+        }
+        kind.recordFailure(connection, item, failure);
+        // Counted before commit: a rolled-back batch over-counts a little; rates are what this is for.
+        kind.counters().failedAttempts().increment();
+        if (failure.deadEnd()) {
+            kind.counters().deadEnds().increment();
+        }
+    }
+}
