@@ -7,14 +7,16 @@ import java.sql.SQLTransientException;
 import jakarta.enterprise.context.ApplicationScoped;
 
 import io.agroal.api.AgroalDataSource;
+import io.quarkus.narayana.jta.QuarkusTransaction;
+import io.quarkus.narayana.jta.QuarkusTransactionException;
 
 /**
- * Explicit JDBC transactions, for the table owners whose hot paths are set-wise SQL (ON CONFLICT,
- * FOR UPDATE SKIP LOCKED, advisory locks, unnest inserts), as named constants in the owner. The
- * persistence model is Hibernate ORM with Panache in declarative JTA transactions (the ruleset
- * tables' entities, {@code org.eligo.rules.RulesetVersion} and {@code RulesetActivation}, are the
- * first); owners move to it one at a time. A connection taken here is outside any JTA transaction,
- * so the pool leaves its commit and rollback to this class.
+ * Transactions for the table owners whose hot paths are set-wise SQL (ON CONFLICT, FOR UPDATE SKIP
+ * LOCKED, advisory locks, unnest inserts), as named constants in the owner. A transaction here is a
+ * JTA transaction like a {@code @Transactional} method's: the connection handed to the work is
+ * enlisted in it, so Panache entities used in the same transaction (the persistence model, e.g.
+ * {@code org.eligo.rules.RulesetVersion}) read and write on the same connection and commit with it.
+ * Each call starts a new transaction (suspending any the caller has), as the callers expect.
  */
 @ApplicationScoped
 public class Db {
@@ -33,22 +35,34 @@ public class Db {
         this.dataSource = dataSource;
     }
 
-    /** Runs {@code work} in one transaction: committed if it returns, rolled back if it throws. */
+    /**
+     * Runs {@code work} in one transaction: committed if it returns, rolled back if it throws, and
+     * rolled back by the transaction manager past quarkus.transaction-manager.default-transaction-timeout.
+     */
     public <T> T inTransaction(SqlWork<T> work) {
-        try (Connection connection = dataSource.getConnection()) {
-            connection.setAutoCommit(false);
-            try {
-                T result = work.run(connection);
-                connection.commit();
-                return result;
-            } catch (Throwable e) {
-                rollbackQuietly(connection, e);
-                throw e;
-            } finally {
-                connection.setAutoCommit(true);
+        return inTransaction(null, work);
+    }
+
+    /** As {@link #inTransaction(SqlWork)}, with a time-out of its own (a long read of everything, say). */
+    public <T> T inTransaction(java.time.Duration timeout, SqlWork<T> work) {
+        try {
+            io.quarkus.narayana.jta.TransactionRunnerOptions begin = QuarkusTransaction.requiringNew();
+            return (timeout == null ? begin : begin.timeout((int) Math.min(Integer.MAX_VALUE, timeout.toSeconds()))).call(() -> {
+                try (Connection connection = dataSource.getConnection()) {
+                    return work.run(connection);
+                } catch (SQLException e) {
+                    throw new DataAccessException(e);
+                }
+            });
+        } catch (QuarkusTransactionException e) {
+            // A failure at commit (a deferred trigger, the connection gone): its SQLSTATE, when there
+            // is one, decides whether it is transient, as for a failure during the work.
+            for (Throwable t = e; t != null; t = t.getCause()) {
+                if (t instanceof SQLException sql) {
+                    throw new DataAccessException(sql);
+                }
             }
-        } catch (SQLException e) {
-            throw new DataAccessException(e);
+            throw e;
         }
     }
 
@@ -110,14 +124,6 @@ public class Db {
             }
         }
         return false;
-    }
-
-    private static void rollbackQuietly(Connection connection, Throwable cause) {
-        try {
-            connection.rollback();
-        } catch (SQLException rollbackFailure) {
-            cause.addSuppressed(rollbackFailure);
-        }
     }
 
     /** An SQL failure, unchecked; its cause keeps the SQLSTATE. */
