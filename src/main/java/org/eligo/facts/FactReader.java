@@ -78,6 +78,20 @@ public class FactReader {
         return query(connection, FactSql.BY_IDS, connection.createArrayOf("text", factIds.toArray()));
     }
 
+    /** Active and revoked facts, of every type. */
+    public record Counts(long active, long revoked) {
+    }
+
+    static final String COUNTS = "SELECT count(*) FILTER (WHERE revoked_at IS NULL), count(*) FILTER (WHERE revoked_at IS NOT NULL) FROM fact";
+
+    /** The counts, in the caller's transaction. */
+    public Counts counts(Connection connection) throws SQLException {
+        try (PreparedStatement statement = connection.prepareStatement(COUNTS); ResultSet rs = statement.executeQuery()) {
+            rs.next();
+            return new Counts(rs.getLong(1), rs.getLong(2));
+        }
+    }
+
     /** The ids of the facts made from a message, in the caller's transaction. */
     public List<String> idsForMessage(Connection connection, String messageId) throws SQLException {
         List<String> ids = new ArrayList<>();

@@ -79,6 +79,38 @@ public class MessageQueue {
             SELECT count(*) FROM message WHERE status = 'RECEIVED' AND NOT (type = ANY(?::text[]))
             """;
 
+    /** The messages' counts for GET /v1/stats, by status; the backlog and its oldest message exactly. */
+    public record Counts(long received, long processed, long failed, long backlog, Instant oldestBacklogReceivedAt) {
+    }
+
+    static final String COUNTS = """
+            SELECT count(*),
+                   count(*) FILTER (WHERE status = 'PROCESSED'),
+                   count(*) FILTER (WHERE status = 'FAILED')
+              FROM message
+            """;
+    /** Exact, and cheap however large the table: the partial index message_backlog holds only the backlog. */
+    static final String BACKLOG = "SELECT count(*), (SELECT received_at FROM message WHERE status = 'RECEIVED' ORDER BY id LIMIT 1)"
+            + " FROM message WHERE status = 'RECEIVED'";
+
+    /** The counts, in the caller's transaction (a snapshot shared with the other tables' counts). */
+    public Counts counts(Connection connection) throws SQLException {
+        long received;
+        long processed;
+        long failed;
+        try (PreparedStatement statement = connection.prepareStatement(COUNTS); ResultSet rs = statement.executeQuery()) {
+            rs.next();
+            received = rs.getLong(1);
+            processed = rs.getLong(2);
+            failed = rs.getLong(3);
+        }
+        try (PreparedStatement statement = connection.prepareStatement(BACKLOG); ResultSet rs = statement.executeQuery()) {
+            rs.next();
+            java.time.OffsetDateTime oldest = rs.getObject(2, java.time.OffsetDateTime.class);
+            return new Counts(received, processed, failed, rs.getLong(1), oldest == null ? null : oldest.toInstant());
+        }
+    }
+
     /** Claims up to {@code limit} due messages of the given types. */
     public List<ClaimedMessage> claim(Connection connection, Collection<String> types, int limit) throws SQLException {
         try (PreparedStatement statement = connection.prepareStatement(CLAIM)) {

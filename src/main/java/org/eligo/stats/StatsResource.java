@@ -24,17 +24,6 @@ import org.eligo.support.Db;
 @Allowed(Role.ANALYST)
 public class StatsResource {
 
-    static final String MESSAGES = """
-            SELECT count(*),
-                   count(*) FILTER (WHERE status = 'PROCESSED'),
-                   count(*) FILTER (WHERE status = 'FAILED')
-              FROM message
-            """;
-    /** Exact, and cheap however large the table: the partial index message_backlog holds only the backlog. */
-    static final String BACKLOG = "SELECT count(*) FROM message WHERE status = 'RECEIVED'";
-    static final String OLDEST_BACKLOG = "SELECT received_at FROM message WHERE status = 'RECEIVED' ORDER BY id LIMIT 1";
-    /** Active and revoked facts, of every type (one table). */
-    final String facts;
     static final String DETERMINATIONS = "SELECT count(*) FROM determination";
 
     @Schema(name = "Stats")
@@ -67,17 +56,18 @@ public class StatsResource {
     private final java.util.List<String> typeNames;
     private final org.eligo.rules.RulesetRegistry rulesets;
     private final org.eligo.reruns.RerunQueue rerunQueue;
+    private final org.eligo.facts.FactReader facts;
 
-    public StatsResource(Db db, org.eligo.facts.FactTypes types, org.eligo.queue.MessageQueue messageQueue,
+    public StatsResource(Db db, org.eligo.facts.FactReader facts, org.eligo.facts.FactTypes types, org.eligo.queue.MessageQueue messageQueue,
                          org.eligo.determinations.DeterminationQueue determinationQueue, org.eligo.rules.RulesetRegistry rulesets,
                          org.eligo.reruns.RerunQueue rerunQueue) {
         this.rerunQueue = rerunQueue;
+        this.facts = facts;
         this.db = db;
         this.messageQueue = messageQueue;
         this.determinationQueue = determinationQueue;
         this.typeNames = types.all().stream().map(org.eligo.facts.FactType::name).toList();
         this.rulesets = rulesets;
-        this.facts = "SELECT count(*) FILTER (WHERE revoked_at IS NULL), count(*) FILTER (WHERE revoked_at IS NOT NULL) FROM fact";
     }
 
     @GET
@@ -88,21 +78,15 @@ public class StatsResource {
             try (java.sql.Statement statement = connection.createStatement()) {
                 statement.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY");
             }
-            long[] m = longs(connection.prepareStatement(MESSAGES), 3);
-            long backlog = longs(connection.prepareStatement(BACKLOG), 1)[0];
-            Instant oldest = null;
-            try (PreparedStatement statement = connection.prepareStatement(OLDEST_BACKLOG); ResultSet rs = statement.executeQuery()) {
-                if (rs.next()) {
-                    oldest = rs.getObject(1, OffsetDateTime.class).toInstant();
-                }
-            }
-            long[] f = longs(connection.prepareStatement(facts), 2);
+            org.eligo.queue.MessageQueue.Counts m = messageQueue.counts(connection);
+            org.eligo.facts.FactReader.Counts f = facts.counts(connection);
             long determinations = longs(connection.prepareStatement(DETERMINATIONS), 1)[0];
             org.eligo.determinations.DeterminationQueue.Counts queued = determinationQueue.counts(connection);
             java.util.List<String> loaded = rulesets.all().stream().map(org.eligo.rules.Ruleset::id).toList();
             LeftForOthers left = new LeftForOthers(messageQueue.countOtherTypes(connection, typeNames),
                     determinationQueue.countOtherRulesets(connection, loaded), rerunQueue.countOtherRulesets(connection, loaded));
-            return new Stats(new Messages(m[0], m[1], m[2], backlog), oldest, new Facts(f[0], f[1]),
+            return new Stats(new Messages(m.received(), m.processed(), m.failed(), m.backlog()), m.oldestBacklogReceivedAt(),
+                    new Facts(f.active(), f.revoked()),
                     new Determinations(determinations, queued.pending(), queued.failed()), left);
         });
     }
