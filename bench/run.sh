@@ -210,6 +210,6 @@ if [ "$INSTANCES" -gt 1 ]; then
   report "    automatic determinations repeating another's facts (must be 0)" "$("${PSQL[@]}" -At -c "
     select count(*) - count(distinct (beneficiary_id, period, ruleset_id, facts)) from (
       select d.beneficiary_id, d.period, d.ruleset_id, string_agg(f.fact_id, ',' order by f.fact_id) as facts
-        from determination d join determination_subcheck_fact f on f.determination_id = d.id
+        from determination d join determination_fact f on f.determination_id = d.id
        where d.trigger = 'ingest' group by d.id, d.beneficiary_id, d.period, d.ruleset_id) x")"
 fi

@@ -62,7 +62,7 @@ BEGIN
 END
 $$;
 
--- (A determination's parts are guarded in R__40_determinations.sql.)
+-- (A determination's fact links are guarded in R__40_determinations.sql.)
 
 -- ---------------------------------------------------------------------------------------------------
 -- What partitioned tables cannot hold themselves

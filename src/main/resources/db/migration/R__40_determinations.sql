@@ -1,17 +1,17 @@
--- Determinations: their canonical form, their chaining at commit, and the guards of their parts and
--- of reruns. Written set-wise (issue 7): the records, links and hashes are exactly what a
--- determination-at-a-time version wrote (compared on 30,000 messages and facts and 2,000
--- determinations); only the cost of writing them differs.
+-- Determinations: their canonical form, their chaining at commit, and the guards of their fact links
+-- and of reruns. Written set-wise (issue 7): one statement per table for a batch of determinations,
+-- and each chained with the others of its transaction by one call at commit.
 -- (Repeatable: runs again whenever this file changes; every statement is idempotent.)
 
 -- ---------------------------------------------------------------------------------------------------
 -- Canonical form, set-wise
 
 -- The canonical content of each named determination that exists: the determination's columns (nulls
--- left out), its checks in order, each with its subchecks in order, each with its fact links
--- ([fact_id, fact_type], by fact id). Built for all of them with one pass over each table: each
--- table is read by determination id (one month's partition, its primary key) and aggregated bottom-up.
--- Also what the verifier recomputes (org.eligo.audit.IntegrityService).
+-- left out; outcomes included, so a report's numbers are covered too), its checks document whole, and
+-- the ids of the facts it read as determination_fact holds them (by fact id; a link naming another
+-- beneficiary is left out, so moving one changes the content). Built for all of them with one pass
+-- over each table, each read by determination id (one month's partition, its primary key). Also what
+-- the verifier recomputes (org.eligo.audit.IntegrityService).
 CREATE OR REPLACE FUNCTION eligo_canonical_determinations(determination_ids text[]) RETURNS TABLE (id text, content text)
 -- Canonical JSON renders timestamps in the session time zone: pinned, here and in the verifier.
 -- Every table is read by primary key, never scanned: a month's partition written since its last
@@ -23,32 +23,18 @@ BEGIN
     -- of a SQL function before PostgreSQL 18) guesses how many.
     RETURN QUERY EXECUTE $sql$
         WITH f AS (
-            SELECT f.determination_id, f.check_position, f.subcheck_position,
-                   jsonb_agg(jsonb_build_array(f.fact_id, f.fact_type) ORDER BY f.fact_id) AS facts
-              FROM determination_subcheck_fact f
+            SELECT f.determination_id, f.beneficiary_id, jsonb_agg(f.fact_id ORDER BY f.fact_id) AS fact_ids
+              FROM determination_fact f
              WHERE f.determination_id = ANY ($1)
-             GROUP BY 1, 2, 3
-        ), s AS (
-            SELECT s.determination_id, s.check_position,
-                   jsonb_agg(jsonb_build_object('subcheck', to_jsonb(s), 'facts', coalesce(f.facts, '[]'::jsonb)) ORDER BY s.position) AS subchecks
-              FROM determination_subcheck s
-              LEFT JOIN f ON f.determination_id = s.determination_id AND f.check_position = s.check_position
-                         AND f.subcheck_position = s.position
-             WHERE s.determination_id = ANY ($1)
              GROUP BY 1, 2
-        ), c AS (
-            SELECT c.determination_id,
-                   jsonb_agg(jsonb_build_object('check', to_jsonb(c), 'subchecks', coalesce(s.subchecks, '[]'::jsonb)) ORDER BY c.position) AS checks
-              FROM determination_check c
-              LEFT JOIN s ON s.determination_id = c.determination_id AND s.check_position = c.position
-             WHERE c.determination_id = ANY ($1)
-             GROUP BY 1
         )
-        -- jsonb_strip_nulls: the row's columns are all scalars, so it strips exactly the top-level
-        -- nulls (see the canonical forms in R__30_hash_chains.sql).
-        SELECT d.id, (jsonb_strip_nulls(to_jsonb(d)) || jsonb_build_object('checks', coalesce(c.checks, '[]'::jsonb)))::text
+        -- As for a message's data (R__30_hash_chains.sql): checks is taken out before jsonb_strip_nulls,
+        -- which strips at every depth, and put back whole (a null inside it is content). What stays
+        -- is scalars and outcomes, an array of strings, so exactly the top-level nulls are stripped.
+        SELECT d.id, (jsonb_strip_nulls(to_jsonb(d) - 'checks')
+                      || jsonb_build_object('checks', d.checks, 'fact_ids', coalesce(f.fact_ids, '[]'::jsonb)))::text
           FROM determination d
-          LEFT JOIN c ON c.determination_id = d.id
+          LEFT JOIN f ON f.determination_id = d.id AND f.beneficiary_id = d.beneficiary_id
          WHERE d.id = ANY ($1)
     $sql$ USING determination_ids;
 END
@@ -71,7 +57,7 @@ BEGIN
 END
 $$;
 
--- A determination is chained by its deferred row trigger at commit, when its parts exist. The first
+-- A determination is chained by its deferred row trigger at commit, when its fact links exist. The first
 -- such trigger of a transaction chains, in one call, its own determination and every other one the
 -- setting names that this transaction inserted and that is not chained yet, in the order inserted;
 -- the other triggers of the batch find theirs chained and return.
@@ -120,12 +106,14 @@ END
 $$;
 
 -- ---------------------------------------------------------------------------------------------------
--- Parts and reruns
+-- Fact links and reruns
 
--- A determination's parts are written with it, in the same transaction, and never after: each new
--- check's determination, each new subcheck's check and each new fact link's subcheck must exist and
--- have been written by this transaction. One anti-join per statement, where foreign keys would make
--- one look-up per row (V4__rulesets_and_determinations.sql).
+-- A determination's parts (its fact links, determination_fact) are written with it, in the same
+-- transaction, and never after, and belong to its beneficiary: each new part's determination must
+-- exist, have been written by this transaction, and name the same beneficiary. One anti-join per
+-- statement, where a foreign key would make one look-up per row (V4__rulesets_and_determinations.sql).
+-- Whether the links are exactly the fact ids of the checks document is the writer's
+-- (org.eligo.determinations.DeterminationStore); the hash chain holds both as they were at commit.
 CREATE OR REPLACE FUNCTION eligo_determination_parts_guard() RETURNS trigger
 LANGUAGE plpgsql AS $$
 DECLARE
@@ -133,31 +121,14 @@ DECLARE
 BEGIN
     -- Each parent is looked up by its primary key (OFFSET 0 keeps the lookup a parameterised index
     -- probe: the planner, guessing that few rows carry this transaction's xmin, would otherwise scan
-    -- the whole month for them), and its xmin compared outside.
-    IF TG_TABLE_NAME = 'determination_check' THEN
-        SELECT n.determination_id INTO orphan
-          FROM (SELECT DISTINCT determination_id FROM new_rows) AS n
-          LEFT JOIN LATERAL (SELECT d.xmin FROM determination d WHERE d.id = n.determination_id OFFSET 0) AS p ON true
-         WHERE p.xmin IS DISTINCT FROM pg_current_xact_id()::xid
-         LIMIT 1;
-    ELSIF TG_TABLE_NAME = 'determination_subcheck' THEN
-        SELECT n.determination_id INTO orphan
-          FROM (SELECT DISTINCT determination_id, check_position FROM new_rows) AS n
-          LEFT JOIN LATERAL (SELECT c.xmin FROM determination_check c
-                              WHERE c.determination_id = n.determination_id AND c.position = n.check_position OFFSET 0) AS p ON true
-         WHERE p.xmin IS DISTINCT FROM pg_current_xact_id()::xid
-         LIMIT 1;
-    ELSE
-        SELECT n.determination_id INTO orphan
-          FROM (SELECT DISTINCT determination_id, check_position, subcheck_position FROM new_rows) AS n
-          LEFT JOIN LATERAL (SELECT s.xmin FROM determination_subcheck s
-                              WHERE s.determination_id = n.determination_id AND s.check_position = n.check_position
-                                AND s.position = n.subcheck_position OFFSET 0) AS p ON true
-         WHERE p.xmin IS DISTINCT FROM pg_current_xact_id()::xid
-         LIMIT 1;
-    END IF;
+    -- the whole month for them), and its xmin and beneficiary compared outside.
+    SELECT n.determination_id INTO orphan
+      FROM (SELECT DISTINCT determination_id, beneficiary_id FROM new_rows) AS n
+      LEFT JOIN LATERAL (SELECT d.xmin, d.beneficiary_id FROM determination d WHERE d.id = n.determination_id OFFSET 0) AS p ON true
+     WHERE p.xmin IS DISTINCT FROM pg_current_xact_id()::xid OR p.beneficiary_id IS DISTINCT FROM n.beneficiary_id
+     LIMIT 1;
     IF orphan IS NOT NULL THEN
-        RAISE EXCEPTION 'eligo: determination %: a part is written with its parent, in the transaction that creates the determination (a determination is complete once committed)', orphan
+        RAISE EXCEPTION 'eligo: determination %: a part is written with its determination, for its beneficiary, in the transaction that creates it (a determination is complete once committed)', orphan
             USING ERRCODE = 'insufficient_privilege', TABLE = TG_TABLE_NAME;
     END IF;
     RETURN NULL;

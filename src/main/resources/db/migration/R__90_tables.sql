@@ -20,7 +20,8 @@
 --   fact                revoked once and otherwise never changed, never deleted; created now, from a
 --                       stored message; chained, and so is its revocation
 --   determination       a record, chained at commit; at most once per rerun
---   determination part  a record, written with its determination in the same transaction
+--   determination part  a record, written with its determination in the same transaction, for its
+--                       beneficiary (its fact links)
 --   chain head          moved by chain appends; never deleted or truncated
 --   mutable             working state (queues, progress, indexes kept by the service): no guards
 -- partitioned: monthly partitions (R__50_partitions.sql), families in creation order (retention drops
@@ -43,9 +44,7 @@ LANGUAGE sql IMMUTABLE AS $$
     ('ruleset_version',             'record',             NULL, NULL,   NULL,               'SELECT, INSERT'),
     ('ruleset_activation',          'record',             NULL, NULL,   NULL,               'SELECT, INSERT'),
     ('determination',               'determination',      2,    'det_', 'id',               'SELECT, INSERT'),
-    ('determination_check',         'determination part', 3,    'det_', 'determination_id', 'SELECT, INSERT'),
-    ('determination_subcheck',      'determination part', 4,    'det_', 'determination_id', 'SELECT, INSERT'),
-    ('determination_subcheck_fact', 'determination part', 5,    'det_', 'determination_id', 'SELECT, INSERT'),
+    ('determination_fact',          'determination part', 3,    'det_', 'determination_id', 'SELECT, INSERT'),
     ('determination_queue',         'mutable',            NULL, NULL,   NULL,               'SELECT, INSERT, UPDATE, DELETE'),
     ('rerun',                       'mutable',            NULL, NULL,   NULL,               'SELECT, INSERT, UPDATE'),
     ('rerun_item',                  'mutable',            NULL, NULL,   NULL,               'SELECT, INSERT, UPDATE'),
@@ -112,7 +111,7 @@ LANGUAGE sql IMMUTABLE AS $$
          'TRIGGER %I AFTER UPDATE ON %I REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION eligo_chain_revocations()', false),
         ('{determination}', '_named_to_chain',
          'TRIGGER %I AFTER INSERT ON %I REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION eligo_name_determinations_to_chain()', false),
-        -- At commit, when the determination's parts exist.
+        -- At commit, when the determination's fact links exist.
         ('{determination}', '_chain',
          'CONSTRAINT TRIGGER %I AFTER INSERT ON %I DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION eligo_chain_determination()', false),
         -- Waking the workers (R__10_coordination.sql)

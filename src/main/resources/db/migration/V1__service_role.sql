@@ -1,7 +1,7 @@
 -- Eligo's schema: the audit trail, enforced by PostgreSQL rather than promised by the code.
 --
 -- 1. Immutability: triggers refuse UPDATE of message content, of facts (except the one revocation,
---    NULL -> value, once), of determinations and their parts, of ruleset versions and chain records;
+--    NULL -> value, once), of determinations and their fact links, of ruleset versions and chain records;
 --    DELETE and TRUNCATE of all of them.
 -- 2. A restricted role, eligo_service, that the service's connections switch to (SET ROLE): it may
 --    read and insert, update only the columns that legitimately move, and never delete or truncate.
@@ -24,13 +24,15 @@
 --   R__20_guards.sql                       what a record may become (immutability), and what foreign
 --                                          keys and unique constraints cannot hold across partitions
 --   R__30_hash_chains.sql                  canonical forms, link hashes, chain appends, checkpoints
---   R__40_determinations.sql               determinations: canonical form, chaining at commit, parts
+--   R__40_determinations.sql               determinations: canonical form, chaining at commit, fact links
 --   R__50_partitions.sql                   monthly partitions and retention
 --   R__90_tables.sql                       every table's traits (eligo_tables()), from which each
 --                                          table's triggers and the service's grants are made
 --
 -- Versioned files (V<n>__*.sql) hold the tables, indexes, constraints and the role. Repeatable files
--- (R__*.sql) hold every function and trigger, each defined once in its current form, and the grants.
+-- (R__*.sql) hold every function and trigger, each defined once in its current form, and the grants;
+-- except a function that a stored generated column computes (eligo_determination_outcomes, V4), which
+-- lives with its table: a new definition would not recompute the rows already stored.
 --
 -- The rules from here on:
 -- * An applied versioned migration is never edited. A change to the tables is a new versioned

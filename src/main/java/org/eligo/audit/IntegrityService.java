@@ -55,10 +55,11 @@ public class IntegrityService {
 
     /**
      * Determination records whose determination is gone (other than by retention), or whose content
-     * or parts are no longer what was chained. The canonical forms are rebuilt 500 determinations at
-     * a time (eligo_canonical_determinations, db/migration/R__40_determinations.sql: one query per
-     * table for the batch), about a third of the cost of rebuilding them one by one. A determination whose beneficiary was changed has
-     * another content (the beneficiary is part of it), so the content check finds it too.
+     * (its row, outcomes and checks document included) or fact links are no longer what was chained.
+     * The canonical forms are rebuilt 500 determinations at a time (eligo_canonical_determinations,
+     * db/migration/R__40_determinations.sql: one query per table for the batch), about a third of the
+     * cost of rebuilding them one by one. A determination whose beneficiary was changed has another
+     * content (the beneficiary is part of it), so the content check finds it too.
      */
     static final String BAD_DETERMINATIONS = """
             WITH batch AS (
@@ -164,7 +165,7 @@ public class IntegrityService {
             java.util.Map<String, String> positioned = new java.util.LinkedHashMap<>();
             positioned.put(BAD_LINKS, "its chain link does not verify (a link altered, removed or reordered)");
             positioned.put(BAD_MESSAGES, "its content is not what was chained (altered or removed)");
-            positioned.put(BAD_DETERMINATIONS, "its content or parts are not what was chained (altered or removed)");
+            positioned.put(BAD_DETERMINATIONS, "its content or fact links are not what was chained (altered or removed)");
             positioned.put(BAD_FACTS, "its content or revocation is not what was chained (altered or removed)");
             Found first = null;
             String problem = null;

@@ -5,9 +5,7 @@ import java.sql.SQLException;
 import java.time.Instant;
 import java.time.YearMonth;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
-import java.util.Map;
 
 import jakarta.enterprise.context.ApplicationScoped;
 
@@ -37,8 +35,6 @@ public class Determinations {
     public DeterminationStore.NewDetermination make(Ruleset ruleset, String beneficiaryId, YearMonth period, List<Fact> facts,
                                                     Instant asOf, Instant evaluatedAt, String trigger, String rerunId, boolean stored) {
         Evaluation evaluation = Evaluator.evaluate(ruleset, period, new FactSet(facts, asOf));
-        Map<String, String> factTypes = new HashMap<>();
-        facts.forEach(fact -> factTypes.put(fact.id(), fact.type()));
         List<CheckOutcome> checks = new ArrayList<>();
         for (Evaluation.CheckResult check : evaluation.checks()) {
             List<SubcheckOutcome> subchecks = new ArrayList<>();
@@ -50,7 +46,7 @@ public class Determinations {
         Determination determination = new Determination(stored ? ids.next(Ids.DETERMINATION) : null, beneficiaryId, period.toString(),
                 new RulesetRef(ruleset.id(), ruleset.version(), ruleset.sha256()), evaluatedAt, asOf, trigger, rerunId,
                 evaluation.result().name(), checks, null);
-        return new DeterminationStore.NewDetermination(determination, factTypes);
+        return new DeterminationStore.NewDetermination(determination);
     }
 
     public void store(Connection connection, List<DeterminationStore.NewDetermination> determinations) throws SQLException {

@@ -1,9 +1,6 @@
 package org.eligo.stats;
 
-import java.sql.PreparedStatement;
-import java.sql.ResultSet;
 import java.time.Instant;
-import java.time.OffsetDateTime;
 
 import jakarta.ws.rs.GET;
 import jakarta.ws.rs.Path;
@@ -24,7 +21,6 @@ import org.eligo.support.Db;
 @Allowed(Role.ANALYST)
 public class StatsResource {
 
-    static final String DETERMINATIONS = "SELECT count(*) FROM determination";
 
     @Schema(name = "Stats")
     public record Stats(Messages messages, Instant oldestBacklogReceivedAt, Facts facts, Determinations determinations,
@@ -57,12 +53,14 @@ public class StatsResource {
     private final org.eligo.rules.RulesetRegistry rulesets;
     private final org.eligo.reruns.RerunQueue rerunQueue;
     private final org.eligo.facts.FactReader facts;
+    private final org.eligo.determinations.DeterminationStore determinationStore;
 
-    public StatsResource(Db db, org.eligo.facts.FactReader facts, org.eligo.facts.FactTypes types, org.eligo.queue.MessageQueue messageQueue,
+    public StatsResource(Db db, org.eligo.facts.FactReader facts, org.eligo.determinations.DeterminationStore determinationStore, org.eligo.facts.FactTypes types, org.eligo.queue.MessageQueue messageQueue,
                          org.eligo.determinations.DeterminationQueue determinationQueue, org.eligo.rules.RulesetRegistry rulesets,
                          org.eligo.reruns.RerunQueue rerunQueue) {
         this.rerunQueue = rerunQueue;
         this.facts = facts;
+        this.determinationStore = determinationStore;
         this.db = db;
         this.messageQueue = messageQueue;
         this.determinationQueue = determinationQueue;
@@ -74,13 +72,10 @@ public class StatsResource {
     @Operation(summary = "Counts of messages, facts and determinations; backlog and pending are exact")
     public Stats stats() {
         // One snapshot, so the numbers agree with each other.
-        return db.inTransaction(connection -> {
-            try (java.sql.Statement statement = connection.createStatement()) {
-                statement.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY");
-            }
+        return db.inSnapshot(connection -> {
             org.eligo.queue.MessageQueue.Counts m = messageQueue.counts(connection);
             org.eligo.facts.FactReader.Counts f = facts.counts(connection);
-            long determinations = longs(connection.prepareStatement(DETERMINATIONS), 1)[0];
+            long determinations = determinationStore.count(connection);
             org.eligo.determinations.DeterminationQueue.Counts queued = determinationQueue.counts(connection);
             java.util.List<String> loaded = rulesets.all().stream().map(org.eligo.rules.Ruleset::id).toList();
             LeftForOthers left = new LeftForOthers(messageQueue.countOtherTypes(connection, typeNames),
@@ -89,16 +84,5 @@ public class StatsResource {
                     new Facts(f.active(), f.revoked()),
                     new Determinations(determinations, queued.pending(), queued.failed()), left);
         });
-    }
-
-    private static long[] longs(PreparedStatement statement, int count) throws java.sql.SQLException {
-        try (statement; ResultSet rs = statement.executeQuery()) {
-            rs.next();
-            long[] values = new long[count];
-            for (int i = 0; i < count; i++) {
-                values[i] = rs.getLong(i + 1);
-            }
-            return values;
-        }
     }
 }

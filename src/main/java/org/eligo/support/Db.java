@@ -76,6 +76,19 @@ public class Db {
     }
 
     /**
+     * Runs read-only {@code work} in one REPEATABLE READ transaction: every statement sees the same
+     * snapshot, so counts taken from several tables agree with each other.
+     */
+    public <T> T inSnapshot(SqlWork<T> work) {
+        return inTransaction(connection -> {
+            try (java.sql.Statement statement = connection.createStatement()) {
+                statement.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY");
+            }
+            return work.run(connection);
+        });
+    }
+
+    /**
      * True when {@code e} is a failure of the moment, not of the work: the database is away (SQLSTATE
      * classes 08 and 57P, pool time-outs), or the transaction lost a race (deadlock 40P01,
      * serialization 40001, lock or statement time-out 55P03/57014, resources 53xxx). The same work

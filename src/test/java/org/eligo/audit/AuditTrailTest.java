@@ -114,7 +114,8 @@ class AuditTrailTest {
                 "UPDATE message SET data = '{}' WHERE id = '" + firstMessage + "'",
                 "UPDATE determination SET result = 'PASSED' WHERE id = '" + determination + "'",
                 "INSERT INTO audit_record SELECT beneficiary_id, seq + 1000, kind, record_table, record_id, content_hash, prev_hash, hash FROM audit_record LIMIT 1",
-                "DELETE FROM determination_check",
+                "DELETE FROM determination_fact",
+                "UPDATE determination SET checks = '[]' WHERE id = '" + determination + "'",
                 "INSERT INTO audit_checkpoint (id, prev_digest, digest, heads) VALUES (999999, '\\x00', '\\x00', 0)",
                 "UPDATE audit_head SET seq = seq WHERE beneficiary_id = '" + beneficiary + "'")) {
             String failure = Sql.firstFailure("SET ROLE eligo_service", sql);
@@ -125,10 +126,10 @@ class AuditTrailTest {
 
     @Test
     void triggersRefuseChangesEvenToTheOwner() {
-        // A new determination, inserted by the statement that tries to give it parts.
+        // A new determination, inserted by the statement that tries to give it fact links.
         String newDetermination = "WITH d AS (INSERT INTO determination (id, beneficiary_id, period, ruleset_id, ruleset_sha256, ruleset_version,"
-                + " evaluated_at, facts_as_of, trigger, result) SELECT eligo_ulid_floor('det_', clock_timestamp()), beneficiary_id, period,"
-                + " ruleset_id, ruleset_sha256, ruleset_version, evaluated_at, facts_as_of, 'request', result FROM determination WHERE id = '"
+                + " evaluated_at, facts_as_of, trigger, result, checks) SELECT eligo_ulid_floor('det_', clock_timestamp()), beneficiary_id, period,"
+                + " ruleset_id, ruleset_sha256, ruleset_version, evaluated_at, facts_as_of, 'request', result, checks FROM determination WHERE id = '"
                 + determination + "' RETURNING id)";
         for (String sql : List.of(
                 "UPDATE message SET data = '{}' WHERE id = '" + firstMessage + "'",
@@ -141,27 +142,28 @@ class AuditTrailTest {
                 "DELETE FROM fact WHERE id = '" + activeFact + "'",
                 "TRUNCATE fact CASCADE",
                 "UPDATE determination SET result = 'NOT_PASSED' WHERE id = '" + determination + "'",
-                "UPDATE determination_subcheck SET result = 'PASSED' WHERE determination_id = '" + determination + "'",
-                "DELETE FROM determination_subcheck_fact WHERE determination_id = '" + determination + "'",
+                "UPDATE determination SET checks = jsonb_set(checks, '{2,subchecks,0,result}', '\"NOT_PASSED\"') WHERE id = '" + determination + "'",
+                "UPDATE determination_fact SET fact_id = '" + revokedFact + "' WHERE determination_id = '" + determination + "'",
+                "DELETE FROM determination_fact WHERE determination_id = '" + determination + "'",
                 "TRUNCATE determination CASCADE",
                 "UPDATE audit_record SET hash = '\\x00' WHERE beneficiary_id = '" + beneficiary + "'",
                 "TRUNCATE audit_record",
                 "DELETE FROM audit_head WHERE beneficiary_id = '" + beneficiary + "'",
                 "TRUNCATE audit_checkpoint CASCADE",
-                // A backdated revocation, a self-revocation, a fact slipped into the past, a part added to a finished determination.
+                // A backdated revocation, a self-revocation, a fact slipped into the past, a fact link added to a finished determination.
                 "UPDATE fact SET revoked_at = '1999-01-01T00:00:00Z', revoked_by = '" + revokedFact + "' WHERE id = '" + activeFact + "'",
                 "UPDATE fact SET revoked_at = clock_timestamp(), revoked_by = id WHERE id = '" + activeFact + "'",
                 "INSERT INTO fact (id, beneficiary_id, message_id, created_at, type, fact_key, data) VALUES ('fact_PAST', '"
                         + beneficiary + "', '" + firstMessage + "', '2001-01-01T00:00:00Z', 'income.monthly', '2027-01',"
                         + " '{\"year\": 2027, \"month\": 1, \"amount_cents\": 1}')",
-                "INSERT INTO determination_check (determination_id, position, check_id, title, result) VALUES ('" + determination + "', 99, 'x', 'x', 'PASSED')",
-                // Parts of a new determination whose parent part is missing (parts have no foreign keys: the parts guard checks).
-                newDetermination + " INSERT INTO determination_subcheck (determination_id, check_position, position, subcheck_id, title, result, detail)"
-                        + " SELECT id, 0, 0, 'x', 'x', 'PASSED', 'x' FROM d",
-                newDetermination + ", c AS (INSERT INTO determination_check (determination_id, position, check_id, title, result)"
-                        + " SELECT id, 0, 'x', 'x', 'PASSED' FROM d RETURNING determination_id)"
-                        + " INSERT INTO determination_subcheck_fact (determination_id, check_position, subcheck_position, fact_id, fact_type)"
-                        + " SELECT determination_id, 0, 0, '" + activeFact + "', 'income.monthly' FROM c",
+                "INSERT INTO determination_fact (determination_id, beneficiary_id, fact_id) VALUES ('" + determination + "', '" + beneficiary + "', '"
+                        + revokedFact + "')",
+                // Fact links of no determination, and of a new determination but for another beneficiary (links have no foreign
+                // keys: the parts guard checks).
+                "INSERT INTO determination_fact (determination_id, beneficiary_id, fact_id) VALUES (eligo_ulid_floor('det_', clock_timestamp()), '"
+                        + beneficiary + "', '" + activeFact + "')",
+                newDetermination + " INSERT INTO determination_fact (determination_id, beneficiary_id, fact_id) SELECT id, 'someone-else', '"
+                        + activeFact + "' FROM d",
                 // A checkpoint naming a head that is no link of its chain.
                 "SELECT eligo_audit_checkpoint(coalesce((SELECT max(id) FROM audit_checkpoint), 0) + 1, coalesce((SELECT digest FROM audit_checkpoint ORDER BY id DESC LIMIT 1), "
                         + "decode(repeat('00', 32), 'hex')), '\\x00', NULL, NULL, ARRAY['" + beneficiary + "'], ARRAY[999]::bigint[], ARRAY['\\x00'::bytea])")) {
@@ -169,6 +171,9 @@ class AuditTrailTest {
             assertNotNull(failure, sql);
             assertTrue(failure.contains("eligo:"), sql + ": " + failure);
         }
+        // A determination's outcomes are its checks' (a generated column): nobody writes them apart.
+        String outcomes = Sql.firstFailure("UPDATE determination SET outcomes = '{}' WHERE id = '" + determination + "'");
+        assertTrue(outcomes != null && outcomes.contains("can only be updated to DEFAULT"), outcomes);
         // The one legitimate change to processing state still works.
         Sql.update("UPDATE message SET attempts = attempts WHERE id = ?", firstMessage);
         verifyOk();
@@ -214,12 +219,32 @@ class AuditTrailTest {
 
     @Test
     void verifyNamesADeterminationWhosePartsWereAltered() {
-        String result = (String) Sql.rows("SELECT result FROM determination_subcheck WHERE determination_id = ? AND check_position = 2 AND position = 0",
-                determination).get(0).get("result");
-        String where = " WHERE determination_id = '" + determination + "' AND check_position = 2 AND position = 0";
-        Sql.tamper("UPDATE determination_subcheck SET result = 'NOT_PASSED'" + where);
+        // A subcheck's result in the checks document (and with it the outcomes the database derives from it).
+        String id = "'" + determination + "'";
+        String result = (String) Sql.rows("SELECT checks #>> '{2,subchecks,0,result}' AS result FROM determination WHERE id = ?", determination)
+                .get(0).get("result");
+        assertEquals("PASSED", result);
+        Sql.tamper("UPDATE determination SET checks = jsonb_set(checks, '{2,subchecks,0,result}', '\"NOT_PASSED\"') WHERE id = " + id);
+        assertEquals(1, Sql.count("SELECT count(*) FROM determination WHERE id = ? AND 'community_engagement/month_2027_06=NOT_PASSED' = ANY (outcomes)",
+                determination));
         verifyFinds("determination", determination);
-        Sql.tamper("UPDATE determination_subcheck SET result = '" + result + "'" + where);
+        Sql.tamper("UPDATE determination SET checks = jsonb_set(checks, '{2,subchecks,0,result}', '\"PASSED\"') WHERE id = " + id);
+        verifyOk();
+
+        // Its fact links: one removed, one moved to another beneficiary, one added.
+        String link = " WHERE determination_id = " + id + " AND fact_id = '" + activeFact + "'";
+        assertEquals(1, Sql.count("SELECT count(*) FROM determination_fact" + link));
+        Sql.tamper("DELETE FROM determination_fact" + link);
+        verifyFinds("determination", determination);
+        Sql.tamper("INSERT INTO determination_fact (determination_id, beneficiary_id, fact_id) VALUES (" + id + ", '" + beneficiary + "', '" + activeFact + "')");
+        verifyOk();
+        Sql.tamper("UPDATE determination_fact SET beneficiary_id = 'someone-else'" + link);
+        verifyFinds("determination", determination);
+        Sql.tamper("UPDATE determination_fact SET beneficiary_id = '" + beneficiary + "'" + link);
+        verifyOk();
+        Sql.tamper("INSERT INTO determination_fact (determination_id, beneficiary_id, fact_id) VALUES (" + id + ", '" + beneficiary + "', '" + revokedFact + "')");
+        verifyFinds("determination", determination);
+        Sql.tamper("DELETE FROM determination_fact WHERE determination_id = " + id + " AND fact_id = '" + revokedFact + "'");
         verifyOk();
     }
 
@@ -233,7 +258,9 @@ class AuditTrailTest {
         Sql.tamper("CREATE TABLE removed_determination AS SELECT * FROM determination WHERE id = '" + determination + "'",
                 "DELETE FROM determination WHERE id = '" + determination + "'");
         verifyFinds("determination", determination);
-        Sql.tamper("INSERT INTO determination SELECT * FROM removed_determination", "DROP TABLE removed_determination");
+        // (outcomes is generated: the copy's goes, and the database computes it again from checks.)
+        Sql.tamper("ALTER TABLE removed_determination DROP COLUMN outcomes", "INSERT INTO determination SELECT * FROM removed_determination",
+                "DROP TABLE removed_determination");
         verifyOk();
     }
 

@@ -108,7 +108,56 @@ class DeterminationFlowTest {
         given().queryParam("expand", "facts").get("/v1/determinations/" + id).then().statusCode(200)
                 .body("facts", hasSize(4))
                 .body("facts.message_id", org.hamcrest.Matchers.everyItem(matchesPattern("msg_[0-9A-Z]{26}")));
-        assertEquals(4, Sql.count("SELECT count(DISTINCT fact_id) FROM determination_subcheck_fact WHERE determination_id = ?", id));
+
+        // Stored as one row: the facts it read are also rows of their own, so that "which determinations
+        // read fact F" is one indexed query; each check's and subcheck's result is stored as text to count.
+        assertEquals(factIds, Set.copyOf(Sql.rows("SELECT fact_id FROM determination_fact WHERE determination_id = ?", id).stream()
+                .map(row -> (String) row.get("fact_id")).toList()));
+        for (String factId : factIds) {
+            assertEquals(List.of(id), readersOf(factId));
+        }
+        List<String> outcomes = new ArrayList<>();
+        List<Map<String, Object>> checks = determination.path("checks");
+        for (Map<String, Object> check : checks) {
+            outcomes.add(check.get("id") + "=" + check.get("result"));
+            @SuppressWarnings("unchecked")
+            List<Map<String, Object>> subchecks = (List<Map<String, Object>>) check.get("subchecks");
+            subchecks.forEach(subcheck -> outcomes.add(check.get("id") + "/" + subcheck.get("id") + "=" + subcheck.get("result")));
+        }
+        assertEquals(List.of("age_exemption=NOT_PASSED", "age_exemption/under_19=NOT_PASSED", "age_exemption/age_65_or_older=NOT_PASSED"),
+                outcomes.subList(0, 3));
+        assertEquals(outcomes, Sql.rows("SELECT o FROM determination, unnest(outcomes) WITH ORDINALITY AS u (o, n) WHERE id = ? ORDER BY n", id)
+                .stream().map(row -> (String) row.get("o")).toList());
+    }
+
+    /** "Which determinations read fact F", as a report or an audit would ask; an index probe per month, never a scan. */
+    private static List<String> readersOf(String factId) {
+        String query = "SELECT determination_id FROM determination_fact WHERE fact_id = ? ORDER BY determination_id DESC";
+        try (java.sql.Connection connection = Sql.connect(); java.sql.Statement settings = connection.createStatement()) {
+            settings.execute("SET enable_seqscan = off");
+            StringBuilder plan = new StringBuilder();
+            try (java.sql.PreparedStatement explain = connection.prepareStatement("EXPLAIN " + query)) {
+                explain.setString(1, factId);
+                try (java.sql.ResultSet rs = explain.executeQuery()) {
+                    while (rs.next()) {
+                        plan.append(rs.getString(1)).append('\n');
+                    }
+                }
+            }
+            assertFalse(plan.toString().contains("Seq Scan"), plan.toString());
+            List<String> readers = new ArrayList<>();
+            try (java.sql.PreparedStatement statement = connection.prepareStatement(query)) {
+                statement.setString(1, factId);
+                try (java.sql.ResultSet rs = statement.executeQuery()) {
+                    while (rs.next()) {
+                        readers.add(rs.getString(1));
+                    }
+                }
+            }
+            return readers;
+        } catch (java.sql.SQLException e) {
+            throw new IllegalStateException(e);
+        }
     }
 
     @Test

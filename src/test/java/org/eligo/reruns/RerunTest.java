@@ -199,8 +199,8 @@ class RerunTest {
         // And the database itself refuses a second determination of a beneficiary in the same run.
         Map<String, Object> one = Sql.rows("SELECT * FROM determination WHERE rerun_id = ? LIMIT 1", id).get(0);
         String failure = Sql.firstFailure("INSERT INTO determination (id, beneficiary_id, period, ruleset_id, ruleset_sha256, ruleset_version, evaluated_at, "
-                + "facts_as_of, trigger, rerun_id, result) VALUES ('det_01ARZ3NDEKTSV4RRFFQ69G5FAV', '" + one.get("beneficiary_id") + "', '2027-07', '"
-                + one.get("ruleset_id") + "', '" + one.get("ruleset_sha256") + "', 'x', now(), now(), 'rerun', '" + id + "', 'PASSED')");
+                + "facts_as_of, trigger, rerun_id, result, checks) VALUES ('det_01ARZ3NDEKTSV4RRFFQ69G5FAV', '" + one.get("beneficiary_id") + "', '2027-07', '"
+                + one.get("ruleset_id") + "', '" + one.get("ruleset_sha256") + "', 'x', now(), now(), 'rerun', '" + id + "', 'PASSED', '[]')");
         assertTrue(failure != null && failure.contains("determination_once_per_rerun"), failure);
     }
 
