@@ -92,20 +92,6 @@ public class FactReader {
         }
     }
 
-    /** The ids of the facts made from a message, in the caller's transaction. */
-    public List<String> idsForMessage(Connection connection, String messageId) throws SQLException {
-        List<String> ids = new ArrayList<>();
-        try (PreparedStatement statement = connection.prepareStatement(FactSql.IDS_FOR_MESSAGE)) {
-            statement.setString(1, messageId);
-            try (ResultSet rs = statement.executeQuery()) {
-                while (rs.next()) {
-                    ids.add(rs.getString(1));
-                }
-            }
-        }
-        return ids;
-    }
-
     private List<Fact> query(Connection connection, String statementText, Object... parameters) throws SQLException {
         try (PreparedStatement statement = connection.prepareStatement(statementText)) {
             for (int i = 0; i < parameters.length; i++) {

@@ -67,7 +67,4 @@ final class FactSql {
               FROM unnest(?::text[], ?::text[], ?::text[], ?::text[], ?::text[], ?::text[], ?::text[], ?::text[])
                    AS n(id, beneficiary_id, message_id, revoked_by, type, fact_key, withdrawn, data)
             """;
-
-    /** The ids of a message's facts. Binds the message id. */
-    static final String IDS_FOR_MESSAGE = "SELECT id FROM fact WHERE message_id = ? ORDER BY id";
 }
