@@ -1,5 +1,11 @@
 -- Coordination of the service's writers: per-beneficiary locks, and waking idle workers.
 -- (Repeatable: runs again whenever this file changes; every statement is idempotent.)
+--
+-- Advisory lock classes (the first of the two keys), one per purpose, so no two purposes collide:
+--   17772  a beneficiary (second key: hashtext of its id), here, and only here
+--   17773  audit checkpoints (R__30_hash_chains.sql, org.eligo.audit.Checkpoints)
+--   17774  partition maintenance (R__50_partitions.sql)
+--   17775  applying fact-type declarations at start (org.eligo.facts.FactTypeSchema)
 
 -- Serialises all fact writers of the same beneficiaries: transaction-scoped advisory locks, taken in
 -- ascending hash order so that two transactions locking overlapping sets wait for each other instead
@@ -15,6 +21,14 @@ BEGIN
        FROM (SELECT DISTINCT hashtext(b) AS h FROM unnest(beneficiary_ids) AS b ORDER BY 1) AS l;
     RETURN clock_timestamp();
 END
+$$;
+
+-- The beneficiaries among these whose locks are free at once, locked; never waits (a worker passes
+-- over a beneficiary whose facts are being written and comes back to it).
+CREATE OR REPLACE FUNCTION eligo_try_lock_beneficiaries(beneficiary_ids text[]) RETURNS SETOF text
+LANGUAGE sql AS $$
+    SELECT b FROM (SELECT DISTINCT b FROM unnest(beneficiary_ids) AS b ORDER BY 1) AS l(b)
+     WHERE pg_try_advisory_xact_lock(17772, hashtext(b))
 $$;
 
 -- Wakes idle workers (in every service instance) when messages arrive. NOTIFY is delivered at

@@ -21,7 +21,7 @@ public final class BeneficiaryLocks {
     static final String LOCK = "SELECT eligo_lock_beneficiaries(?::text[])";
 
     /** Takes the locks that are free at once; returns the beneficiaries locked. Never waits. */
-    static final String TRY_LOCK = "SELECT b FROM unnest(?::text[]) AS b WHERE pg_try_advisory_xact_lock(17772, hashtext(b))";
+    static final String TRY_LOCK = "SELECT eligo_try_lock_beneficiaries(?::text[])";
 
     static final String CLOCK = "SELECT clock_timestamp()";
 

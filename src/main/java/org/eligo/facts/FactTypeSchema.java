@@ -49,8 +49,8 @@ public class FactTypeSchema {
 
     private static final Logger LOG = Logger.getLogger(FactTypeSchema.class);
 
-    /** Serialises instances applying declarations at once (a rolling start); the key is this step's own. */
-    static final String LOCK = "SELECT pg_advisory_xact_lock(17772, -1)";
+    /** Serialises instances applying declarations at once (a rolling start); lock class 17775 is this step's own (R__10_coordination.sql). */
+    static final String LOCK = "SELECT pg_advisory_xact_lock(17775, 0)";
     static final String APPLIED = "SELECT name, declaration::text FROM fact_type";
     /** Whether a type has facts: a probe of the partial unique index fact_active would need a beneficiary, so this stops at the first row. */
     static final String HAS_FACTS = "SELECT EXISTS (SELECT 1 FROM fact WHERE type = ?)";
