@@ -30,9 +30,11 @@ public class Db {
     private static final java.util.Set<String> TRANSIENT_STATES = java.util.Set.of("40001", "40P01", "55P03", "57014");
 
     private final AgroalDataSource dataSource;
+    private final jakarta.transaction.TransactionManager transactions;
 
-    public Db(AgroalDataSource dataSource) {
+    public Db(AgroalDataSource dataSource, jakarta.transaction.TransactionManager transactions) {
         this.dataSource = dataSource;
+        this.transactions = transactions;
     }
 
     /**
@@ -63,6 +65,28 @@ public class Db {
                 }
             }
             throw e;
+        }
+    }
+
+    /**
+     * Runs {@code work} on the connection of the caller's transaction (a {@code @Transactional}
+     * method's): how a table's owner runs its set-wise SQL, committed or rolled back with everything
+     * else the transaction does, Panache entities included (Agroal hands out the one connection
+     * enlisted in the transaction). Refuses to run outside a transaction, where each statement would
+     * commit on its own.
+     */
+    public <T> T inCurrent(SqlWork<T> work) {
+        try {
+            if (transactions.getStatus() != jakarta.transaction.Status.STATUS_ACTIVE) {
+                throw new IllegalStateException("No active transaction: the caller must be @Transactional");
+            }
+        } catch (jakarta.transaction.SystemException e) {
+            throw new IllegalStateException(e);
+        }
+        try (Connection connection = dataSource.getConnection()) {
+            return work.run(connection);
+        } catch (SQLException e) {
+            throw new DataAccessException(e);
         }
     }
 
