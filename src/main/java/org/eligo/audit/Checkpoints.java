@@ -78,9 +78,14 @@ public class Checkpoints {
         }
     }
 
-    /** Takes a checkpoint of the heads that moved; returns its id, or empty when nothing moved. */
+    /**
+     * Takes a checkpoint of the heads that moved; returns its id, or empty when nothing moved. A
+     * transaction of its own (also when called from {@link #scheduled}: Quarkus intercepts calls
+     * within a bean).
+     */
+    @jakarta.transaction.Transactional(jakarta.transaction.Transactional.TxType.REQUIRES_NEW)
     public OptionalLong checkpoint() {
-        return db.inTransaction(connection -> {
+        return db.inCurrent(connection -> {
             if (!tryLock(connection)) {
                 return OptionalLong.empty();
             }

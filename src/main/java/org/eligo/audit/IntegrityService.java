@@ -151,9 +151,11 @@ public class IntegrityService {
         this.json = json;
     }
 
+    /** One snapshot of everything. It reads every record (about a minute per 30,000 determinations), hence a time-out of 6 h, past the default. */
+    @jakarta.transaction.Transactional(jakarta.transaction.Transactional.TxType.REQUIRES_NEW)
+    @io.quarkus.narayana.jta.runtime.TransactionConfiguration(timeout = 6 * 60 * 60)
     public Integrity verify() {
-        // Reads every record: about a minute per 30,000 determinations, so past the default time-out.
-        return db.inTransaction(java.time.Duration.ofHours(6), connection -> {
+        return db.inCurrent(connection -> {
             try (Statement statement = connection.createStatement()) {
                 statement.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY");
                 statement.execute("SET LOCAL timezone = 'UTC'");

@@ -104,7 +104,7 @@ public class AccessLog {
             """;
 
     /** A row waiting for the writer, and the request waiting for it. */
-    private record Pending(String requestId, String subject, List<String> roles, String method, String path, int status,
+    record Pending(String requestId, String subject, List<String> roles, String method, String path, int status,
                            List<String> beneficiaryIds, String traceparent, CompletableFuture<Void> written) {
     }
 
@@ -279,7 +279,7 @@ public class AccessLog {
 
     private void write(List<Pending> batch) {
         try {
-            db.inTransaction(connection -> insert(connection, batch));
+            insertAll(batch);
             batch.forEach(row -> row.written().complete(null));
         } catch (RuntimeException e) {
             if (batch.size() == 1 || Db.isTransient(e)) {
@@ -295,6 +295,15 @@ public class AccessLog {
             batch.forEach(row -> row.written().completeExceptionally(e));
             throw e;
         }
+    }
+
+    /**
+     * Writes a batch of rows in a transaction of its own (the writer thread calls this through the
+     * bean: Quarkus intercepts calls within a bean), so a batch commits or fails as one.
+     */
+    @jakarta.transaction.Transactional(jakarta.transaction.Transactional.TxType.REQUIRES_NEW)
+    void insertAll(List<Pending> batch) {
+        db.inCurrent(connection -> insert(connection, batch));
     }
 
     private static int insert(Connection connection, List<Pending> batch) throws SQLException {

@@ -1,15 +1,8 @@
 package org.eligo.partitions;
 
-import java.sql.Connection;
-import java.sql.PreparedStatement;
-import java.sql.ResultSet;
-import java.sql.SQLException;
-import java.sql.Statement;
-
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
 
-import org.eligo.support.Db;
 import org.jboss.logging.Logger;
 
 import io.quarkus.runtime.StartupEvent;
@@ -32,14 +25,11 @@ public class Partitions {
 
     private static final Logger LOG = Logger.getLogger(Partitions.class);
 
-    static final String CREATE = "SELECT eligo_create_partitions(?)";
-    static final String DROP_EXPIRED = "SELECT eligo_drop_expired_partitions(?)";
-
-    private final Db db;
+    private final PartitionFunctions functions;
     private final PartitionsConfig config;
 
-    public Partitions(Db db, PartitionsConfig config) {
-        this.db = db;
+    public Partitions(PartitionFunctions functions, PartitionsConfig config) {
+        this.functions = functions;
         this.config = config;
         if (config.monthsAhead() < 1 || config.monthsAhead() > 24) {
             throw new IllegalArgumentException("eligo.partitions.months-ahead must be 1 to 24, not " + config.monthsAhead());
@@ -73,21 +63,8 @@ public class Partitions {
 
     /** Creates the months ahead, then drops the expired ones, each in its own transaction. */
     public Maintenance maintain() {
-        int created = db.inTransaction(connection -> call(connection, CREATE, config.monthsAhead()));
-        int dropped = db.inTransaction(connection -> call(connection, DROP_EXPIRED, config.retentionYears() * 12));
+        int created = functions.createAhead(config.monthsAhead());
+        int dropped = functions.dropExpired(config.retentionYears() * 12);
         return new Maintenance(created, dropped);
-    }
-
-    private static int call(Connection connection, String sql, int argument) throws SQLException {
-        try (Statement statement = connection.createStatement()) {
-            statement.execute("SET LOCAL lock_timeout = '5s'");
-        }
-        try (PreparedStatement statement = connection.prepareStatement(sql)) {
-            statement.setInt(1, argument);
-            try (ResultSet rs = statement.executeQuery()) {
-                rs.next();
-                return rs.getInt(1);
-            }
-        }
     }
 }
