@@ -113,7 +113,7 @@ $$;
 -- exist, have been written by this transaction, and name the same beneficiary. One anti-join per
 -- statement, where a foreign key would make one look-up per row (V4__rulesets_and_determinations.sql).
 -- Whether the links are exactly the fact ids of the checks document is the writer's
--- (org.eligo.determinations.DeterminationStore); the hash chain holds both as they were at commit.
+-- (org.eligo.determinations.Determinations); the hash chain holds both as they were at commit.
 CREATE OR REPLACE FUNCTION eligo_determination_parts_guard() RETURNS trigger
 LANGUAGE plpgsql AS $$
 DECLARE

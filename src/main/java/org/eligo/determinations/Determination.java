@@ -1,45 +1,59 @@
 package org.eligo.determinations;
 
 import java.time.Instant;
-import java.util.List;
 
-import com.fasterxml.jackson.annotation.JsonInclude;
+import jakarta.persistence.Column;
+import jakarta.persistence.Convert;
+import jakarta.persistence.Entity;
+import jakarta.persistence.Id;
+import jakarta.persistence.Table;
 
-import org.eclipse.microprofile.openapi.annotations.media.Schema;
-import org.eligo.facts.Fact;
+import org.hibernate.annotations.Immutable;
 
 /**
- * A determination as the API shows it: the result, every check and subcheck, and the facts each
- * subcheck read. Stored ones are immutable; an evaluation (time travel, what-if) has {@code id} null.
+ * A stored determination: one row of {@code determination}, written once and never changed (its
+ * owner is {@link Determinations}; V4__rulesets_and_determinations.sql). The API shows it as a
+ * {@link DeterminationView}. Its checks are one JSON document in the owner's format; the generated
+ * column {@code outcomes} is the database's, for reports, and not mapped.
  */
-@Schema(name = "Determination")
-public record Determination(@Schema(nullable = true, description = "null for an evaluation, which is not stored") String id, String beneficiaryId, String period, RulesetRef ruleset, Instant evaluatedAt,
-                            Instant factsAsOf,
-                            @Schema(enumeration = {"ingest", "request", "rerun"}) String trigger,
-                            @Schema(nullable = true) String rerunId,
-                            @Schema(enumeration = {"PASSED", "NOT_PASSED", "NO_DATA", "ERROR", "SKIPPED"}) String result,
-                            List<CheckOutcome> checks,
-                            @JsonInclude(JsonInclude.Include.NON_NULL)
-                            @Schema(description = "With ?expand=facts: every fact a subcheck read, with its message_id") List<Fact> facts) implements org.eligo.auth.AboutBeneficiary {
+@Entity
+@Table(name = "determination")
+@Immutable
+public class Determination {
 
-    public static final String INGEST = "ingest";
-    public static final String REQUEST = "request";
-    public static final String RERUN = "rerun";
+    @Id
+    public String id;
 
-    /** The exact ruleset files a determination was made with. */
-    @Schema(name = "RulesetRef")
-    public record RulesetRef(String id, String version, String sha256) {
-    }
+    @Column(name = "beneficiary_id")
+    public String beneficiaryId;
 
-    @Schema(name = "Check")
-    public record CheckOutcome(String id, String title, String result, List<SubcheckOutcome> subchecks) {
-    }
+    public String period;
 
-    @Schema(name = "Subcheck")
-    public record SubcheckOutcome(String id, String title, String result, List<String> factIds, String detail) {
-    }
+    @Column(name = "ruleset_id")
+    public String rulesetId;
 
-    public Determination withFacts(List<Fact> expanded) {
-        return new Determination(id, beneficiaryId, period, ruleset, evaluatedAt, factsAsOf, trigger, rerunId, result, checks, expanded);
-    }
+    @Column(name = "ruleset_sha256")
+    public String rulesetSha256;
+
+    @Column(name = "ruleset_version")
+    public String rulesetVersion;
+
+    @Column(name = "evaluated_at")
+    public Instant evaluatedAt;
+
+    /** The instant whose active facts were used. */
+    @Column(name = "facts_as_of")
+    public Instant factsAsOf;
+
+    @Convert(converter = DeterminationTrigger.Column.class)
+    public DeterminationTrigger trigger;
+
+    @Column(name = "rerun_id")
+    public String rerunId;
+
+    /** The ruleset's result: {@code org.eligo.rules.Result}'s name. */
+    public String result;
+
+    /** The checks document (jsonb) as text: {@link Determinations#checks(String)} reads it. */
+    public String checks;
 }

@@ -12,7 +12,7 @@ import org.eclipse.microprofile.openapi.annotations.media.Schema;
  * @param facts     the facts one determination read and the other did not
  */
 @Schema(name = "DeterminationDiff")
-public record DeterminationDiff(String a, String b, Pair<String> beneficiaryId, Pair<String> result, Pair<Determination.RulesetRef> ruleset,
+public record DeterminationDiff(String a, String b, Pair<String> beneficiaryId, Pair<String> result, Pair<DeterminationView.RulesetRef> ruleset,
                                 Pair<Instant> factsAsOf, List<SubcheckChange> subchecks, FactChanges facts) {
 
     /** The same thing in determination a and in determination b. */

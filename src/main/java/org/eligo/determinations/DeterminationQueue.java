@@ -16,13 +16,23 @@ import java.util.Optional;
 import java.util.Set;
 
 import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.transaction.Transactional;
 
+import org.eligo.support.Db;
 import org.eligo.work.Failure;
+
+import io.quarkus.hibernate.orm.panache.PanacheRepositoryBase;
 
 /**
  * The queue of determinations to make after facts changed: one row per (beneficiary, period,
- * ruleset), so any number of changes coalesce into one determination. {@link DeterminationWork} is
- * this queue as a kind of work.
+ * ruleset), so any number of changes coalesce into one determination. The owner of
+ * {@code determination_queue} ({@link QueuedDetermination}): every statement on it is here, each
+ * joining the caller's transaction. {@link DeterminationWork} is this queue as a kind of work.
+ *
+ * <p>Native SQL throughout: each statement either works on a set of rows at once (an upsert of
+ * every beneficiary and ruleset a message touched, a claim of a batch with FOR UPDATE SKIP LOCKED,
+ * a batch's delete or postponement through unnest), one statement instead of one per row, or reads
+ * the database's clock and the dead end's 'infinity', which JPQL cannot write.
  *
  * <p>Why no change is missed: a message transaction upserts the row while it holds the beneficiary's
  * lock. If a worker is just making that beneficiary's determination, the worker holds the row lock,
@@ -38,7 +48,7 @@ import org.eligo.work.Failure;
  * makes it due with fresh attempts.
  */
 @ApplicationScoped
-public class DeterminationQueue {
+public class DeterminationQueue implements PanacheRepositoryBase<QueuedDetermination, QueuedDetermination.Key> {
 
     /**
      * Binds: period, settle ms, text[] beneficiaries, text[] rulesets, max settle ms. A row already
@@ -136,7 +146,7 @@ public class DeterminationQueue {
              WHERE beneficiary_id = ANY(?::text[]) AND status = 'RECEIVED'
             """;
 
-    /** A queued determination. */
+    /** A queued determination, as claimed. */
     public record Pending(String beneficiaryId, String period, String rulesetId, int attempts, Instant requestedAt) {
     }
 
@@ -144,14 +154,34 @@ public class DeterminationQueue {
     public record Counts(long pending, long failed) {
     }
 
+    private final Db db;
     private final DeterminationsConfig config;
 
-    public DeterminationQueue(DeterminationsConfig config) {
+    public DeterminationQueue(Db db, DeterminationsConfig config) {
+        this.db = db;
         this.config = config;
     }
 
     /** In the caller's (message) transaction: queue a determination of {@code period} for each beneficiary and ruleset. */
+    @Transactional(Transactional.TxType.MANDATORY)
+    public void enqueue(Collection<String> beneficiaries, YearMonth period, Collection<String> rulesetIds) {
+        db.inCurrent(connection -> {
+            enqueueOn(connection, config, beneficiaries, period, rulesetIds);
+            return null;
+        });
+    }
+
+    /**
+     * As {@link #enqueue(Collection, YearMonth, Collection)}, on the caller's connection: for the
+     * callers in queue/ and replays/ until they call the method above.
+     */
+    @Deprecated
     public void enqueue(Connection connection, Collection<String> beneficiaries, YearMonth period, Collection<String> rulesetIds) throws SQLException {
+        enqueueOn(connection, config, beneficiaries, period, rulesetIds);
+    }
+
+    private static void enqueueOn(Connection connection, DeterminationsConfig config, Collection<String> beneficiaries, YearMonth period,
+                                  Collection<String> rulesetIds) throws SQLException {
         if (beneficiaries.isEmpty() || rulesetIds.isEmpty()) {
             return;
         }
@@ -167,21 +197,27 @@ public class DeterminationQueue {
     }
 
     /** Claims up to {@code limit} due rows of the given rulesets. */
-    public List<Pending> claim(Connection connection, Collection<String> rulesetIds, int limit) throws SQLException {
-        try (PreparedStatement statement = connection.prepareStatement(CLAIM)) {
-            statement.setArray(1, connection.createArrayOf("text", rulesetIds.toArray()));
-            statement.setInt(2, limit);
-            return read(statement);
-        }
+    @Transactional(Transactional.TxType.MANDATORY)
+    public List<Pending> claim(Collection<String> rulesetIds, int limit) {
+        return db.inCurrent(connection -> {
+            try (PreparedStatement statement = connection.prepareStatement(CLAIM)) {
+                statement.setArray(1, connection.createArrayOf("text", rulesetIds.toArray()));
+                statement.setInt(2, limit);
+                return read(statement);
+            }
+        });
     }
 
-    public Optional<Pending> claimOne(Connection connection, Pending key) throws SQLException {
-        try (PreparedStatement statement = connection.prepareStatement(CLAIM_ONE)) {
-            statement.setString(1, key.beneficiaryId());
-            statement.setString(2, key.period());
-            statement.setString(3, key.rulesetId());
-            return read(statement).stream().findFirst();
-        }
+    @Transactional(Transactional.TxType.MANDATORY)
+    public Optional<Pending> claimOne(Pending key) {
+        return db.inCurrent(connection -> {
+            try (PreparedStatement statement = connection.prepareStatement(CLAIM_ONE)) {
+                statement.setString(1, key.beneficiaryId());
+                statement.setString(2, key.period());
+                statement.setString(3, key.rulesetId());
+                return read(statement).stream().findFirst();
+            }
+        });
     }
 
     public Set<String> withBacklog(Connection connection, Collection<String> beneficiaries) throws SQLException {
@@ -200,52 +236,75 @@ public class DeterminationQueue {
         return found;
     }
 
-    public void delete(Connection connection, List<Pending> done) throws SQLException {
+    @Transactional(Transactional.TxType.MANDATORY)
+    public void delete(List<Pending> done) {
         if (done.isEmpty()) {
             return;
         }
-        try (PreparedStatement statement = connection.prepareStatement(DELETE)) {
-            bindKeys(connection, statement, 1, done);
-            statement.executeUpdate();
-        }
+        db.inCurrent(connection -> {
+            try (PreparedStatement statement = connection.prepareStatement(DELETE)) {
+                bindKeys(connection, statement, 1, done);
+                return statement.executeUpdate();
+            }
+        });
     }
 
     /** Tries the rows again after {@code delay}, spending no attempt. */
-    public void postpone(Connection connection, List<Pending> pending, Duration delay) throws SQLException {
+    @Transactional(Transactional.TxType.MANDATORY)
+    public void postpone(List<Pending> pending, Duration delay) {
         if (pending.isEmpty()) {
             return;
         }
-        try (PreparedStatement statement = connection.prepareStatement(POSTPONE)) {
-            statement.setLong(1, delay.toMillis());
-            bindKeys(connection, statement, 2, pending);
-            statement.executeUpdate();
-        }
+        db.inCurrent(connection -> {
+            try (PreparedStatement statement = connection.prepareStatement(POSTPONE)) {
+                statement.setLong(1, delay.toMillis());
+                bindKeys(connection, statement, 2, pending);
+                return statement.executeUpdate();
+            }
+        });
     }
 
-    public void recordFailure(Connection connection, Pending pending, Failure failure) throws SQLException {
-        try (PreparedStatement statement = connection.prepareStatement(RECORD_FAILURE)) {
-            statement.setString(1, failure.error());
-            statement.setBoolean(2, failure.deadEnd());
-            statement.setLong(3, failure.deadEnd() ? 0 : failure.retryIn().toMillis());
-            statement.setString(4, pending.beneficiaryId());
-            statement.setString(5, pending.period());
-            statement.setString(6, pending.rulesetId());
-            statement.executeUpdate();
-        }
+    @Transactional(Transactional.TxType.MANDATORY)
+    public void recordFailure(Pending pending, Failure failure) {
+        db.inCurrent(connection -> {
+            try (PreparedStatement statement = connection.prepareStatement(RECORD_FAILURE)) {
+                statement.setString(1, failure.error());
+                statement.setBoolean(2, failure.deadEnd());
+                statement.setLong(3, failure.deadEnd() ? 0 : failure.retryIn().toMillis());
+                statement.setString(4, pending.beneficiaryId());
+                statement.setString(5, pending.period());
+                statement.setString(6, pending.rulesetId());
+                return statement.executeUpdate();
+            }
+        });
     }
 
     /** Makes the rows at their dead end (of one beneficiary and/or ruleset, when given) due again; returns how many. */
-    public int redrive(Connection connection, String beneficiaryId, String rulesetId) throws SQLException {
-        try (PreparedStatement statement = connection.prepareStatement(REDRIVE)) {
-            statement.setString(1, beneficiaryId);
-            statement.setString(2, beneficiaryId);
-            statement.setString(3, rulesetId);
-            statement.setString(4, rulesetId);
-            return statement.executeUpdate();
-        }
+    @Transactional(Transactional.TxType.MANDATORY)
+    public int redrive(String beneficiaryId, String rulesetId) {
+        return db.inCurrent(connection -> {
+            try (PreparedStatement statement = connection.prepareStatement(REDRIVE)) {
+                statement.setString(1, beneficiaryId);
+                statement.setString(2, beneficiaryId);
+                statement.setString(3, rulesetId);
+                statement.setString(4, rulesetId);
+                return statement.executeUpdate();
+            }
+        });
     }
 
+    @Transactional(Transactional.TxType.MANDATORY)
+    public Counts counts() {
+        return db.inCurrent(DeterminationQueue::countsOn);
+    }
+
+    /** As {@link #counts()}, on the caller's connection (in a transaction or not): for operations/ until it calls the method above. */
+    @Deprecated
     public Counts counts(Connection connection) throws SQLException {
+        return countsOn(connection);
+    }
+
+    private static Counts countsOn(Connection connection) throws SQLException {
         try (PreparedStatement statement = connection.prepareStatement(COUNTS); ResultSet rs = statement.executeQuery()) {
             rs.next();
             return new Counts(rs.getLong(1), rs.getLong(2));
@@ -253,7 +312,18 @@ public class DeterminationQueue {
     }
 
     /** Rows still to be made of rulesets outside {@code rulesetIds}: work this instance leaves for others. */
+    @Transactional(Transactional.TxType.MANDATORY)
+    public long countOtherRulesets(Collection<String> rulesetIds) {
+        return db.inCurrent(connection -> countOtherRulesetsOn(connection, rulesetIds));
+    }
+
+    /** As {@link #countOtherRulesets(Collection)}, on the caller's connection (in a transaction or not): for operations/ until it calls the method above. */
+    @Deprecated
     public long countOtherRulesets(Connection connection, Collection<String> rulesetIds) throws SQLException {
+        return countOtherRulesetsOn(connection, rulesetIds);
+    }
+
+    private static long countOtherRulesetsOn(Connection connection, Collection<String> rulesetIds) throws SQLException {
         try (PreparedStatement statement = connection.prepareStatement(OTHER_RULESETS)) {
             statement.setArray(1, connection.createArrayOf("text", rulesetIds.toArray()));
             try (ResultSet rs = statement.executeQuery()) {

@@ -10,6 +10,10 @@ import java.util.Map;
 import java.util.Set;
 
 import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.transaction.Status;
+import jakarta.transaction.Synchronization;
+import jakarta.transaction.TransactionSynchronizationRegistry;
+import jakarta.transaction.Transactional;
 
 import com.fasterxml.jackson.databind.JsonNode;
 
@@ -28,7 +32,8 @@ import org.eligo.support.problem.ProblemException;
 import org.eligo.work.WorkSignal;
 
 /**
- * Determinations on request, evaluations (time travel and what-if, not stored), and reads.
+ * Determinations on request, evaluations (time travel and what-if, not stored), and reads; each
+ * public method is one transaction.
  *
  * <p>A requested determination takes the beneficiary's lock, reads the clock, and evaluates the
  * facts active at that instant: no fact of the beneficiary is being written meanwhile, so
@@ -42,48 +47,51 @@ public class DeterminationService {
     public static final int MAX_LIMIT = 500;
 
     /** A page of a history. */
-    public record Page(List<Determination> items, String nextCursor) {
+    public record Page(List<DeterminationView> items, String nextCursor) {
     }
 
     private final Db db;
     private final RulesetRegistry rulesets;
     private final FactReader facts;
+    private final DeterminationMaker maker;
     private final Determinations determinations;
-    private final DeterminationStore store;
     private final DeterminationQueue queue;
     private final WorkSignal signal;
+    private final TransactionSynchronizationRegistry transactions;
 
-    public DeterminationService(Db db, RulesetRegistry rulesets, FactReader facts, Determinations determinations, DeterminationStore store,
-                                DeterminationQueue queue, WorkSignal signal) {
+    public DeterminationService(Db db, RulesetRegistry rulesets, FactReader facts, DeterminationMaker maker, Determinations determinations,
+                                DeterminationQueue queue, WorkSignal signal, TransactionSynchronizationRegistry transactions) {
         this.queue = queue;
         this.signal = signal;
         this.db = db;
         this.rulesets = rulesets;
         this.facts = facts;
+        this.maker = maker;
         this.determinations = determinations;
-        this.store = store;
+        this.transactions = transactions;
     }
 
     /** Makes and stores a determination ({@code trigger: request}). Body: {"period", "ruleset"}. */
-    public Determination request(String beneficiaryId, JsonNode body, List<FieldError> errors) {
+    @Transactional
+    public DeterminationView request(String beneficiaryId, JsonNode body, List<FieldError> errors) {
         Requests.requireBeneficiaryId(beneficiaryId);
         YearMonth period = period(body, errors);
         Ruleset ruleset = ruleset(body, errors);
         fail(errors);
-        return db.inTransaction(connection -> {
+        DeterminationView made = db.inCurrent(connection -> {
             Instant asOf = BeneficiaryLocks.lock(connection, List.of(beneficiaryId));
             List<Fact> active = facts.activeFor(connection, List.of(beneficiaryId), asOf).getOrDefault(beneficiaryId, List.of());
-            DeterminationStore.NewDetermination made = determinations.make(ruleset, beneficiaryId, period, active, asOf, asOf,
-                    Determination.REQUEST, null, true);
-            determinations.store(connection, List.of(made));
-            return made.determination();
+            return maker.make(ruleset, beneficiaryId, period, active, asOf, asOf, DeterminationTrigger.REQUEST, null, true);
         });
+        determinations.insert(List.of(made));
+        return made;
     }
 
     /**
      * Redrives the queued automatic determinations at their dead end (all, or one beneficiary's,
      * or one ruleset's): due again at once with fresh attempts. Returns how many.
      */
+    @Transactional
     public int redrive(String beneficiaryId, String rulesetId) {
         if (beneficiaryId != null) {
             Requests.requireBeneficiaryId(beneficiaryId);
@@ -91,15 +99,32 @@ public class DeterminationService {
         if (rulesetId != null && !RulesetLoader.ID.matcher(rulesetId).matches()) {
             throw ProblemException.badParameter("ruleset", "must be a ruleset id: 1 to 64 of a-z, 0-9 and '-'");
         }
-        int redriven = db.inTransaction(connection -> queue.redrive(connection, beneficiaryId, rulesetId));
+        int redriven = queue.redrive(beneficiaryId, rulesetId);
         if (redriven > 0) {
-            signal.wake();
+            wakeWorkersOnCommit();
         }
         return redriven;
     }
 
+    /** Workers woken before the commit would find nothing new to claim, and sleep until their next poll. */
+    private void wakeWorkersOnCommit() {
+        transactions.registerInterposedSynchronization(new Synchronization() {
+            @Override
+            public void beforeCompletion() {
+            }
+
+            @Override
+            public void afterCompletion(int status) {
+                if (status == Status.STATUS_COMMITTED) {
+                    signal.wake();
+                }
+            }
+        });
+    }
+
     /** Evaluates without storing, on the facts active at {@code as_of} (default now). Body: {"period", "ruleset", "as_of"}. */
-    public Determination evaluate(String beneficiaryId, JsonNode body, List<FieldError> errors) {
+    @Transactional
+    public DeterminationView evaluate(String beneficiaryId, JsonNode body, List<FieldError> errors) {
         Requests.requireBeneficiaryId(beneficiaryId);
         YearMonth period = period(body, errors);
         Ruleset ruleset = ruleset(body, errors);
@@ -114,7 +139,7 @@ public class DeterminationService {
         }
         fail(errors);
         Instant explicit = requestedAsOf;
-        return db.inTransaction(connection -> {
+        return db.inCurrent(connection -> {
             // The lock, even for an explicit as_of: with no fact of the beneficiary being written, the
             // facts active at any instant up to now are all committed, so the answer cannot change later.
             Instant now = BeneficiaryLocks.lock(connection, List.of(beneficiaryId));
@@ -126,23 +151,20 @@ public class DeterminationService {
             // Time travel uses the rules in force at that instant, not today's (the response names the version).
             Ruleset used = explicit == null ? ruleset : rulesets.inForceAt(connection, ruleset.id(), at);
             List<Fact> active = facts.activeFor(connection, List.of(beneficiaryId), at).getOrDefault(beneficiaryId, List.of());
-            return determinations.make(used, beneficiaryId, period, active, at, now, Determination.REQUEST, null, false).determination();
+            return maker.make(used, beneficiaryId, period, active, at, now, DeterminationTrigger.REQUEST, null, false);
         });
     }
 
-    public Determination get(String id, boolean expandFacts) {
+    @Transactional
+    public DeterminationView get(String id, boolean expandFacts) {
         if (!Ids.isWellFormed(id, Ids.DETERMINATION)) {
             throw ProblemException.notFound("No determination with id " + id);
         }
-        return db.read(connection -> {
-            List<Determination> found = store.byIds(connection, List.of(id));
-            if (found.isEmpty()) {
-                throw ProblemException.notFound("No determination with id " + id);
-            }
-            Determination determination = found.get(0);
-            if (!expandFacts) {
-                return determination;
-            }
+        DeterminationView determination = determinations.byId(id).orElseThrow(() -> ProblemException.notFound("No determination with id " + id));
+        if (!expandFacts) {
+            return determination;
+        }
+        return db.inCurrent(connection -> {
             Set<String> factIds = new LinkedHashSet<>();
             determination.checks().forEach(check -> check.subchecks().forEach(subcheck -> factIds.addAll(subcheck.factIds())));
             Map<String, Fact> byId = new java.util.HashMap<>();
@@ -158,6 +180,7 @@ public class DeterminationService {
     }
 
     /** A beneficiary's determinations, newest first, optionally for one period. */
+    @Transactional
     public Page history(String beneficiaryId, String period, String limitText, String cursor) {
         Requests.requireBeneficiaryId(beneficiaryId);
         if (period != null && !Requests.PERIOD.matcher(period).matches()) {
@@ -165,26 +188,27 @@ public class DeterminationService {
         }
         int limit = limit(limitText);
         String after = cursor == null || cursor.isEmpty() ? null : Requests.decodeCursor(cursor, ID_CURSOR);
-        List<Determination> rows = db.read(connection -> store.history(connection, beneficiaryId, period, after, limit + 1));
+        List<DeterminationView> rows = determinations.history(beneficiaryId, period, after, limit + 1);
         if (rows.size() <= limit) {
             return new Page(rows, null);
         }
-        List<Determination> items = rows.subList(0, limit);
+        List<DeterminationView> items = rows.subList(0, limit);
         return new Page(List.copyOf(items), Requests.encodeCursor(items.get(items.size() - 1).id()));
     }
 
     /** What differs between two determinations: the result, the ruleset, each subcheck whose result changed, the facts read. */
+    @Transactional
     public DeterminationDiff diff(String a, String b) {
-        Determination first = get(a, false);
-        Determination second = get(b, false);
-        Map<String, Determination.SubcheckOutcome> inFirst = subchecks(first);
-        Map<String, Determination.SubcheckOutcome> inSecond = subchecks(second);
+        DeterminationView first = get(a, false);
+        DeterminationView second = get(b, false);
+        Map<String, DeterminationView.SubcheckOutcome> inFirst = subchecks(first);
+        Map<String, DeterminationView.SubcheckOutcome> inSecond = subchecks(second);
         Set<String> keys = new LinkedHashSet<>(inFirst.keySet());
         keys.addAll(inSecond.keySet());
         List<DeterminationDiff.SubcheckChange> changed = new ArrayList<>();
         for (String key : keys) {
-            Determination.SubcheckOutcome x = inFirst.get(key);
-            Determination.SubcheckOutcome y = inSecond.get(key);
+            DeterminationView.SubcheckOutcome x = inFirst.get(key);
+            DeterminationView.SubcheckOutcome y = inSecond.get(key);
             String resultX = x == null ? null : x.result();
             String resultY = y == null ? null : y.result();
             if (!java.util.Objects.equals(resultX, resultY)) {
@@ -203,13 +227,13 @@ public class DeterminationService {
                 new DeterminationDiff.Pair<>(first.factsAsOf(), second.factsAsOf()), changed, new DeterminationDiff.FactChanges(onlyX, onlyY));
     }
 
-    private static Map<String, Determination.SubcheckOutcome> subchecks(Determination determination) {
-        Map<String, Determination.SubcheckOutcome> byKey = new java.util.LinkedHashMap<>();
+    private static Map<String, DeterminationView.SubcheckOutcome> subchecks(DeterminationView determination) {
+        Map<String, DeterminationView.SubcheckOutcome> byKey = new java.util.LinkedHashMap<>();
         determination.checks().forEach(check -> check.subchecks().forEach(subcheck -> byKey.put(check.id() + "/" + subcheck.id(), subcheck)));
         return byKey;
     }
 
-    private static Set<String> factIds(Determination determination) {
+    private static Set<String> factIds(DeterminationView determination) {
         Set<String> ids = new LinkedHashSet<>();
         determination.checks().forEach(check -> check.subchecks().forEach(subcheck -> ids.addAll(subcheck.factIds())));
         return ids;

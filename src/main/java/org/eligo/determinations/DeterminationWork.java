@@ -41,6 +41,10 @@ import io.micrometer.core.instrument.Timer;
  * <p>A row that fails by itself is retried with backoff ({@code eligo.determinations.retry-*});
  * after {@code eligo.determinations.max-attempts} it reaches its dead end (see
  * {@link DeterminationQueue}): kept with its error, counted, redrivable.
+ *
+ * <p>Each method runs in the engine's transaction, which the owners' methods ({@link DeterminationQueue},
+ * {@link Determinations}) join; the connection the engine hands over is that transaction's, used
+ * here only for the beneficiaries' locks and facts.
  */
 @ApplicationScoped
 public class DeterminationWork implements WorkKind<DeterminationQueue.Pending> {
@@ -49,6 +53,7 @@ public class DeterminationWork implements WorkKind<DeterminationQueue.Pending> {
     private static final Duration BACKLOG_RETRY = Duration.ofMillis(250);
 
     private final DeterminationQueue queue;
+    private final DeterminationMaker maker;
     private final Determinations determinations;
     private final FactReader facts;
     private final RulesetRegistry rulesets;
@@ -57,11 +62,12 @@ public class DeterminationWork implements WorkKind<DeterminationQueue.Pending> {
     private final FailureCounters counters;
     private final Timer latency;
 
-    public DeterminationWork(DeterminationQueue queue, Determinations determinations, FactReader facts, RulesetRegistry rulesets,
-                             DeterminationsConfig config, MeterRegistry registry) {
+    public DeterminationWork(DeterminationQueue queue, DeterminationMaker maker, Determinations determinations, FactReader facts,
+                             RulesetRegistry rulesets, DeterminationsConfig config, MeterRegistry registry) {
         this.latency = Timer.builder("eligo.determinations.latency")
                 .description("From the change of a beneficiary's facts to its automatic determination").publishPercentileHistogram().register(registry);
         this.queue = queue;
+        this.maker = maker;
         this.determinations = determinations;
         this.facts = facts;
         this.rulesets = rulesets;
@@ -98,12 +104,12 @@ public class DeterminationWork implements WorkKind<DeterminationQueue.Pending> {
 
     @Override
     public List<DeterminationQueue.Pending> claim(Connection connection) throws SQLException {
-        return queue.claim(connection, rulesets.all().stream().map(Ruleset::id).toList(), config.batchSize());
+        return queue.claim(rulesets.all().stream().map(Ruleset::id).toList(), config.batchSize());
     }
 
     @Override
     public Optional<DeterminationQueue.Pending> claimAgain(Connection connection, DeterminationQueue.Pending pending) throws SQLException {
-        return queue.claimOne(connection, pending);
+        return queue.claimOne(pending);
     }
 
     @Override
@@ -127,23 +133,23 @@ public class DeterminationWork implements WorkKind<DeterminationQueue.Pending> {
             }
         }
         Map<String, List<Fact>> byBeneficiary = facts.activeFor(connection, ready.stream().map(DeterminationQueue.Pending::beneficiaryId).toList(), asOf);
-        List<DeterminationStore.NewDetermination> made = new ArrayList<>(ready.size());
+        List<DeterminationView> made = new ArrayList<>(ready.size());
         for (DeterminationQueue.Pending pending : ready) {
             // The claim takes only loaded rulesets; one missing here is another instance's work.
             Ruleset ruleset = rulesets.find(pending.rulesetId()).orElseThrow(() -> new LeaveForOthers("ruleset " + pending.rulesetId()));
-            made.add(determinations.make(ruleset, pending.beneficiaryId(), YearMonth.parse(pending.period()),
-                    byBeneficiary.getOrDefault(pending.beneficiaryId(), List.of()), asOf, asOf, Determination.INGEST, null, true));
+            made.add(maker.make(ruleset, pending.beneficiaryId(), YearMonth.parse(pending.period()),
+                    byBeneficiary.getOrDefault(pending.beneficiaryId(), List.of()), asOf, asOf, DeterminationTrigger.INGEST, null, true));
         }
-        determinations.store(connection, made);
+        determinations.insert(made);
         ready.forEach(pending -> latency.record(Duration.between(pending.requestedAt(), asOf)));
-        queue.delete(connection, ready);
-        queue.postpone(connection, busy, BUSY_RETRY);
-        queue.postpone(connection, waiting, BACKLOG_RETRY);
+        queue.delete(ready);
+        queue.postpone(busy, BUSY_RETRY);
+        queue.postpone(waiting, BACKLOG_RETRY);
     }
 
     @Override
     public void recordFailure(Connection connection, DeterminationQueue.Pending pending, Failure failure) throws SQLException {
-        queue.recordFailure(connection, pending, failure);
+        queue.recordFailure(pending, failure);
     }
 
     @Override

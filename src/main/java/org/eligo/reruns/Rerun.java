@@ -2,30 +2,51 @@ package org.eligo.reruns;
 
 import java.time.Instant;
 
-import com.fasterxml.jackson.annotation.JsonInclude;
+import jakarta.persistence.Column;
+import jakarta.persistence.Convert;
+import jakarta.persistence.Entity;
+import jakarta.persistence.EnumType;
+import jakarta.persistence.Enumerated;
+import jakarta.persistence.Id;
+import jakarta.persistence.Table;
 
-import org.eclipse.microprofile.openapi.annotations.media.Schema;
+/**
+ * A rerun: one row of {@code rerun} (V5__reruns.sql), owned by {@link Reruns} with its items
+ * ({@link RerunItem}). The API shows it, with its progress, as a {@link RerunView}.
+ */
+@Entity
+@Table(name = "rerun")
+public class Rerun {
 
-/** A rerun and how far along it is. */
-@Schema(name = "Rerun")
-@JsonInclude(JsonInclude.Include.ALWAYS)
-public record Rerun(String id,
-                    @Schema(enumeration = {"QUEUED", "RUNNING", "DONE", "CANCELLED", "FAILED"}) String status,
-                    @Schema(enumeration = {"changed", "all", "beneficiaries"}) String scope,
-                    String period, String ruleset, String reason, String requestedBy, int total, long done, long failed,
-                    long changedResults, Instant createdAt, Instant startedAt, Instant finishedAt,
-                    @Schema(description = "determinations per second from start to finish (or to now while it runs); "
-                            + "null before it starts, and for a run that had nothing to do") Double ratePerS,
-                    @Schema(description = "seconds to go at that rate: 0 once done; null while queued, before the first "
-                            + "determination, and for a cancelled or failed run") Long etaS) {
+    @Id
+    public String id;
 
-    /** The answer to a new rerun. */
-    @Schema(name = "RerunAccepted")
-    public record Accepted(String id, String status, int total) {
-    }
+    @Convert(converter = RerunScope.Column.class)
+    public RerunScope scope;
 
-    /** A beneficiary whose result changed in a rerun. */
-    @Schema(name = "RerunChange")
-    public record Change(String beneficiaryId, String previousDeterminationId, String previousResult, String determinationId, String result) {
-    }
+    public String period;
+
+    @Column(name = "ruleset_id")
+    public String rulesetId;
+
+    public String reason;
+
+    @Column(name = "requested_by")
+    public String requestedBy;
+
+    @Enumerated(EnumType.STRING)
+    public RerunStatus status;
+
+    /** How many items the run has: set once they are all inserted. */
+    public int total;
+
+    /** The database's clock when the run was stored. */
+    @Column(name = "created_at", insertable = false, updatable = false)
+    public Instant createdAt;
+
+    @Column(name = "started_at")
+    public Instant startedAt;
+
+    @Column(name = "finished_at")
+    public Instant finishedAt;
 }

@@ -10,16 +10,17 @@ import java.util.Map;
 import java.util.Optional;
 
 import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.transaction.Transactional;
 
-import org.eligo.determinations.Determination;
-import org.eligo.determinations.DeterminationStore;
+import org.eligo.determinations.DeterminationMaker;
+import org.eligo.determinations.DeterminationTrigger;
+import org.eligo.determinations.DeterminationView;
 import org.eligo.determinations.Determinations;
 import org.eligo.facts.BeneficiaryLocks;
 import org.eligo.facts.Fact;
 import org.eligo.facts.FactReader;
 import org.eligo.rules.Ruleset;
 import org.eligo.rules.RulesetRegistry;
-import org.eligo.support.Db;
 import org.eligo.work.Failure;
 import org.eligo.work.FailureCounters;
 import org.eligo.work.FailurePolicy;
@@ -41,30 +42,34 @@ import io.micrometer.core.instrument.MeterRegistry;
  * another instance's runs wait for it. A beneficiary that fails by itself is not retried (a rerun is
  * a one-off sweep an analyst watches): its item is FAILED with its error at once, counted in the
  * run's {@code failed}, and {@code POST /v1/reruns/{id}/retry} redrives the run's failed items.
+ *
+ * <p>Each method but {@link #afterBatch()} runs in the engine's transaction, which the owners'
+ * methods ({@link Reruns}, {@link Determinations}) join; the connection the engine hands over is
+ * that transaction's, used here only for the beneficiaries' locks and facts.
  */
 @ApplicationScoped
-public class RerunWork implements WorkKind<RerunQueue.Item> {
+public class RerunWork implements WorkKind<Reruns.Item> {
 
     private static final FailurePolicy POLICY = FailurePolicy.deadEndAtOnce("item FAILED in its run; POST /v1/reruns/{id}/retry redrives it");
 
-    private final Db db;
-    private final RerunQueue queue;
+    private final Reruns reruns;
     private final RerunsConfig config;
     private final FactReader facts;
+    private final DeterminationMaker maker;
     private final Determinations determinations;
     private final RulesetRegistry rulesets;
     private final FailureCounters counters;
 
-    public RerunWork(Db db, RerunQueue queue, RerunsConfig config, FactReader facts, Determinations determinations, RulesetRegistry rulesets,
-                     MeterRegistry registry) {
+    public RerunWork(Reruns reruns, RerunsConfig config, FactReader facts, DeterminationMaker maker, Determinations determinations,
+                     RulesetRegistry rulesets, MeterRegistry registry) {
         // With no retries, every failed attempt is a dead end: the two counters move together.
         this.counters = new FailureCounters(
                 Counter.builder("eligo.reruns.failed.attempts").description("Beneficiaries of a rerun that failed to be determined").register(registry),
                 Counter.builder("eligo.reruns.failed").description("Rerun items given up as FAILED in their run").register(registry));
-        this.db = db;
-        this.queue = queue;
+        this.reruns = reruns;
         this.config = config;
         this.facts = facts;
+        this.maker = maker;
         this.determinations = determinations;
         this.rulesets = rulesets;
     }
@@ -95,56 +100,54 @@ public class RerunWork implements WorkKind<RerunQueue.Item> {
     }
 
     @Override
-    public List<RerunQueue.Item> claim(Connection connection) throws SQLException {
-        return queue.claim(connection, rulesets.all().stream().map(Ruleset::id).toList(), config.chunkSize());
+    public List<Reruns.Item> claim(Connection connection) throws SQLException {
+        return reruns.claim(rulesets.all().stream().map(Ruleset::id).toList(), config.chunkSize());
     }
 
     @Override
-    public Optional<RerunQueue.Item> claimAgain(Connection connection, RerunQueue.Item item) throws SQLException {
-        return queue.claimOne(connection, item);
+    public Optional<Reruns.Item> claimAgain(Connection connection, Reruns.Item item) throws SQLException {
+        return reruns.claimOne(item);
     }
 
     @Override
-    public void process(Connection connection, List<RerunQueue.Item> items, Failures<RerunQueue.Item> failures) throws SQLException {
+    public void process(Connection connection, List<Reruns.Item> items, Failures<Reruns.Item> failures) throws SQLException {
         // A claim takes items of one run.
-        RerunQueue.Item first = items.get(0);
+        Reruns.Item first = items.get(0);
         Ruleset ruleset = rulesets.find(first.rulesetId()).orElseThrow(() -> new LeaveForOthers("ruleset " + first.rulesetId()));
         YearMonth period = YearMonth.parse(first.period());
-        List<String> beneficiaries = items.stream().map(RerunQueue.Item::beneficiaryId).toList();
+        List<String> beneficiaries = items.stream().map(Reruns.Item::beneficiaryId).toList();
         Instant asOf = BeneficiaryLocks.lock(connection, beneficiaries);
         Map<String, List<Fact>> byBeneficiary = facts.activeFor(connection, beneficiaries, asOf);
-        Map<String, RerunQueue.Previous> previous = queue.previous(connection, beneficiaries, first.period(), first.rulesetId());
-        List<DeterminationStore.NewDetermination> made = new ArrayList<>(beneficiaries.size());
+        Map<String, Determinations.Latest> previous = determinations.latest(beneficiaries, first.period(), first.rulesetId());
+        List<DeterminationView> made = new ArrayList<>(beneficiaries.size());
         for (String beneficiary : beneficiaries) {
-            made.add(determinations.make(ruleset, beneficiary, period, byBeneficiary.getOrDefault(beneficiary, List.of()), asOf, asOf,
-                    Determination.RERUN, first.runId(), true));
+            made.add(maker.make(ruleset, beneficiary, period, byBeneficiary.getOrDefault(beneficiary, List.of()), asOf, asOf,
+                    DeterminationTrigger.RERUN, first.runId(), true));
         }
-        determinations.store(connection, made);
-        queue.markDone(connection, first.runId(), beneficiaries, made, previous);
+        determinations.insert(made);
+        reruns.markDone(first.runId(), beneficiaries, made, previous);
     }
 
     @Override
-    public void recordFailure(Connection connection, RerunQueue.Item item, Failure failure) throws SQLException {
-        queue.markFailed(connection, item, failure);
+    public void recordFailure(Connection connection, Reruns.Item item, Failure failure) throws SQLException {
+        reruns.markFailed(item, failure);
     }
 
     /** Rerun items keep no count: their policy gives up at the first failure. */
     @Override
-    public int attempts(RerunQueue.Item item) {
+    public int attempts(Reruns.Item item) {
         return 0;
     }
 
     @Override
-    public String describe(RerunQueue.Item item) {
+    public String describe(Reruns.Item item) {
         return item.runId() + " " + item.beneficiaryId();
     }
 
-    /** Runs whose last items were just done (or failed) are marked DONE. */
+    /** Runs whose last items were just done (or failed) are marked DONE, in a transaction of its own (see {@link Reruns#FINISH}). */
     @Override
+    @Transactional(Transactional.TxType.REQUIRES_NEW)
     public void afterBatch() {
-        db.inTransaction(connection -> {
-            queue.finishRuns(connection);
-            return null;
-        });
+        reruns.finishRuns();
     }
 }

@@ -51,16 +51,16 @@ public class StatsResource {
     private final org.eligo.determinations.DeterminationQueue determinationQueue;
     private final java.util.List<String> typeNames;
     private final org.eligo.rules.RulesetRegistry rulesets;
-    private final org.eligo.reruns.RerunQueue rerunQueue;
+    private final org.eligo.reruns.Reruns reruns;
     private final org.eligo.facts.FactReader facts;
-    private final org.eligo.determinations.DeterminationStore determinationStore;
+    private final org.eligo.determinations.Determinations storedDeterminations;
 
-    public StatsResource(Db db, org.eligo.facts.FactReader facts, org.eligo.determinations.DeterminationStore determinationStore, org.eligo.facts.FactTypes types, org.eligo.queue.MessageQueue messageQueue,
+    public StatsResource(Db db, org.eligo.facts.FactReader facts, org.eligo.determinations.Determinations storedDeterminations, org.eligo.facts.FactTypes types, org.eligo.queue.MessageQueue messageQueue,
                          org.eligo.determinations.DeterminationQueue determinationQueue, org.eligo.rules.RulesetRegistry rulesets,
-                         org.eligo.reruns.RerunQueue rerunQueue) {
-        this.rerunQueue = rerunQueue;
+                         org.eligo.reruns.Reruns reruns) {
+        this.reruns = reruns;
         this.facts = facts;
-        this.determinationStore = determinationStore;
+        this.storedDeterminations = storedDeterminations;
         this.db = db;
         this.messageQueue = messageQueue;
         this.determinationQueue = determinationQueue;
@@ -75,11 +75,12 @@ public class StatsResource {
         return db.inSnapshot(connection -> {
             org.eligo.queue.MessageQueue.Counts m = messageQueue.counts(connection);
             org.eligo.facts.FactReader.Counts f = facts.counts(connection);
-            long determinations = determinationStore.count(connection);
-            org.eligo.determinations.DeterminationQueue.Counts queued = determinationQueue.counts(connection);
+            // The owners' counts join this transaction, on this connection, in the same snapshot.
+            long determinations = storedDeterminations.count();
+            org.eligo.determinations.DeterminationQueue.Counts queued = determinationQueue.counts();
             java.util.List<String> loaded = rulesets.all().stream().map(org.eligo.rules.Ruleset::id).toList();
             LeftForOthers left = new LeftForOthers(messageQueue.countOtherTypes(connection, typeNames),
-                    determinationQueue.countOtherRulesets(connection, loaded), rerunQueue.countOtherRulesets(connection, loaded));
+                    determinationQueue.countOtherRulesets(loaded), reruns.countOtherRulesets(loaded));
             return new Stats(new Messages(m.received(), m.processed(), m.failed(), m.backlog()), m.oldestBacklogReceivedAt(),
                     new Facts(f.active(), f.revoked()),
                     new Determinations(determinations, queued.pending(), queued.failed()), left);

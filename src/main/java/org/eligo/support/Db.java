@@ -59,7 +59,7 @@ public class Db {
         } catch (QuarkusTransactionException e) {
             // A failure at commit (a deferred trigger, the connection gone): its SQLSTATE, when there
             // is one, decides whether it is transient, as for a failure during the work.
-            for (Throwable t = e; t != null; t = t.getCause()) {
+            for (Throwable t : failures(e)) {
                 if (t instanceof SQLException sql) {
                     throw new DataAccessException(sql);
                 }
@@ -120,7 +120,7 @@ public class Db {
      * are not spent on it.
      */
     public static boolean isTransient(Throwable e) {
-        for (Throwable t = e; t != null; t = t.getCause()) {
+        for (Throwable t : failures(e)) {
             if (t instanceof SQLTransientException) {
                 return true;
             }
@@ -155,12 +155,38 @@ public class Db {
     }
 
     private static boolean isRace(Throwable e) {
-        for (Throwable t = e; t != null; t = t.getCause()) {
+        for (Throwable t : failures(e)) {
             if (t instanceof SQLException sql && ("40P01".equals(sql.getSQLState()) || "40001".equals(sql.getSQLState()))) {
                 return true;
             }
         }
         return false;
+    }
+
+    /**
+     * {@code e}, its causes, and what they suppressed. A failure at commit reaches the caller (of a
+     * {@code @Transactional} method or of {@link #inTransaction}) as a RollbackException whose
+     * SQLException is not its cause: Narayana attaches the resource's XAException, whose cause it is,
+     * as suppressed (seen with a connection terminated before commit: RollbackException "Could not
+     * commit transaction", suppressed XAException, cause PSQLException 57P01).
+     */
+    private static java.util.List<Throwable> failures(Throwable e) {
+        java.util.List<Throwable> found = new java.util.ArrayList<>();
+        java.util.Set<Throwable> seen = java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
+        java.util.Deque<Throwable> next = new java.util.ArrayDeque<>();
+        next.add(e);
+        while (!next.isEmpty()) {
+            Throwable t = next.poll();
+            if (!seen.add(t)) {
+                continue;
+            }
+            found.add(t);
+            if (t.getCause() != null) {
+                next.add(t.getCause());
+            }
+            next.addAll(java.util.List.of(t.getSuppressed()));
+        }
+        return found;
     }
 
     /** An SQL failure, unchecked; its cause keeps the SQLSTATE. */

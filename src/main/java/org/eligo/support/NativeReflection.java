@@ -1,8 +1,8 @@
 package org.eligo.support;
 
 import org.eligo.audit.Integrity;
-import org.eligo.determinations.Determination;
 import org.eligo.determinations.DeterminationDiff;
+import org.eligo.determinations.DeterminationView;
 import org.eligo.determinations.rest.DeterminationResource;
 import org.eligo.facts.Fact;
 import org.eligo.facts.rest.FactResource;
@@ -10,7 +10,7 @@ import org.eligo.ingest.MessageView;
 import org.eligo.ingest.Receipt;
 import org.eligo.ingest.rest.MessageResource;
 import org.eligo.replays.Replay;
-import org.eligo.reruns.Rerun;
+import org.eligo.reruns.RerunView;
 import org.eligo.reruns.rest.RerunResource;
 import org.eligo.rules.RulesetRegistry;
 import org.eligo.rules.rest.RulesetResource;
@@ -27,7 +27,7 @@ import io.quarkus.runtime.annotations.RegisterForReflection;
  * that is not listed here.
  */
 @RegisterForReflection(targets = {
-        Determination.class, Determination.RulesetRef.class, Determination.CheckOutcome.class, Determination.SubcheckOutcome.class,
+        DeterminationView.class, DeterminationView.RulesetRef.class, DeterminationView.CheckOutcome.class, DeterminationView.SubcheckOutcome.class,
         DeterminationDiff.class, DeterminationDiff.Pair.class, DeterminationDiff.SubcheckChange.class, DeterminationDiff.FactChanges.class,
         DeterminationResource.DeterminationPage.class, DeterminationResource.Redriven.class,
         Fact.class, FactResource.BeneficiaryFacts.class, org.eligo.facts.rest.FactTypeResource.FactTypeView.class,
@@ -35,7 +35,7 @@ import io.quarkus.runtime.annotations.RegisterForReflection;
         org.eligo.auth.AccessLog.Entry.class, org.eligo.auth.AccessLog.Page.class,
         Integrity.class, Integrity.Checked.class, Integrity.BadRecord.class,
         Replay.class, Replay.Change.class, Replay.Failure.class,
-        Rerun.class, Rerun.Accepted.class, Rerun.Change.class, RerunResource.ChangePage.class,
+        RerunView.class, RerunView.Accepted.class, RerunView.Change.class, RerunResource.ChangePage.class,
         RulesetResource.RulesetView.class, RulesetRegistry.Activation.class,
         StatsResource.Stats.class, StatsResource.Messages.class, StatsResource.Facts.class, StatsResource.Determinations.class,
         StatsResource.LeftForOthers.class,

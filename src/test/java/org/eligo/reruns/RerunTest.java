@@ -147,7 +147,7 @@ class RerunTest {
     void aRunWithNothingToDoIsDoneAtOnceAndSaysSoConsistently() {
         // The API refuses an empty list of beneficiaries, and "changed" may find others' work in this
         // shared database, so the service is asked directly for a run with nothing in it.
-        Rerun.Accepted accepted = reruns.create("beneficiaries", List.of(), "2027-07", "medicaid-community-engagement", "nothing to do", "test");
+        RerunView.Accepted accepted = reruns.create(RerunScope.BENEFICIARIES, List.of(), "2027-07", "medicaid-community-engagement", "nothing to do", "test");
         assertEquals("DONE", accepted.status());
         assertEquals(0, accepted.total());
         Response status = rerun(accepted.id());
@@ -160,12 +160,12 @@ class RerunTest {
     void progressSaysOnlyWhatIsTrue() {
         java.time.Instant start = java.time.Instant.parse("2027-07-01T00:00:00Z");
         java.time.Instant tenSecondsLater = start.plusSeconds(10);
-        assertEquals(new RerunService.Progress(null, null), RerunService.progress("QUEUED", 100, 0, null, null, tenSecondsLater));
-        assertEquals(new RerunService.Progress(0.0, null), RerunService.progress("RUNNING", 100, 0, start, null, tenSecondsLater));
-        assertEquals(new RerunService.Progress(4.0, 15L), RerunService.progress("RUNNING", 100, 40, start, null, tenSecondsLater));
-        assertEquals(new RerunService.Progress(10.0, 0L), RerunService.progress("DONE", 100, 100, start, tenSecondsLater, tenSecondsLater));
-        assertEquals(new RerunService.Progress(null, 0L), RerunService.progress("DONE", 0, 0, start, start, tenSecondsLater));
-        assertEquals(new RerunService.Progress(4.0, null), RerunService.progress("CANCELLED", 100, 40, start, tenSecondsLater, tenSecondsLater));
+        assertEquals(new RerunService.Progress(null, null), RerunService.progress(RerunStatus.QUEUED, 100, 0, null, null, tenSecondsLater));
+        assertEquals(new RerunService.Progress(0.0, null), RerunService.progress(RerunStatus.RUNNING, 100, 0, start, null, tenSecondsLater));
+        assertEquals(new RerunService.Progress(4.0, 15L), RerunService.progress(RerunStatus.RUNNING, 100, 40, start, null, tenSecondsLater));
+        assertEquals(new RerunService.Progress(10.0, 0L), RerunService.progress(RerunStatus.DONE, 100, 100, start, tenSecondsLater, tenSecondsLater));
+        assertEquals(new RerunService.Progress(null, 0L), RerunService.progress(RerunStatus.DONE, 0, 0, start, start, tenSecondsLater));
+        assertEquals(new RerunService.Progress(4.0, null), RerunService.progress(RerunStatus.CANCELLED, 100, 40, start, tenSecondsLater, tenSecondsLater));
     }
 
     @Test

@@ -26,9 +26,9 @@ import org.eclipse.microprofile.openapi.annotations.tags.Tag;
 import org.eligo.auth.Allowed;
 import org.eligo.auth.Caller;
 import org.eligo.auth.Role;
-import org.eligo.determinations.Determination;
 import org.eligo.determinations.DeterminationDiff;
 import org.eligo.determinations.DeterminationService;
+import org.eligo.determinations.DeterminationView;
 import org.eligo.support.JsonBodies;
 import org.eligo.support.problem.FieldError;
 import org.eligo.support.problem.Problem;
@@ -56,7 +56,7 @@ public class DeterminationResource {
 
     /** A page of determinations, newest first. */
     @Schema(name = "DeterminationPage")
-    public record DeterminationPage(List<Determination> items, String nextCursor) {
+    public record DeterminationPage(List<DeterminationView> items, String nextCursor) {
     }
 
     /** The answer to a redrive. */
@@ -80,14 +80,14 @@ public class DeterminationResource {
     @Operation(summary = "Make and store a determination (trigger: request)")
     @RequestBody(required = true, content = @Content(mediaType = MediaType.APPLICATION_JSON, schema = @Schema(implementation = DeterminationRequest.class)))
     @APIResponse(responseCode = "201", description = "The stored determination",
-            content = @Content(mediaType = MediaType.APPLICATION_JSON, schema = @Schema(implementation = Determination.class)))
+            content = @Content(mediaType = MediaType.APPLICATION_JSON, schema = @Schema(implementation = DeterminationView.class)))
     @APIResponse(responseCode = "400", description = "Invalid period, ruleset or beneficiary id",
             content = @Content(mediaType = Problem.MEDIA_TYPE, schema = @Schema(implementation = Problem.class)))
     @Allowed({Role.CASEWORKER, Role.ANALYST})
-    public RestResponse<Determination> request(@PathParam("beneficiary_id") String beneficiaryId, InputStream body) {
+    public RestResponse<DeterminationView> request(@PathParam("beneficiary_id") String beneficiaryId, InputStream body) {
         List<FieldError> errors = new ArrayList<>();
         JsonNode request = bodies.readObject(body, MAX_BODY, Set.of("period", "ruleset"), errors);
-        Determination made = determinations.request(beneficiaryId, request, errors);
+        DeterminationView made = determinations.request(beneficiaryId, request, errors);
         return RestResponse.ResponseBuilder.create(RestResponse.Status.CREATED, made)
                 .location(java.net.URI.create("/v1/determinations/" + made.id())).build();
     }
@@ -99,11 +99,11 @@ public class DeterminationResource {
             description = "The same shape as a determination, with id null, on the facts active at as_of (default now).")
     @RequestBody(required = true, content = @Content(mediaType = MediaType.APPLICATION_JSON, schema = @Schema(implementation = EvaluationRequest.class)))
     @APIResponse(responseCode = "200", description = "The evaluation, not stored",
-            content = @Content(mediaType = MediaType.APPLICATION_JSON, schema = @Schema(implementation = Determination.class)))
+            content = @Content(mediaType = MediaType.APPLICATION_JSON, schema = @Schema(implementation = DeterminationView.class)))
     @APIResponse(responseCode = "400", description = "Invalid period, ruleset, as_of or beneficiary id",
             content = @Content(mediaType = Problem.MEDIA_TYPE, schema = @Schema(implementation = Problem.class)))
     @Allowed({Role.CASEWORKER, Role.ANALYST})
-    public Determination evaluate(@PathParam("beneficiary_id") String beneficiaryId, InputStream body) {
+    public DeterminationView evaluate(@PathParam("beneficiary_id") String beneficiaryId, InputStream body) {
         List<FieldError> errors = new ArrayList<>();
         JsonNode request = bodies.readObject(body, MAX_BODY, Set.of("period", "ruleset", "as_of"), errors);
         return determinations.evaluate(beneficiaryId, request, errors);
@@ -113,11 +113,11 @@ public class DeterminationResource {
     @Path("/determinations/{id}")
     @Operation(summary = "Read a determination; ?expand=facts adds the facts its subchecks read")
     @APIResponse(responseCode = "200", description = "The determination",
-            content = @Content(mediaType = MediaType.APPLICATION_JSON, schema = @Schema(implementation = Determination.class)))
+            content = @Content(mediaType = MediaType.APPLICATION_JSON, schema = @Schema(implementation = DeterminationView.class)))
     @APIResponse(responseCode = "404", description = "No such determination",
             content = @Content(mediaType = Problem.MEDIA_TYPE, schema = @Schema(implementation = Problem.class)))
     @Allowed({Role.CASEWORKER, Role.ANALYST})
-    public Determination get(@PathParam("id") String id,
+    public DeterminationView get(@PathParam("id") String id,
                              @Parameter(description = "facts: include every fact a subcheck read") @QueryParam("expand") String expand) {
         if (expand != null && !expand.isEmpty() && !expand.equals("facts")) {
             throw ProblemException.badParameter("expand", "the only expansion is 'facts'");

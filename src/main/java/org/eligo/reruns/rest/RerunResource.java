@@ -25,8 +25,9 @@ import org.eclipse.microprofile.openapi.annotations.tags.Tag;
 import org.eligo.auth.Allowed;
 import org.eligo.auth.Caller;
 import org.eligo.auth.Role;
-import org.eligo.reruns.Rerun;
+import org.eligo.reruns.RerunScope;
 import org.eligo.reruns.RerunService;
+import org.eligo.reruns.RerunView;
 import org.eligo.reruns.RerunsConfig;
 import org.eligo.rules.Ruleset;
 import org.eligo.rules.RulesetRegistry;
@@ -44,7 +45,6 @@ import org.jboss.resteasy.reactive.RestResponse;
 @Allowed(Role.ANALYST)
 public class RerunResource {
 
-    private static final Set<String> SCOPES = Set.of("changed", "all", "beneficiaries");
     private static final int MAX_REASON = 2000;
 
     @Schema(name = "RerunRequest", additionalProperties = Schema.False.class)
@@ -57,7 +57,7 @@ public class RerunResource {
 
     /** A page of changed results. */
     @Schema(name = "RerunChangePage")
-    public record ChangePage(List<Rerun.Change> items, String nextCursor) {
+    public record ChangePage(List<RerunView.Change> items, String nextCursor) {
     }
 
     private final RerunService reruns;
@@ -80,14 +80,15 @@ public class RerunResource {
     @Operation(summary = "Rerun determinations for the changed, everyone, or named beneficiaries")
     @RequestBody(required = true, content = @Content(mediaType = MediaType.APPLICATION_JSON, schema = @Schema(implementation = RerunRequest.class)))
     @APIResponse(responseCode = "202", description = "Stored and queued",
-            content = @Content(mediaType = MediaType.APPLICATION_JSON, schema = @Schema(implementation = Rerun.Accepted.class)))
+            content = @Content(mediaType = MediaType.APPLICATION_JSON, schema = @Schema(implementation = RerunView.Accepted.class)))
     @APIResponse(responseCode = "400", description = "An invalid request",
             content = @Content(mediaType = Problem.MEDIA_TYPE, schema = @Schema(implementation = Problem.class)))
-    public RestResponse<Rerun.Accepted> create(InputStream body) {
+    public RestResponse<RerunView.Accepted> create(InputStream body) {
         List<FieldError> errors = new ArrayList<>();
         JsonNode request = bodies.readObject(body, 16 * 1024 * 1024, Set.of("scope", "beneficiary_ids", "period", "ruleset", "reason"), errors);
-        String scope = text(request, "scope", errors, true);
-        if (scope != null && !SCOPES.contains(scope)) {
+        String scopeText = text(request, "scope", errors, true);
+        RerunScope scope = RerunScope.of(scopeText);
+        if (scopeText != null && scope == null) {
             errors.add(FieldError.at("/scope", "must be changed, all or beneficiaries"));
         }
         String period = text(request, "period", errors, true);
@@ -101,7 +102,7 @@ public class RerunResource {
         }
         List<String> beneficiaries = new ArrayList<>();
         JsonNode listed = request.get("beneficiary_ids");
-        if ("beneficiaries".equals(scope)) {
+        if (scope == RerunScope.BENEFICIARIES) {
             if (listed == null || !listed.isArray() || listed.isEmpty()) {
                 errors.add(FieldError.at("/beneficiary_ids", "a non-empty array of beneficiary ids is required with scope beneficiaries"));
             } else if (listed.size() > config.maxBeneficiaries()) {
@@ -125,7 +126,7 @@ public class RerunResource {
         if (beneficiaries != null) {
             caller.concerns(beneficiaries);
         }
-        Rerun.Accepted accepted = reruns.create(scope, beneficiaries, period, ruleset.id(), reason == null ? null : reason.replace('\u0000', ' '),
+        RerunView.Accepted accepted = reruns.create(scope, beneficiaries, period, ruleset.id(), reason == null ? null : reason.replace('\u0000', ' '),
                 caller.subject());
         return RestResponse.ResponseBuilder.create(RestResponse.Status.ACCEPTED, accepted)
                 .location(java.net.URI.create("/v1/reruns/" + accepted.id())).build();
@@ -135,10 +136,10 @@ public class RerunResource {
     @Path("/{id}")
     @Operation(summary = "A rerun's progress: done, failed, changed results, rate and ETA")
     @APIResponse(responseCode = "200", description = "The rerun",
-            content = @Content(mediaType = MediaType.APPLICATION_JSON, schema = @Schema(implementation = Rerun.class)))
+            content = @Content(mediaType = MediaType.APPLICATION_JSON, schema = @Schema(implementation = RerunView.class)))
     @APIResponse(responseCode = "404", description = "No such rerun",
             content = @Content(mediaType = Problem.MEDIA_TYPE, schema = @Schema(implementation = Problem.class)))
-    public Rerun get(@PathParam("id") String id) {
+    public RerunView get(@PathParam("id") String id) {
         return reruns.get(id);
     }
 
@@ -146,8 +147,8 @@ public class RerunResource {
     @Path("/{id}/cancel")
     @Operation(summary = "Cancel a rerun: chunks in flight finish, no new one starts")
     @APIResponse(responseCode = "202", description = "Cancelled (or already finished)",
-            content = @Content(mediaType = MediaType.APPLICATION_JSON, schema = @Schema(implementation = Rerun.class)))
-    public RestResponse<Rerun> cancel(@PathParam("id") String id) {
+            content = @Content(mediaType = MediaType.APPLICATION_JSON, schema = @Schema(implementation = RerunView.class)))
+    public RestResponse<RerunView> cancel(@PathParam("id") String id) {
         return RestResponse.ResponseBuilder.create(RestResponse.Status.ACCEPTED, reruns.cancel(id)).build();
     }
 
@@ -155,12 +156,12 @@ public class RerunResource {
     @Path("/{id}/retry")
     @Operation(summary = "Redrive a rerun's FAILED items (after the cause of their failure is fixed)")
     @APIResponse(responseCode = "202", description = "The failed items are pending again and the run is running",
-            content = @Content(mediaType = MediaType.APPLICATION_JSON, schema = @Schema(implementation = Rerun.class)))
+            content = @Content(mediaType = MediaType.APPLICATION_JSON, schema = @Schema(implementation = RerunView.class)))
     @APIResponse(responseCode = "404", description = "No such rerun",
             content = @Content(mediaType = Problem.MEDIA_TYPE, schema = @Schema(implementation = Problem.class)))
     @APIResponse(responseCode = "409", description = "The run has no failed items, or was cancelled",
             content = @Content(mediaType = Problem.MEDIA_TYPE, schema = @Schema(implementation = Problem.class)))
-    public RestResponse<Rerun> retry(@PathParam("id") String id) {
+    public RestResponse<RerunView> retry(@PathParam("id") String id) {
         return RestResponse.ResponseBuilder.create(RestResponse.Status.ACCEPTED, reruns.retry(id)).build();
     }
 

@@ -1,0 +1,42 @@
+package org.eligo.determinations;
+
+import java.time.Instant;
+import java.util.List;
+
+import com.fasterxml.jackson.annotation.JsonInclude;
+
+import org.eclipse.microprofile.openapi.annotations.media.Schema;
+import org.eligo.facts.Fact;
+
+/**
+ * A determination as the API shows it: the result, every check and subcheck, and the facts each
+ * subcheck read. Stored ones are immutable (the row is a {@link Determination}); an evaluation (time
+ * travel, what-if) has {@code id} null.
+ */
+@Schema(name = "Determination")
+public record DeterminationView(@Schema(nullable = true, description = "null for an evaluation, which is not stored") String id, String beneficiaryId, String period, RulesetRef ruleset, Instant evaluatedAt,
+                                Instant factsAsOf,
+                                @Schema(enumeration = {"ingest", "request", "rerun"}) String trigger,
+                                @Schema(nullable = true) String rerunId,
+                                @Schema(enumeration = {"PASSED", "NOT_PASSED", "NO_DATA", "ERROR", "SKIPPED"}) String result,
+                                List<CheckOutcome> checks,
+                                @JsonInclude(JsonInclude.Include.NON_NULL)
+                                @Schema(description = "With ?expand=facts: every fact a subcheck read, with its message_id") List<Fact> facts) implements org.eligo.auth.AboutBeneficiary {
+
+    /** The exact ruleset files a determination was made with. */
+    @Schema(name = "RulesetRef")
+    public record RulesetRef(String id, String version, String sha256) {
+    }
+
+    @Schema(name = "Check")
+    public record CheckOutcome(String id, String title, String result, List<SubcheckOutcome> subchecks) {
+    }
+
+    @Schema(name = "Subcheck")
+    public record SubcheckOutcome(String id, String title, String result, List<String> factIds, String detail) {
+    }
+
+    public DeterminationView withFacts(List<Fact> expanded) {
+        return new DeterminationView(id, beneficiaryId, period, ruleset, evaluatedAt, factsAsOf, trigger, rerunId, result, checks, expanded);
+    }
+}
