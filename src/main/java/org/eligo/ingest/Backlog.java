@@ -1,11 +1,7 @@
 package org.eligo.ingest;
 
-import java.sql.PreparedStatement;
-import java.sql.ResultSet;
-
 import jakarta.enterprise.context.ApplicationScoped;
 
-import org.eligo.support.Db;
 import org.eligo.support.problem.ProblemException;
 
 /**
@@ -16,14 +12,7 @@ import org.eligo.support.problem.ProblemException;
 @ApplicationScoped
 public class Backlog {
 
-    /**
-     * Counts unprocessed messages this instance can process up to a bound (a walk of the partial
-     * index of the backlog). Messages of a type it does not declare are left for instances that do
-     * (a rolling deploy adding a type) and do not count against this instance's limit. Binds text[] types, limit.
-     */
-    static final String COUNT_UP_TO = "SELECT count(*) FROM (SELECT 1 FROM message WHERE status = 'RECEIVED' AND type = ANY(?::text[]) LIMIT ?) AS backlog";
-
-    private final Db db;
+    private final Messages messages;
     private final IngestConfig config;
     private long measured;
     private long measuredAtNanos;
@@ -31,9 +20,9 @@ public class Backlog {
 
     private final java.util.List<String> typeNames;
 
-    public Backlog(Db db, IngestConfig config, org.eligo.facts.FactTypes types) {
+    public Backlog(Messages messages, IngestConfig config, org.eligo.facts.FactTypes types) {
         this.typeNames = types.all().stream().map(org.eligo.facts.FactType::name).toList();
-        this.db = db;
+        this.messages = messages;
         this.config = config;
     }
 
@@ -50,16 +39,9 @@ public class Backlog {
     private synchronized long size() {
         long now = System.nanoTime();
         if (!everMeasured || now - measuredAtNanos > config.backlogCacheTtl().toNanos()) {
-            measured = db.read(connection -> {
-                try (PreparedStatement statement = connection.prepareStatement(COUNT_UP_TO)) {
-                    statement.setArray(1, connection.createArrayOf("text", typeNames.toArray()));
-                    statement.setLong(2, config.maxBacklog() + 1);
-                    try (ResultSet rs = statement.executeQuery()) {
-                        rs.next();
-                        return rs.getLong(1);
-                    }
-                }
-            });
+            // Only messages this instance can process count: those of a type it does not declare are
+            // left for instances that do (a rolling deploy adding a type), not against this one's limit.
+            measured = messages.countBacklogUpTo(typeNames, config.maxBacklog() + 1);
             measuredAtNanos = now;
             everMeasured = true;
         }

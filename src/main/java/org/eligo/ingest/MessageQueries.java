@@ -2,7 +2,6 @@ package org.eligo.ingest;
 
 import jakarta.enterprise.context.ApplicationScoped;
 
-import org.eligo.support.Db;
 import org.eligo.support.Ids;
 import org.eligo.support.problem.ProblemException;
 
@@ -10,19 +9,17 @@ import org.eligo.support.problem.ProblemException;
 @ApplicationScoped
 public class MessageQueries {
 
-    private final Db db;
-    private final MessageStore store;
+    private final Messages messages;
 
-    public MessageQueries(Db db, MessageStore store) {
-        this.db = db;
-        this.store = store;
+    public MessageQueries(Messages messages) {
+        this.messages = messages;
     }
 
     public MessageView get(String id) {
         if (!Ids.isWellFormed(id, Ids.MESSAGE)) {
             throw ProblemException.notFound("No message with id " + id);
         }
-        return db.read(connection -> store.find(connection, id))
+        return messages.view(id)
                 .orElseThrow(() -> ProblemException.notFound("No message with id " + id));
     }
 }

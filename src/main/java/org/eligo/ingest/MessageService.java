@@ -1,16 +1,15 @@
 package org.eligo.ingest;
 
+import java.sql.SQLException;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 
 import jakarta.enterprise.context.ApplicationScoped;
 
 import org.eligo.work.WorkSignal;
-import org.eligo.support.Db;
 import org.eligo.support.Ids;
 import org.eligo.support.problem.FieldError;
 import org.eligo.support.problem.ProblemException;
@@ -25,18 +24,19 @@ import org.eligo.support.problem.ProblemException;
 @ApplicationScoped
 public class MessageService {
 
-    public static final String RECEIVED = "RECEIVED";
+    /** Transactions that lose a race are tried again, up to this many in all. */
+    private static final int RACE_ATTEMPTS = 3;
 
-    private final Db db;
     private final Ids ids;
-    private final MessageStore store;
+    private final Messages store;
+    private final MessageTransactions transactions;
     private final Backlog backlog;
     private final WorkSignal workSignal;
 
-    public MessageService(Db db, Ids ids, MessageStore store, Backlog backlog, WorkSignal workSignal) {
-        this.db = db;
+    public MessageService(Ids ids, Messages store, MessageTransactions transactions, Backlog backlog, WorkSignal workSignal) {
         this.ids = ids;
         this.store = store;
+        this.transactions = transactions;
         this.backlog = backlog;
         this.workSignal = workSignal;
     }
@@ -78,39 +78,7 @@ public class MessageService {
         keyOrder.sort(Comparator.comparing((Integer i) -> distinct.get(i).source()).thenComparing(i -> distinct.get(i).externalId()));
         List<IncomingMessage> insertOrder = keyOrder.stream().map(distinct::get).toList();
         List<String> insertIds = keyOrder.stream().map(newIds::get).toList();
-        List<Receipt> distinctReceipts = db.inTransactionRetrying(3, connection -> {
-            // The chain trigger takes the beneficiaries' locks: a beneficiary held long (a replay) must
-            // cost this request a quick 503, not pin a pooled connection and starve everyone else.
-            try (java.sql.Statement statement = connection.createStatement()) {
-                statement.execute("SET LOCAL lock_timeout = '2s'");
-            }
-            Set<String> inserted = store.insert(connection, insertOrder, insertIds, trace);
-            List<IncomingMessage> repeated = new ArrayList<>();
-            for (int i = 0; i < distinct.size(); i++) {
-                if (!inserted.contains(newIds.get(i))) {
-                    repeated.add(distinct.get(i));
-                }
-            }
-            Map<IncomingMessage.Key, MessageStore.Existing> existing = repeated.isEmpty() ? Map.of() : store.existing(connection, repeated);
-            List<Receipt> receipts = new ArrayList<>(distinct.size());
-            for (int i = 0; i < distinct.size(); i++) {
-                IncomingMessage message = distinct.get(i);
-                if (inserted.contains(newIds.get(i))) {
-                    receipts.add(new Receipt(newIds.get(i), RECEIVED, false));
-                    continue;
-                }
-                MessageStore.Existing stored = existing.get(message.key());
-                if (stored == null) {
-                    // ON CONFLICT skipped it, so the key exists; it must be visible to this later statement.
-                    throw new IllegalStateException("message key " + message.key() + " conflicted but is not visible");
-                }
-                if (!stored.content().sameContentAs(message)) {
-                    throw conflict(message, "message " + stored.id());
-                }
-                receipts.add(new Receipt(stored.id(), stored.status(), true));
-            }
-            return receipts;
-        });
+        List<Receipt> distinctReceipts = storeRetrying(distinct, newIds, insertOrder, insertIds, trace);
         if (distinctReceipts.stream().anyMatch(r -> !r.duplicate())) {
             workSignal.wake();
         }
@@ -122,39 +90,46 @@ public class MessageService {
         return receipts;
     }
 
-    /** Binds the message id. Sets a FAILED message back to the queue with fresh attempts; its last_error stays. */
-    static final String RETRY = """
-            UPDATE message SET status = 'RECEIVED', attempts = 0, next_attempt_at = clock_timestamp()
-             WHERE id = ? AND status = 'FAILED'
-            """;
-
     /**
      * Redrives a FAILED message (after its cause is fixed): it is queued again with fresh attempts.
-     * Returns the message as this transaction left it: read after commit, a worker may already
-     * have claimed it again, and the caller would not see the reset it asked for.
+     * Returns the message as its redrive left it.
      */
     public MessageView retry(String id) {
-        MessageView view = db.inTransaction(connection -> {
-            try (java.sql.PreparedStatement statement = connection.prepareStatement(RETRY)) {
-                statement.setString(1, id);
-                if (statement.executeUpdate() == 0) {
-                    return null;
-                }
-            }
-            return store.find(connection, id).orElseThrow();
-        });
-        if (view == null) {
-            throw ProblemException.conflict("Message " + id + " is not FAILED; only a failed message can be retried.", null);
-        }
+        MessageView view = transactions.retry(id).orElseThrow(
+                () -> ProblemException.conflict("Message " + id + " is not FAILED; only a failed message can be retried.", null));
+        // After commit: a worker woken before it could not claim the message yet.
         workSignal.wake();
         return view;
     }
 
-    private List<Receipt> resubmissionsOnly(List<IncomingMessage> messages) {
-        Map<IncomingMessage.Key, MessageStore.Existing> existing = db.read(connection -> store.existing(connection, messages));
-        List<Receipt> receipts = new ArrayList<>(messages.size());
-        for (IncomingMessage message : messages) {
-            MessageStore.Existing stored = existing.get(message.key());
+    /** One transaction storing the batch, again (up to three in all) if it loses a race (a deadlock, a serialization failure). */
+    private List<Receipt> storeRetrying(List<IncomingMessage> distinct, List<String> newIds, List<IncomingMessage> insertOrder,
+                                        List<String> insertIds, String trace) {
+        for (int attempt = 1; ; attempt++) {
+            try {
+                return transactions.store(distinct, newIds, insertOrder, insertIds, trace);
+            } catch (RuntimeException e) {
+                if (attempt >= RACE_ATTEMPTS || !lostRace(e)) {
+                    throw e;
+                }
+            }
+        }
+    }
+
+    private static boolean lostRace(Throwable e) {
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            if (t instanceof SQLException sql && ("40P01".equals(sql.getSQLState()) || "40001".equals(sql.getSQLState()))) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private List<Receipt> resubmissionsOnly(List<IncomingMessage> incoming) {
+        Map<IncomingMessage.Key, Messages.Existing> existing = store.existing(incoming);
+        List<Receipt> receipts = new ArrayList<>(incoming.size());
+        for (IncomingMessage message : incoming) {
+            Messages.Existing stored = existing.get(message.key());
             if (stored == null || !stored.content().sameContentAs(message)) {
                 throw backlog.full();
             }
@@ -167,7 +142,7 @@ public class MessageService {
         return new Receipt(receipt.id(), receipt.status(), true);
     }
 
-    private static ProblemException conflict(IncomingMessage message, String other) {
+    static ProblemException conflict(IncomingMessage message, String other) {
         return ProblemException.conflict("source '" + message.source() + "' and external_id '" + message.externalId()
                         + "' already identify " + other + " with different content; nothing was stored.",
                 List.of(FieldError.at(message.pointer() + "/external_id", "already used for different content")));

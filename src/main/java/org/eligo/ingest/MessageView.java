@@ -14,7 +14,7 @@ import org.eclipse.microprofile.openapi.annotations.media.Schema;
 public record MessageView(String id, String source, String externalId,
                           @Schema(ref = org.eligo.facts.rest.FactTypeDocument.TYPE_NAMES) String type, String beneficiaryId,
                           Instant occurredAt, Instant receivedAt,
-                          @Schema(enumeration = {"RECEIVED", "PROCESSED", "FAILED"}) String status,
+                          MessageStatus status,
                           int attempts, String lastError,
                           @Schema(ref = org.eligo.facts.rest.FactTypeDocument.DATA, description = "The data as submitted") JsonNode data,
                           List<String> factIds,

@@ -1,7 +1,5 @@
 package org.eligo.operations;
 
-import java.sql.PreparedStatement;
-import java.sql.ResultSet;
 import java.util.concurrent.atomic.AtomicLong;
 
 import jakarta.enterprise.context.ApplicationScoped;
@@ -23,12 +21,6 @@ public class QueueMetrics {
 
     private static final Logger LOG = Logger.getLogger(QueueMetrics.class);
 
-    /** Both from the partial index of unprocessed messages. */
-    static final String MEASURE = """
-            SELECT (SELECT count(*) FROM message WHERE status = 'RECEIVED'),
-                   (SELECT extract(epoch FROM clock_timestamp() - received_at) FROM message WHERE status = 'RECEIVED' ORDER BY id LIMIT 1)
-            """;
-
     private final Db db;
     private final AtomicLong backlog = new AtomicLong();
     private final AtomicLong oldestAgeMillis = new AtomicLong();
@@ -37,13 +29,13 @@ public class QueueMetrics {
     private final AtomicLong otherRulesets = new AtomicLong();
     private final AtomicLong otherReruns = new AtomicLong();
     private final AtomicLong deadEndDeterminations = new AtomicLong();
-    private final org.eligo.queue.MessageQueue messages;
+    private final org.eligo.ingest.Messages messages;
     private final org.eligo.determinations.DeterminationQueue determinations;
     private final java.util.List<String> typeNames;
     private final org.eligo.rules.RulesetRegistry rulesets;
     private final org.eligo.reruns.RerunQueue reruns;
 
-    public QueueMetrics(Db db, MeterRegistry registry, org.eligo.queue.MessageQueue messages,
+    public QueueMetrics(Db db, MeterRegistry registry, org.eligo.ingest.Messages messages,
                         org.eligo.determinations.DeterminationQueue determinations, org.eligo.facts.FactTypes types,
                         org.eligo.rules.RulesetRegistry rulesets, org.eligo.reruns.RerunQueue reruns) {
         this.reruns = reruns;
@@ -71,18 +63,16 @@ public class QueueMetrics {
     @Scheduled(every = "5s", concurrentExecution = Scheduled.ConcurrentExecution.SKIP)
     void measure() {
         try {
+            // Each read on its own: gauges need not agree with one another, unlike GET /v1/stats.
+            org.eligo.ingest.Messages.Unprocessed waiting = messages.unprocessed();
+            backlog.set(waiting.count());
+            oldestAgeMillis.set(waiting.oldestWait() == null ? 0 : waiting.oldestWait().toMillis());
+            otherTypes.set(messages.countOtherTypes(typeNames));
             db.read(connection -> {
-                try (PreparedStatement statement = connection.prepareStatement(MEASURE); ResultSet rs = statement.executeQuery()) {
-                    rs.next();
-                    backlog.set(rs.getLong(1));
-                    double age = rs.getDouble(2);
-                    oldestAgeMillis.set(rs.wasNull() ? 0 : (long) (age * 1000));
-                }
                 org.eligo.determinations.DeterminationQueue.Counts queued = determinations.counts(connection);
                 pendingDeterminations.set(queued.pending());
                 deadEndDeterminations.set(queued.failed());
                 java.util.List<String> loaded = rulesets.all().stream().map(org.eligo.rules.Ruleset::id).toList();
-                otherTypes.set(messages.countOtherTypes(connection, typeNames));
                 otherRulesets.set(determinations.countOtherRulesets(connection, loaded));
                 otherReruns.set(reruns.countOtherRulesets(connection, loaded));
                 return null;

@@ -22,6 +22,8 @@ import org.eligo.facts.FactType;
 import org.eligo.facts.FactTypes;
 import org.eligo.facts.FactWriter;
 import org.eligo.facts.NewFact;
+import org.eligo.ingest.ClaimedMessage;
+import org.eligo.ingest.Messages;
 import org.eligo.rules.Ruleset;
 import org.eligo.rules.RulesetRegistry;
 import org.eligo.support.EligoClock;
@@ -44,12 +46,14 @@ import io.micrometer.core.instrument.MeterRegistry;
  * retried with backoff ({@code eligo.queue.retry-*}), and after {@code eligo.queue.max-attempts}
  * its dead end is status FAILED with its {@code last_error}, counted in {@code GET /v1/stats} and
  * redriven by {@code POST /v1/messages/{id}/retry}. Only messages of the fact types this instance
- * declares are claimed; others wait for an instance that declares them.
+ * declares are claimed; others wait for an instance that declares them. The message table's SQL is
+ * its owner's, {@link Messages}, whose claims and settlements join the engine's transaction (the one
+ * the {@code connection} parameters belong to).
  */
 @ApplicationScoped
 public class MessageWork implements WorkKind<ClaimedMessage> {
 
-    private final MessageQueue queue;
+    private final Messages messages;
     private final FactWriter facts;
     private final QueueConfig config;
     private final ObjectReader reader;
@@ -63,12 +67,12 @@ public class MessageWork implements WorkKind<ClaimedMessage> {
     private final FailureCounters counters;
     private final Counter processed;
 
-    public MessageWork(MessageQueue queue, FactWriter facts, QueueConfig config, ObjectMapper mapper,
+    public MessageWork(Messages messages, FactWriter facts, QueueConfig config, ObjectMapper mapper,
                        DeterminationQueue determinations, RulesetRegistry rulesets, EligoClock clock, MeterRegistry registry, FactTypes types) {
         this.types = types;
         this.typeNames = types.all().stream().map(FactType::name).toList();
         this.processed = Counter.builder("eligo.messages.processed").description("Messages turned into facts").register(registry);
-        this.queue = queue;
+        this.messages = messages;
         this.facts = facts;
         this.config = config;
         this.determinations = determinations;
@@ -105,12 +109,12 @@ public class MessageWork implements WorkKind<ClaimedMessage> {
 
     @Override
     public List<ClaimedMessage> claim(Connection connection) throws SQLException {
-        return queue.claim(connection, typeNames, config.batchSize());
+        return messages.claim(typeNames, config.batchSize());
     }
 
     @Override
     public Optional<ClaimedMessage> claimAgain(Connection connection, ClaimedMessage message) throws SQLException {
-        return queue.claimOne(connection, message.id());
+        return messages.claimOne(message.id());
     }
 
     @Override
@@ -129,7 +133,7 @@ public class MessageWork implements WorkKind<ClaimedMessage> {
         }
         if (!derived.isEmpty()) {
             FactWriter.Outcome outcome = facts.write(connection, derived);
-            queue.markProcessed(connection, derivedIds, outcome.at());
+            messages.markProcessed(derivedIds, outcome.at());
             // Beneficiaries whose active facts changed get a determination for the current period,
             // queued in this transaction so that it exists exactly when the facts do. Queued for the
             // rulesets loaded here: an instance that has another ruleset queues its own when it
@@ -143,7 +147,7 @@ public class MessageWork implements WorkKind<ClaimedMessage> {
 
     @Override
     public void recordFailure(Connection connection, ClaimedMessage message, Failure failure) throws SQLException {
-        queue.recordFailure(connection, message.id(), failure);
+        messages.recordFailure(message.id(), failure);
     }
 
     @Override

@@ -1,10 +1,6 @@
 package org.eligo.replays;
 
 import java.io.IOException;
-import java.sql.Connection;
-import java.sql.PreparedStatement;
-import java.sql.ResultSet;
-import java.sql.SQLException;
 import java.time.Instant;
 import java.time.LocalDate;
 import java.util.ArrayList;
@@ -17,6 +13,7 @@ import java.util.Set;
 import java.util.TreeSet;
 
 import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.transaction.Transactional;
 
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
@@ -34,6 +31,7 @@ import org.eligo.facts.FactTypes;
 import org.eligo.facts.FactWriter;
 import org.eligo.facts.Field;
 import org.eligo.facts.NewFact;
+import org.eligo.ingest.Messages;
 import org.eligo.rules.Ruleset;
 import org.eligo.rules.RulesetRegistry;
 import org.eligo.support.Db;
@@ -59,17 +57,6 @@ public class ReplayService {
 
     public static final int MAX_BENEFICIARIES = 10_000;
 
-    static final String BENEFICIARIES_WITH_TYPES = "SELECT DISTINCT beneficiary_id FROM message WHERE status IN ('PROCESSED', 'FAILED') AND type = ANY(?::text[]) ORDER BY 1";
-
-    /** A message that failed under the old parser and derives today is processed now. Binds processed_at, text[] ids. */
-    static final String MARK_PROCESSED = "UPDATE message SET status = 'PROCESSED', processed_at = ? WHERE id = ANY(?::text[]) AND status = 'FAILED'";
-    static final String MESSAGES = """
-            SELECT id, type, beneficiary_id, data::text FROM message
-             WHERE beneficiary_id = ANY(?::text[]) AND status IN ('PROCESSED', 'FAILED') AND type = ANY(?::text[])
-             ORDER BY id
-            """;
-    static final String INSERT_REPLAY = "INSERT INTO replay (id, scope, reason, dry_run, summary) VALUES (?, ?::jsonb, ?, false, ?::jsonb)";
-
     private final Db db;
     private final Ids ids;
     private final FactReader facts;
@@ -77,13 +64,16 @@ public class ReplayService {
     private final DeterminationQueue determinations;
     private final RulesetRegistry rulesets;
     private final EligoClock clock;
-    private final ObjectMapper mapper;
     private final ObjectReader reader;
     private final FactTypes factTypes;
+    private final Messages messages;
+    private final Replays replays;
 
     public ReplayService(Db db, Ids ids, FactReader facts, FactWriter writer, DeterminationQueue determinations, RulesetRegistry rulesets,
-                         EligoClock clock, ObjectMapper mapper, FactTypes types) {
+                         EligoClock clock, ObjectMapper mapper, FactTypes types, Messages messages, Replays replays) {
         this.factTypes = types;
+        this.messages = messages;
+        this.replays = replays;
         this.db = db;
         this.ids = ids;
         this.facts = facts;
@@ -91,7 +81,6 @@ public class ReplayService {
         this.determinations = determinations;
         this.rulesets = rulesets;
         this.clock = clock;
-        this.mapper = mapper;
         this.reader = mapper.reader().with(DeserializationFeature.USE_BIG_DECIMAL_FOR_FLOATS);
     }
 
@@ -99,16 +88,17 @@ public class ReplayService {
     private record Derived(String messageId, FactType type, String beneficiaryId, List<Object> key, NewFact fact, ObjectNode data) {
     }
 
+    @Transactional
     public Replay replay(List<String> beneficiaryIds, List<String> typeNames, boolean dryRun, String reason) {
         List<FactType> types = typeNames.isEmpty() ? factTypes.all() : typeNames.stream().map(t -> factTypes.byName(t).orElseThrow()).toList();
-        return db.inTransaction(connection -> {
-            List<String> beneficiaries = beneficiaryIds.isEmpty() ? beneficiariesWith(connection, types) : beneficiaryIds;
+        return db.inCurrent(connection -> {
+            List<String> beneficiaries = beneficiaryIds.isEmpty() ? beneficiariesWith(types) : beneficiaryIds;
             if (beneficiaries.isEmpty()) {
                 return new Replay(null, dryRun, beneficiaryIds, typeNames, reason, 0, 0, List.of(), List.of());
             }
             Instant at = BeneficiaryLocks.lock(connection, beneficiaries);
             List<Replay.Failure> failures = new ArrayList<>();
-            List<Derived> derived = derive(connection, beneficiaries, types, failures);
+            List<Derived> derived = derive(beneficiaries, types, failures);
 
             // The stored picture: each message's latest fact, and each key's active fact.
             Map<String, Fact> latestByMessage = new HashMap<>();
@@ -212,30 +202,19 @@ public class ReplayService {
                     c.previousFactId(), c.previous(), c.rederived(), newFactIds.get(c.messageId()))).toList();
             affected.clear();
             done.forEach(change -> affected.add(change.beneficiaryId()));
-            try (PreparedStatement statement = connection.prepareStatement(MARK_PROCESSED)) {
-                statement.setObject(1, first.at().atOffset(java.time.ZoneOffset.UTC));
-                statement.setArray(2, connection.createArrayOf("text", derived.stream().map(Derived::messageId).toArray()));
-                statement.executeUpdate();
-            }
+            // A message that failed under the old parser and derives today is processed now.
+            messages.processedOnReplay(derived.stream().map(Derived::messageId).toList(), first.at());
 
             writer.markChanged(connection, affected, first.at());
             determinations.enqueue(connection, affected, clock.currentPeriod(), rulesets.all().stream().map(Ruleset::id).toList());
             Replay replay = new Replay(replayId, false, beneficiaryIds, typeNames, reason, derived.size(), affected.size(), done, failures);
-            record(connection, replay);
+            replays.record(replay);
             return replay;
         });
     }
 
-    private List<String> beneficiariesWith(Connection connection, List<FactType> types) throws SQLException {
-        List<String> found = new ArrayList<>();
-        try (PreparedStatement statement = connection.prepareStatement(BENEFICIARIES_WITH_TYPES)) {
-            statement.setArray(1, connection.createArrayOf("text", types.stream().map(FactType::name).toArray()));
-            try (ResultSet rs = statement.executeQuery()) {
-                while (rs.next()) {
-                    found.add(rs.getString(1));
-                }
-            }
-        }
+    private List<String> beneficiariesWith(List<FactType> types) {
+        List<String> found = messages.beneficiariesWithSettled(types.stream().map(FactType::name).toList());
         if (found.size() > MAX_BENEFICIARIES) {
             throw org.eligo.support.problem.ProblemException.tooLarge("The replay would cover " + found.size() + " beneficiaries; at most "
                     + MAX_BENEFICIARIES + " at once. Name beneficiary_ids to replay in parts.", null);
@@ -243,29 +222,22 @@ public class ReplayService {
         return found;
     }
 
-    private List<Derived> derive(Connection connection, List<String> beneficiaries, List<FactType> types, List<Replay.Failure> failures) throws SQLException {
+    private List<Derived> derive(List<String> beneficiaries, List<FactType> types, List<Replay.Failure> failures) {
         List<Derived> derived = new ArrayList<>();
-        try (PreparedStatement statement = connection.prepareStatement(MESSAGES)) {
-            statement.setArray(1, connection.createArrayOf("text", beneficiaries.toArray()));
-            statement.setArray(2, connection.createArrayOf("text", types.stream().map(FactType::name).toArray()));
-            try (ResultSet rs = statement.executeQuery()) {
-                while (rs.next()) {
-                    String messageId = rs.getString(1);
-                    try {
-                        FactType type = factTypes.byName(rs.getString(2)).orElseThrow(() -> new IllegalArgumentException("unknown type"));
-                        JsonNode data = reader.readTree(rs.getString(4));
-                        List<FieldError> errors = new ArrayList<>();
-                        FactData.validate(type, data, "/data", LocalDate.MAX, errors);
-                        if (!errors.isEmpty()) {
-                            throw new IllegalArgumentException(errors.get(0).pointer() + " " + errors.get(0).message());
-                        }
-                        NewFact fact = new NewFact(messageId, type, rs.getString(3), FactData.parse(type, data), FactData.isWithdrawal(data));
-                        derived.add(new Derived(messageId, type, fact.beneficiaryId(), fact.key(), fact,
-                                FactData.shown(type, fact.values(), fact.withdrawn())));
-                    } catch (IOException | RuntimeException e) {
-                        failures.add(new Replay.Failure(messageId, e.getMessage()));
-                    }
+        for (Messages.Settled message : messages.settled(beneficiaries, types.stream().map(FactType::name).toList())) {
+            try {
+                FactType type = factTypes.byName(message.type()).orElseThrow(() -> new IllegalArgumentException("unknown type"));
+                JsonNode data = reader.readTree(message.data());
+                List<FieldError> errors = new ArrayList<>();
+                FactData.validate(type, data, "/data", LocalDate.MAX, errors);
+                if (!errors.isEmpty()) {
+                    throw new IllegalArgumentException(errors.get(0).pointer() + " " + errors.get(0).message());
                 }
+                NewFact fact = new NewFact(message.id(), type, message.beneficiaryId(), FactData.parse(type, data), FactData.isWithdrawal(data));
+                derived.add(new Derived(message.id(), type, fact.beneficiaryId(), fact.key(), fact,
+                        FactData.shown(type, fact.values(), fact.withdrawn())));
+            } catch (IOException | RuntimeException e) {
+                failures.add(new Replay.Failure(message.id(), e.getMessage()));
             }
         }
         return derived;
@@ -275,18 +247,5 @@ public class ReplayService {
     private String keyOf(Fact fact) {
         FactType type = factTypes.byName(fact.type()).orElseThrow();
         return List.of(fact.beneficiaryId(), type.name(), type.factKey(fact.data())).toString();
-    }
-
-    private void record(Connection connection, Replay replay) throws SQLException {
-        try (PreparedStatement statement = connection.prepareStatement(INSERT_REPLAY)) {
-            statement.setString(1, replay.id());
-            statement.setString(2, mapper.writeValueAsString(Map.of("beneficiary_ids", replay.beneficiaryIds(), "types", replay.types())));
-            statement.setString(3, replay.reason());
-            statement.setString(4, mapper.writeValueAsString(Map.of("messages_replayed", replay.messagesReplayed(),
-                    "beneficiaries_changed", replay.beneficiariesChanged(), "changes", replay.changes().size(), "failures", replay.failures().size())));
-            statement.executeUpdate();
-        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
-            throw new IllegalStateException(e);
-        }
     }
 }

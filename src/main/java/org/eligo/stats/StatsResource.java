@@ -47,7 +47,7 @@ public class StatsResource {
 
     private final Db db;
 
-    private final org.eligo.queue.MessageQueue messageQueue;
+    private final org.eligo.ingest.Messages messages;
     private final org.eligo.determinations.DeterminationQueue determinationQueue;
     private final java.util.List<String> typeNames;
     private final org.eligo.rules.RulesetRegistry rulesets;
@@ -55,14 +55,14 @@ public class StatsResource {
     private final org.eligo.facts.FactReader facts;
     private final org.eligo.determinations.Determinations storedDeterminations;
 
-    public StatsResource(Db db, org.eligo.facts.FactReader facts, org.eligo.determinations.Determinations storedDeterminations, org.eligo.facts.FactTypes types, org.eligo.queue.MessageQueue messageQueue,
+    public StatsResource(Db db, org.eligo.facts.FactReader facts, org.eligo.determinations.Determinations storedDeterminations, org.eligo.facts.FactTypes types, org.eligo.ingest.Messages messages,
                          org.eligo.determinations.DeterminationQueue determinationQueue, org.eligo.rules.RulesetRegistry rulesets,
                          org.eligo.reruns.Reruns reruns) {
         this.reruns = reruns;
         this.facts = facts;
         this.storedDeterminations = storedDeterminations;
         this.db = db;
-        this.messageQueue = messageQueue;
+        this.messages = messages;
         this.determinationQueue = determinationQueue;
         this.typeNames = types.all().stream().map(org.eligo.facts.FactType::name).toList();
         this.rulesets = rulesets;
@@ -71,15 +71,15 @@ public class StatsResource {
     @GET
     @Operation(summary = "Counts of messages, facts and determinations; backlog and pending are exact")
     public Stats stats() {
-        // One snapshot, so the numbers agree with each other.
+        // One snapshot, so the numbers agree with each other (the messages' owner joins this transaction).
         return db.inSnapshot(connection -> {
-            org.eligo.queue.MessageQueue.Counts m = messageQueue.counts(connection);
+            org.eligo.ingest.Messages.Counts m = messages.counts();
             org.eligo.facts.FactReader.Counts f = facts.counts(connection);
             // The owners' counts join this transaction, on this connection, in the same snapshot.
             long determinations = storedDeterminations.count();
             org.eligo.determinations.DeterminationQueue.Counts queued = determinationQueue.counts();
             java.util.List<String> loaded = rulesets.all().stream().map(org.eligo.rules.Ruleset::id).toList();
-            LeftForOthers left = new LeftForOthers(messageQueue.countOtherTypes(connection, typeNames),
+            LeftForOthers left = new LeftForOthers(messages.countOtherTypes(typeNames),
                     determinationQueue.countOtherRulesets(loaded), reruns.countOtherRulesets(loaded));
             return new Stats(new Messages(m.received(), m.processed(), m.failed(), m.backlog()), m.oldestBacklogReceivedAt(),
                     new Facts(f.active(), f.revoked()),

@@ -8,6 +8,9 @@ import static org.hamcrest.Matchers.notNullValue;
 
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+
+import jakarta.inject.Inject;
 
 import org.eligo.testing.Sql;
 import org.junit.jupiter.api.Test;
@@ -16,7 +19,10 @@ import io.quarkus.test.junit.QuarkusTest;
 import io.quarkus.test.junit.QuarkusTestProfile;
 import io.quarkus.test.junit.TestProfile;
 
-/** Past the configured backlog, ingest answers 503 with Retry-After and stores nothing new. */
+/**
+ * Past the configured backlog, ingest answers 503 with Retry-After and stores nothing new; and which
+ * beneficiaries have messages in the backlog (an automatic determination waits for them).
+ */
 @QuarkusTest
 @TestProfile(BacklogLimitTest.NoWorkersSmallBacklog.class)
 class BacklogLimitTest {
@@ -28,6 +34,9 @@ class BacklogLimitTest {
             return Map.of("eligo.queue.workers", "0", "eligo.ingest.max-backlog", "3", "eligo.ingest.backlog-cache-ttl", "PT0S");
         }
     }
+
+    @Inject
+    Messages messages;
 
     @Test
     void ingestAnswers503WhenTheBacklogIsFull() {
@@ -53,5 +62,18 @@ class BacklogLimitTest {
                 .statusCode(200)
                 .body("duplicate", equalTo(true));
         org.junit.jupiter.api.Assertions.assertEquals(3, Sql.count("SELECT count(*) FROM message WHERE source = ?", source));
+    }
+
+    @Test
+    void theBeneficiariesWithBacklogAreThoseWithMessagesWaiting() {
+        Sql.update("UPDATE message SET status = 'PROCESSED' WHERE status = 'RECEIVED'");
+        String source = unique("waiting");
+        String waiting = unique("B");
+        String done = unique("B");
+        post("/v1/messages", income(source, "1", waiting, 2027, 1, 1, null)).then().statusCode(202);
+        org.junit.jupiter.api.Assertions.assertEquals(Set.of(waiting), messages.beneficiariesWithBacklog(List.of(waiting, done)));
+        org.junit.jupiter.api.Assertions.assertEquals(Set.of(), messages.beneficiariesWithBacklog(List.of()));
+        Sql.update("UPDATE message SET status = 'PROCESSED' WHERE status = 'RECEIVED'");
+        org.junit.jupiter.api.Assertions.assertEquals(Set.of(), messages.beneficiariesWithBacklog(List.of(waiting, done)));
     }
 }

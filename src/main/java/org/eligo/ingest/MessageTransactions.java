@@ -1,0 +1,87 @@
+package org.eligo.ingest;
+
+import java.sql.Statement;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.transaction.Transactional;
+import jakarta.transaction.Transactional.TxType;
+
+import org.eligo.support.Db;
+
+/**
+ * The transactions of {@link MessageService}, one method each. A bean of their own because the
+ * service does things around them that must happen outside: trying a submission again after a lost
+ * race (in a new transaction), and waking the workers once a change is committed. (CDI does not
+ * intercept a bean's calls to itself, so a {@code @Transactional} method there would not start one.)
+ */
+@ApplicationScoped
+class MessageTransactions {
+
+    private final Db db;
+    private final Messages messages;
+
+    MessageTransactions(Db db, Messages messages) {
+        this.db = db;
+        this.messages = messages;
+    }
+
+    /**
+     * Stores the new ones of {@code distinct} (inserted in the order of {@code insertOrder}, with
+     * {@code insertIds}) and answers a receipt for each of {@code distinct}, in its order: all or
+     * nothing, so a conflict on any key ({@link MessageService#conflict}) stores none of them.
+     */
+    @Transactional(TxType.REQUIRES_NEW)
+    List<Receipt> store(List<IncomingMessage> distinct, List<String> newIds, List<IncomingMessage> insertOrder, List<String> insertIds, String traceparent) {
+        // The chain trigger takes the beneficiaries' locks: a beneficiary held long (a replay) must
+        // cost this request a quick 503, not pin a pooled connection and starve everyone else.
+        db.inCurrent(connection -> {
+            try (Statement statement = connection.createStatement()) {
+                return statement.execute("SET LOCAL lock_timeout = '2s'");
+            }
+        });
+        Set<String> inserted = messages.insert(insertOrder, insertIds, traceparent);
+        List<IncomingMessage> repeated = new ArrayList<>();
+        for (int i = 0; i < distinct.size(); i++) {
+            if (!inserted.contains(newIds.get(i))) {
+                repeated.add(distinct.get(i));
+            }
+        }
+        Map<IncomingMessage.Key, Messages.Existing> existing = repeated.isEmpty() ? Map.of() : messages.existing(repeated);
+        List<Receipt> receipts = new ArrayList<>(distinct.size());
+        for (int i = 0; i < distinct.size(); i++) {
+            IncomingMessage message = distinct.get(i);
+            if (inserted.contains(newIds.get(i))) {
+                receipts.add(new Receipt(newIds.get(i), MessageStatus.RECEIVED, false));
+                continue;
+            }
+            Messages.Existing stored = existing.get(message.key());
+            if (stored == null) {
+                // ON CONFLICT skipped it, so the key exists; it must be visible to this later statement.
+                throw new IllegalStateException("message key " + message.key() + " conflicted but is not visible");
+            }
+            if (!stored.content().sameContentAs(message)) {
+                throw MessageService.conflict(message, "message " + stored.id());
+            }
+            receipts.add(new Receipt(stored.id(), stored.status(), true));
+        }
+        return receipts;
+    }
+
+    /**
+     * Queues a FAILED message again with fresh attempts; empty if it is not FAILED. Returns the
+     * message as this transaction left it: read after commit, a worker may already have claimed it
+     * again, and the caller would not see the reset it asked for.
+     */
+    @Transactional
+    Optional<MessageView> retry(String id) {
+        if (!messages.retry(id)) {
+            return Optional.empty();
+        }
+        return Optional.of(messages.view(id).orElseThrow());
+    }
+}
