@@ -98,6 +98,10 @@ public class Fact implements org.eligo.auth.AboutBeneficiary {
     protected Fact() {
     }
 
+    /**
+     * A fact as shown, built by {@link Facts}' set-wise reads (and by tests of the rules): the mapped
+     * columns the API does not show stay unset, except whether it is a withdrawal, which its data says.
+     */
     public Fact(String id, String type, String beneficiaryId, String messageId, Instant createdAt, Instant revokedAt, String revokedBy,
                 String replayId, ObjectNode data) {
         this.id = id;
