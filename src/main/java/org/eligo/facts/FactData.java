@@ -262,9 +262,28 @@ public final class FactData {
         return node;
     }
 
-    /** The {@code data} a fact of these values shows (as {@link FactReader} returns it). */
+    /** The {@code data} a fact of these values shows (as {@link Facts} returns it). */
     public static ObjectNode shown(FactType type, Object[] values, boolean withdrawn) {
-        return FactRows.shown(type, stored(type, values), withdrawn);
+        return shown(type, stored(type, values), withdrawn);
+    }
+
+    /**
+     * The {@code data} a fact shows from its stored {@code data}: every declared field, null where
+     * not reported; a withdrawal shows its key fields and {@code "withdrawn": true}.
+     */
+    static ObjectNode shown(FactType type, JsonNode stored, boolean withdrawn) {
+        ObjectNode data = JsonNodeFactory.instance.objectNode();
+        for (Field field : type.fields()) {
+            if (withdrawn && !field.key()) {
+                continue;
+            }
+            JsonNode value = stored.get(field.name());
+            data.set(field.name(), value == null ? JsonNodeFactory.instance.nullNode() : value);
+        }
+        if (withdrawn) {
+            data.put(WITHDRAWN, true);
+        }
+        return data;
     }
 
     /** The {@code data} object a fact shows: every field, null where absent. */

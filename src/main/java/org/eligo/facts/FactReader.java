@@ -1,110 +1,52 @@
 package org.eligo.facts;
 
 import java.sql.Connection;
-import java.sql.PreparedStatement;
-import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.time.Instant;
-import java.time.ZoneOffset;
-import java.util.ArrayList;
 import java.util.Collection;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 
 import jakarta.enterprise.context.ApplicationScoped;
 
-import org.eligo.support.Db;
-
-/** Reads facts: one by id, a message's, and a beneficiary's as of an instant; one statement each, whatever the types. */
+/**
+ * Until the merge: the fact reads as callers outside this package (determinations, reruns,
+ * replays, stats) still ask for them, each handing its transaction's connection. No SQL here:
+ * {@link Facts} owns the table, and each method below is one call to it, which joins the caller's
+ * transaction (the connection handed in is the one enlisted in it, the one {@link Facts} gets too)
+ * and so ignores the connection. Callers move to {@link Facts} and this class goes.
+ */
 @ApplicationScoped
 public class FactReader {
 
-    private final Db db;
-    private final FactTypes types;
+    private final Facts facts;
 
-    public FactReader(Db db, FactTypes types) {
-        this.db = db;
-        this.types = types;
+    public FactReader(Facts facts) {
+        this.facts = facts;
     }
 
-    public Optional<Fact> find(String factId) {
-        return db.read(connection -> query(connection, FactSql.BY_ID, factId).stream().findFirst());
-    }
-
-    /** A beneficiary's facts at an instant. */
-    public record AsOf(Instant asOf, List<Fact> facts) {
-    }
-
-    /**
-     * A beneficiary's facts at {@code asOf} (null: the database's now, the clock record timestamps
-     * come from): those active then (created at or before it and not revoked at it), or with
-     * {@code includeRevoked} every fact created at or before it. Ordered by type name, key, id.
-     */
-    public AsOf forBeneficiary(String beneficiaryId, Instant asOf, boolean includeRevoked) {
-        return db.read(connection -> {
-            Instant at = asOf != null ? asOf : BeneficiaryLocks.now(connection);
-            List<Fact> facts = includeRevoked
-                    ? query(connection, FactSql.CREATED_BY, beneficiaryId, at)
-                    : query(connection, FactSql.ACTIVE_AT, beneficiaryId, at, at);
-            return new AsOf(at, facts);
-        });
-    }
-
-    /** The facts of several beneficiaries active at {@code asOf}, by beneficiary, in the caller's transaction. */
+    /** {@link Facts#activeFor}. */
     public Map<String, List<Fact>> activeFor(Connection connection, Collection<String> beneficiaryIds, Instant asOf) throws SQLException {
-        Map<String, List<Fact>> byBeneficiary = new HashMap<>();
-        if (beneficiaryIds.isEmpty()) {
-            return byBeneficiary;
-        }
-        Object ids = connection.createArrayOf("text", beneficiaryIds.toArray());
-        for (Fact fact : query(connection, FactSql.ACTIVE_AT_FOR_MANY, ids, asOf, asOf)) {
-            byBeneficiary.computeIfAbsent(fact.beneficiaryId(), b -> new ArrayList<>()).add(fact);
-        }
-        return byBeneficiary;
+        return facts.activeFor(beneficiaryIds, asOf);
     }
 
-    /** Every fact of these beneficiaries, revoked or not, oldest first, in the caller's transaction. */
+    /** {@link Facts#allFor}. */
     public List<Fact> allFor(Connection connection, Collection<String> beneficiaryIds) throws SQLException {
-        return query(connection, FactSql.ALL_FOR_MANY, connection.createArrayOf("text", beneficiaryIds.toArray()));
+        return facts.allFor(beneficiaryIds);
     }
 
-    /** The facts with these ids, whatever their type, in the caller's transaction. */
+    /** {@link Facts#byIds} (in a transaction of its own when the caller reads outside one). */
     public List<Fact> byIds(Connection connection, Collection<String> factIds) throws SQLException {
-        if (factIds.isEmpty()) {
-            return new ArrayList<>();
-        }
-        return query(connection, FactSql.BY_IDS, connection.createArrayOf("text", factIds.toArray()));
+        return facts.byIds(factIds);
     }
 
-    /** Active and revoked facts, of every type. */
+    /** As {@link Facts.Counts}. */
     public record Counts(long active, long revoked) {
     }
 
-    static final String COUNTS = "SELECT count(*) FILTER (WHERE revoked_at IS NULL), count(*) FILTER (WHERE revoked_at IS NOT NULL) FROM fact";
-
-    /** The counts, in the caller's transaction. */
+    /** {@link Facts#counts}. */
     public Counts counts(Connection connection) throws SQLException {
-        try (PreparedStatement statement = connection.prepareStatement(COUNTS); ResultSet rs = statement.executeQuery()) {
-            rs.next();
-            return new Counts(rs.getLong(1), rs.getLong(2));
-        }
-    }
-
-    private List<Fact> query(Connection connection, String statementText, Object... parameters) throws SQLException {
-        try (PreparedStatement statement = connection.prepareStatement(statementText)) {
-            for (int i = 0; i < parameters.length; i++) {
-                Object parameter = parameters[i];
-                statement.setObject(i + 1, parameter instanceof Instant instant ? instant.atOffset(ZoneOffset.UTC) : parameter);
-            }
-            List<Fact> facts = new ArrayList<>();
-            try (ResultSet rs = statement.executeQuery()) {
-                while (rs.next()) {
-                    facts.add(FactRows.read(types, rs));
-                }
-            }
-            return facts;
-        }
+        Facts.Counts counts = facts.counts();
+        return new Counts(counts.active(), counts.revoked());
     }
 }

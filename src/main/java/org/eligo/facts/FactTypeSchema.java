@@ -43,6 +43,12 @@ import io.quarkus.runtime.StartupEvent;
  * <p>A type in the database that this release does not declare is left alone (its facts, its view):
  * during a rolling deploy an older instance must not undo a newer one's types, and messages of the
  * type are left for instances that declare it.
+ *
+ * <p>This is the owner of table {@code fact_type}: every statement on it is here, and the service
+ * role only reads it (R__90_tables.sql). It stays JDBC, in a transaction of its own on the
+ * {@code migrations} connection rather than {@code @Transactional}: that datasource is not a JTA
+ * one ({@code transactions=disabled}), and DDL on the views runs with it. Whether a type has facts
+ * is asked of {@link Facts}, the owner of {@code fact}, on this same connection and transaction.
  */
 @ApplicationScoped
 public class FactTypeSchema {
@@ -52,8 +58,6 @@ public class FactTypeSchema {
     /** Serialises instances applying declarations at once (a rolling start); lock class 17775 is this step's own (R__10_coordination.sql). */
     static final String LOCK = "SELECT pg_advisory_xact_lock(17775, 0)";
     static final String APPLIED = "SELECT name, declaration::text FROM fact_type";
-    /** Whether a type has facts: a probe of the partial unique index fact_active would need a beneficiary, so this stops at the first row. */
-    static final String HAS_FACTS = "SELECT EXISTS (SELECT 1 FROM fact WHERE type = ?)";
     static final String UPSERT = """
             INSERT INTO fact_type (name, key_kind, declaration, source)
             VALUES (?, ?, ?::jsonb, ?)
@@ -115,7 +119,7 @@ public class FactTypeSchema {
                     }
                 }
                 case NEW, GAINS_OPTIONAL_FIELDS, INCOMPATIBLE -> {
-                    if (change == Change.INCOMPATIBLE && hasFacts(connection, type)) {
+                    if (change == Change.INCOMPATIBLE && Facts.anyOfType(connection, type.name())) {
                         throw new IllegalStateException(file + ": the declaration of " + type.name() + " changed, and facts of the type exist."
                                 + " Once facts exist a declaration may only gain optional fields; its key, its meaning of absence and its"
                                 + " existing fields stay as they are (a new meaning is a new type name). Applied: " + current + "; declared: " + declared);
@@ -185,16 +189,6 @@ public class FactTypeSchema {
             }
         }
         return widerFields.values().stream().noneMatch(f -> f.get("required").asBoolean());
-    }
-
-    private static boolean hasFacts(Connection connection, FactType type) throws SQLException {
-        try (PreparedStatement statement = connection.prepareStatement(HAS_FACTS)) {
-            statement.setString(1, type.name());
-            try (ResultSet rs = statement.executeQuery()) {
-                rs.next();
-                return rs.getBoolean(1);
-            }
-        }
     }
 
     private static boolean viewExists(Connection connection, FactType type) throws SQLException {

@@ -18,6 +18,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.List;
 
+import jakarta.inject.Inject;
+
 import org.eligo.testing.Sql;
 import org.junit.jupiter.api.Test;
 
@@ -29,6 +31,9 @@ import io.restassured.response.Response;
 /** Supersession exactly as the contract says, whatever order messages are processed in. */
 @QuarkusTest
 class FactSupersessionTest {
+
+    @Inject
+    Facts facts;
 
     private static Response fact(String id) {
         return given().get("/v1/facts/" + id).then().statusCode(200).extract().response();
@@ -118,6 +123,20 @@ class FactSupersessionTest {
                 .body("attempts", equalTo(2))
                 .body("fact_ids", contains(factId));
         assertEquals(1, Sql.count("SELECT count(*) FROM fact_income_monthly WHERE message_id = ?", id));
+    }
+
+    @Test
+    void aMessagesFactsAreTheOnesItsMessageShows() {
+        String source = unique("wage");
+        String beneficiary = unique("B");
+        String first = submit(income(source, "1", beneficiary, 2027, 10, 5, null));
+        String second = submit(income(source, "2", beneficiary, 2027, 10, 6, null));
+        String firstFact = factOf(first);
+        String secondFact = factOf(second);
+        assertEquals(secondFact, fact(firstFact).path("revoked_by"));
+        assertEquals(List.of(firstFact), facts.idsOfMessage(first), "revoked by the second, still the first message's");
+        assertEquals(List.of(secondFact), facts.idsOfMessage(second));
+        assertEquals(List.of(), facts.idsOfMessage("msg_" + UlidCreator.getUlid()));
     }
 
     @Test

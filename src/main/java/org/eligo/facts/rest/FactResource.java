@@ -20,7 +20,7 @@ import org.eclipse.microprofile.openapi.annotations.tags.Tag;
 import org.eligo.auth.Allowed;
 import org.eligo.auth.Role;
 import org.eligo.facts.Fact;
-import org.eligo.facts.FactReader;
+import org.eligo.facts.Facts;
 import org.eligo.support.Ids;
 import org.eligo.support.Requests;
 import org.eligo.support.Timestamps;
@@ -38,9 +38,9 @@ public class FactResource {
     public record BeneficiaryFacts(String beneficiaryId, Instant asOf, List<Fact> facts) {
     }
 
-    private final FactReader facts;
+    private final Facts facts;
 
-    public FactResource(FactReader facts) {
+    public FactResource(Facts facts) {
         this.facts = facts;
     }
 
@@ -55,7 +55,7 @@ public class FactResource {
         if (!Ids.isWellFormed(id, Ids.FACT)) {
             throw ProblemException.notFound("No fact with id " + id);
         }
-        return facts.find(id).orElseThrow(() -> ProblemException.notFound("No fact with id " + id));
+        return facts.byId(id).orElseThrow(() -> ProblemException.notFound("No fact with id " + id));
     }
 
     @GET
@@ -74,7 +74,7 @@ public class FactResource {
         Requests.requireBeneficiaryId(beneficiaryId);
         Instant instant = asOf == null ? null : parseAsOf(asOf);
         boolean revoked = Requests.parseBoolean("include_revoked", includeRevoked, false);
-        FactReader.AsOf found = facts.forBeneficiary(beneficiaryId, instant, revoked);
+        Facts.AsOf found = facts.forBeneficiary(beneficiaryId, instant, revoked);
         return new BeneficiaryFacts(beneficiaryId, found.asOf(), found.facts());
     }
 

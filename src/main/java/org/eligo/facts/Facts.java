@@ -1,0 +1,582 @@
+package org.eligo.facts;
+
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.time.Instant;
+import java.time.OffsetDateTime;
+import java.time.ZoneOffset;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.TreeSet;
+
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.transaction.Transactional;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.ObjectReader;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+
+import org.eligo.support.Db;
+import org.eligo.support.Ids;
+import org.eligo.support.Timestamps;
+
+import io.quarkus.hibernate.orm.panache.PanacheRepositoryBase;
+
+/**
+ * The owner of table {@code fact}: every statement on it is here, and so is the per-beneficiary
+ * advisory lock that serialises its writers (lock class 17772, taken by
+ * {@code eligo_lock_beneficiaries} and {@code eligo_try_lock_beneficiaries}, R__10_coordination.sql,
+ * where the key is made; nothing else takes it). ({@code fact_type}, the declarations as applied, is
+ * {@link FactTypeSchema}'s, written at migration.)
+ *
+ * <p>One table holds every fact type: a row's {@code type} names its declaration, {@code fact_key} is
+ * its key within the beneficiary and type ({@link FactType#factKey}), and {@code data} its typed
+ * fields as JSON (the typed view of each type, {@code fact_<type>}, shows them as columns to SQL
+ * readers). One statement reads a beneficiary's facts of every type, however many types are declared.
+ *
+ * <p>Reads a request makes on its own (a fact by id, a beneficiary's facts as of an instant, a
+ * message's facts, the counts) are Panache/JPQL. What writers and workers do is set-wise JDBC, as
+ * named constants, run on the caller's transaction ({@link Db#inCurrent}): a batch is one statement
+ * whatever its size, arrays are bound as one {@code text[]} parameter (where a JPQL {@code IN} list
+ * is one parameter per element, and a new statement text for every size), and it reads what this
+ * owner's own set-wise statements wrote and revoked earlier in the same transaction (entities
+ * loaded earlier in it would be served from the persistence context as they were first read).
+ *
+ * <p>Supersession (contract, "Facts"): for one key the fact from the later-received message — the
+ * greater message id — is active; every other is revoked, with {@code revoked_by} naming the active
+ * fact. The order in which messages are processed does not matter: a message processed after a newer
+ * one for the same key yields a fact that is revoked from birth.
+ *
+ * <p>Why two writers cannot leave two active facts for a key, or lose one: every write first takes
+ * the transaction-scoped advisory locks of all its beneficiaries ({@link #lock}, in sorted order, so
+ * no deadlock). A second transaction touching the same beneficiary waits until the first commits,
+ * and then, in READ COMMITTED, its next statements see the first one's facts, so it compares message
+ * ids against the real current active fact. The partial unique index on the key
+ * {@code WHERE revoked_at IS NULL} ({@code fact_active}) is the database's own guarantee behind that
+ * reasoning: a bug here would fail the transaction, never store two active facts.
+ * {@code fact_one_per_message} makes processing a message twice unable to store a second fact.
+ */
+@ApplicationScoped
+public class Facts implements PanacheRepositoryBase<Fact, String> {
+
+    // --- The per-beneficiary lock ---
+
+    /**
+     * Waits for the locks (taken in sorted order, so never deadlocks with another caller) and returns
+     * the clock read after: while they are held no fact of those beneficiaries is being written, so
+     * it is an instant whose active facts are all committed and visible. Binds text[].
+     */
+    static final String LOCK = "SELECT eligo_lock_beneficiaries(?::text[])";
+
+    /** Takes the locks that are free at once; returns the beneficiaries locked. Never waits. Binds text[]. */
+    static final String TRY_LOCK = "SELECT eligo_try_lock_beneficiaries(?::text[])";
+
+    /** The database's clock, the one fact timestamps come from. */
+    static final String CLOCK = "SELECT clock_timestamp()";
+
+    // --- Reads on the caller's transaction ---
+
+    /** Columns of a JDBC SELECT, read by {@link #read(ResultSet)}. */
+    static final String COLUMNS = "id, type, beneficiary_id, message_id, created_at, revoked_at, revoked_by, replay_id, withdrawn, data::text";
+
+    /** Active at T (created at or before T and not yet revoked at T), for several beneficiaries. Binds text[], T, T. */
+    static final String ACTIVE_AT_FOR_MANY = "SELECT " + COLUMNS + " FROM fact"
+            + " WHERE beneficiary_id = ANY(?::text[]) AND created_at <= ? AND (revoked_at IS NULL OR revoked_at > ?) ORDER BY type, fact_key, id";
+
+    /** Every fact of several beneficiaries, revoked or not, oldest first. Binds text[]. */
+    static final String ALL_FOR_MANY = "SELECT " + COLUMNS + " FROM fact WHERE beneficiary_id = ANY(?::text[]) ORDER BY id";
+
+    /** Binds text[] of ids. */
+    static final String BY_IDS = "SELECT " + COLUMNS + " FROM fact WHERE id = ANY(?::text[])";
+
+    // --- Writes ---
+
+    /** The active facts of a set of keys (the partial unique index fact_active). Binds text[] beneficiaries, types, keys. */
+    static final String ACTIVE_FOR_KEYS = """
+            SELECT f.id, f.message_id, f.beneficiary_id, f.type, f.fact_key
+              FROM fact f
+              JOIN unnest(?::text[], ?::text[], ?::text[]) AS k(beneficiary_id, type, fact_key)
+                ON f.beneficiary_id = k.beneficiary_id AND f.type = k.type AND f.fact_key = k.fact_key
+             WHERE f.revoked_at IS NULL
+            """;
+
+    /** Facts already made from these messages by ordinary processing. Binds text[] of message ids. */
+    static final String EXISTING_FOR_MESSAGES = "SELECT message_id FROM fact WHERE message_id = ANY(?::text[]) AND replay_id IS NULL";
+
+    /**
+     * Revokes active facts, one statement for a batch. The revoked_at IS NULL guard makes a second
+     * revocation impossible; callers check the count. Binds revoked_at, text[] ids, text[] revoked_by.
+     */
+    static final String REVOKE = """
+            UPDATE fact AS f SET revoked_at = ?, revoked_by = r.revoked_by
+              FROM unnest(?::text[], ?::text[]) AS r(id, revoked_by)
+             WHERE f.id = r.id AND f.revoked_at IS NULL
+            """;
+
+    /**
+     * Inserts facts, one statement for a batch of any types (instead of one per fact; its statement
+     * triggers, the hash chain's among them, then run once per batch). Binds created_at, revoked_at
+     * (for those revoked from birth), replay_id, then text[] of id, beneficiary, message, revoked_by,
+     * type, fact_key, withdrawn and data.
+     */
+    static final String INSERT = """
+            INSERT INTO fact (id, beneficiary_id, message_id, created_at, revoked_at, revoked_by, replay_id, type, fact_key, withdrawn, data)
+            SELECT n.id, n.beneficiary_id, n.message_id, ?, CASE WHEN n.revoked_by IS NULL THEN NULL ELSE ?::timestamptz END, n.revoked_by, ?,
+                   n.type, n.fact_key, n.withdrawn::boolean, n.data::jsonb
+              FROM unnest(?::text[], ?::text[], ?::text[], ?::text[], ?::text[], ?::text[], ?::text[], ?::text[])
+                   AS n(id, beneficiary_id, message_id, revoked_by, type, fact_key, withdrawn, data)
+            """;
+
+    /**
+     * Records, for reruns of scope 'changed', that beneficiaries' active facts changed (table
+     * {@code beneficiary_facts_changed}, written only here, with the facts, and read by
+     * org.eligo.reruns.RerunService). ON CONFLICT: one statement for a batch, whoever wrote the row
+     * first. Binds the instant and text[] of beneficiaries.
+     */
+    static final String MARK_CHANGED = """
+            INSERT INTO beneficiary_facts_changed (beneficiary_id, changed_at)
+            SELECT b, ? FROM unnest(?::text[]) AS b
+            ON CONFLICT (beneficiary_id) DO UPDATE SET changed_at = greatest(beneficiary_facts_changed.changed_at, excluded.changed_at)
+            """;
+
+    // --- The schema step's probe ---
+
+    /** Whether a type has facts: a probe of the partial unique index fact_active would need a beneficiary, so this stops at the first row. */
+    static final String ANY_OF_TYPE = "SELECT EXISTS (SELECT 1 FROM fact WHERE type = ?)";
+
+    /** Decimals read back exactly as stored (35.50 stays 35.50), not through a double. */
+    private static final ObjectReader JSON = new ObjectMapper().reader().with(DeserializationFeature.USE_BIG_DECIMAL_FOR_FLOATS);
+
+    private final Db db;
+    private final Ids ids;
+    private final FactTypes types;
+
+    public Facts(Db db, Ids ids, FactTypes types) {
+        this.db = db;
+        this.ids = ids;
+        this.types = types;
+    }
+
+    // ---------------------------------------------------------------- the lock
+
+    /** Takes the locks of these beneficiaries, waiting for them; returns the clock read after (see {@link #LOCK}). Held until the transaction ends. */
+    @Transactional(Transactional.TxType.MANDATORY)
+    public Instant lock(Collection<String> beneficiaries) {
+        return db.inCurrent(connection -> lock(connection, beneficiaries));
+    }
+
+    /** Takes the locks of these beneficiaries that are free at once; returns the beneficiaries locked. Never waits. */
+    @Transactional(Transactional.TxType.MANDATORY)
+    public Set<String> tryLock(Collection<String> beneficiaries) {
+        return db.inCurrent(connection -> {
+            Set<String> locked = new HashSet<>();
+            try (PreparedStatement statement = connection.prepareStatement(TRY_LOCK)) {
+                statement.setArray(1, connection.createArrayOf("text", beneficiaries.stream().distinct().sorted().toArray()));
+                try (ResultSet rs = statement.executeQuery()) {
+                    while (rs.next()) {
+                        locked.add(rs.getString(1));
+                    }
+                }
+            }
+            return locked;
+        });
+    }
+
+    /** The database's clock now (after {@link #tryLock}, the instant as of which the locked beneficiaries' facts are read). */
+    @Transactional(Transactional.TxType.MANDATORY)
+    public Instant now() {
+        return db.inCurrent(Facts::now);
+    }
+
+    private static Instant lock(Connection connection, Collection<String> beneficiaries) throws SQLException {
+        try (PreparedStatement statement = connection.prepareStatement(LOCK)) {
+            statement.setArray(1, connection.createArrayOf("text", beneficiaries.stream().distinct().toArray()));
+            try (ResultSet rs = statement.executeQuery()) {
+                rs.next();
+                return Timestamps.read(rs, 1);
+            }
+        }
+    }
+
+    private static Instant now(Connection connection) throws SQLException {
+        try (PreparedStatement statement = connection.prepareStatement(CLOCK); ResultSet rs = statement.executeQuery()) {
+            rs.next();
+            return Timestamps.read(rs, 1);
+        }
+    }
+
+    // ---------------------------------------------------------------- reads of a request
+
+    /** One fact by id. */
+    @Transactional
+    public Optional<Fact> byId(String factId) {
+        return findByIdOptional(factId).map(this::shown);
+    }
+
+    /** Everything known at T, revoked or not. Binds beneficiary, T. */
+    static final String CREATED_BY = "from Fact f where f.beneficiaryId = ?1 and f.createdAt <= ?2 order by f.type, f.factKey, f.id";
+
+    /** Active at T: created at or before T and not (yet) revoked at T. Binds beneficiary, T. */
+    static final String ACTIVE_AT = "from Fact f where f.beneficiaryId = ?1 and f.createdAt <= ?2 and (f.revokedAt is null or f.revokedAt > ?2)"
+            + " order by f.type, f.factKey, f.id";
+
+    /** A beneficiary's facts at an instant. */
+    public record AsOf(Instant asOf, List<Fact> facts) {
+    }
+
+    /**
+     * A beneficiary's facts at {@code asOf} (null: the database's now, the clock record timestamps
+     * come from): those active then (created at or before it and not revoked at it), or with
+     * {@code includeRevoked} every fact created at or before it. Ordered by type name, key, id.
+     */
+    @Transactional
+    public AsOf forBeneficiary(String beneficiaryId, Instant asOf, boolean includeRevoked) {
+        Instant at = asOf != null ? asOf : db.inCurrent(Facts::now);
+        List<Fact> facts = list(includeRevoked ? CREATED_BY : ACTIVE_AT, beneficiaryId, at);
+        return new AsOf(at, facts.stream().map(this::shown).toList());
+    }
+
+    static final String IDS_OF_MESSAGE = "select f.id from Fact f where f.messageId = ?1 order by f.id";
+
+    /** The ids of the facts a message produced (by ordinary processing and by replays), in id order: oldest first. */
+    @Transactional
+    public List<String> idsOfMessage(String messageId) {
+        return getEntityManager().createQuery(IDS_OF_MESSAGE, String.class)
+                .setParameter(1, messageId)
+                .getResultList();
+    }
+
+    /** Active and revoked facts, of every type. */
+    public record Counts(long active, long revoked) {
+    }
+
+    /** Every fact and the revoked ones (count of a column counts its non-null values). */
+    static final String COUNTS = "select count(f), count(f.revokedAt) from Fact f";
+
+    /** The counts, in the caller's transaction (the stats read every table's counts in one snapshot). */
+    @Transactional(Transactional.TxType.MANDATORY)
+    public Counts counts() {
+        Object[] counts = getEntityManager().createQuery(COUNTS, Object[].class).getSingleResult();
+        long all = (Long) counts[0];
+        long revoked = (Long) counts[1];
+        return new Counts(all - revoked, revoked);
+    }
+
+    // ---------------------------------------------------------------- reads of writers and workers
+
+    /** The facts of several beneficiaries active at {@code asOf}, by beneficiary, in the caller's transaction. */
+    @Transactional(Transactional.TxType.MANDATORY)
+    public Map<String, List<Fact>> activeFor(Collection<String> beneficiaryIds, Instant asOf) {
+        Map<String, List<Fact>> byBeneficiary = new HashMap<>();
+        if (beneficiaryIds.isEmpty()) {
+            return byBeneficiary;
+        }
+        for (Fact fact : query(ACTIVE_AT_FOR_MANY, beneficiaryIds, asOf, asOf)) {
+            byBeneficiary.computeIfAbsent(fact.beneficiaryId(), b -> new ArrayList<>()).add(fact);
+        }
+        return byBeneficiary;
+    }
+
+    /** Every fact of these beneficiaries, revoked or not, oldest first, in the caller's transaction. */
+    @Transactional(Transactional.TxType.MANDATORY)
+    public List<Fact> allFor(Collection<String> beneficiaryIds) {
+        return query(ALL_FOR_MANY, beneficiaryIds);
+    }
+
+    /** The facts with these ids, whatever their type (in the caller's transaction if there is one). */
+    @Transactional
+    public List<Fact> byIds(Collection<String> factIds) {
+        if (factIds.isEmpty()) {
+            return new ArrayList<>();
+        }
+        return query(BY_IDS, factIds);
+    }
+
+    /** Runs a SELECT of {@link #COLUMNS}; a collection parameter is bound as text[], an instant as timestamptz. */
+    private List<Fact> query(String statementText, Object... parameters) {
+        return db.inCurrent(connection -> {
+            try (PreparedStatement statement = connection.prepareStatement(statementText)) {
+                for (int i = 0; i < parameters.length; i++) {
+                    Object parameter = parameters[i];
+                    if (parameter instanceof Collection<?> values) {
+                        statement.setArray(i + 1, connection.createArrayOf("text", values.toArray()));
+                    } else {
+                        statement.setObject(i + 1, parameter instanceof Instant instant ? instant.atOffset(ZoneOffset.UTC) : parameter);
+                    }
+                }
+                List<Fact> facts = new ArrayList<>();
+                try (ResultSet rs = statement.executeQuery()) {
+                    while (rs.next()) {
+                        facts.add(read(rs));
+                    }
+                }
+                return facts;
+            }
+        });
+    }
+
+    private Fact read(ResultSet rs) throws SQLException {
+        String id = rs.getString(1);
+        String type = rs.getString(2);
+        return new Fact(id, type, rs.getString(3), rs.getString(4), Timestamps.read(rs, 5), Timestamps.read(rs, 6), rs.getString(7),
+                rs.getString(8), shown(id, type, rs.getString(10), rs.getBoolean(9)));
+    }
+
+    /** A fact read through Hibernate, with the data it shows. */
+    private Fact shown(Fact row) {
+        row.show(shown(row.id(), row.type(), row.stored(), row.withdrawn()));
+        return row;
+    }
+
+    private ObjectNode shown(String factId, String typeName, String storedJson, boolean withdrawn) {
+        JsonNode stored;
+        try {
+            stored = JSON.readTree(storedJson);
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException("fact " + factId + ": data is not JSON", e);
+        }
+        return types.byName(typeName).map(type -> FactData.shown(type, stored, withdrawn))
+                // A type no longer declared cannot be: start-up refuses to drop the declaration of a type with facts.
+                .orElseGet(() -> (ObjectNode) stored);
+    }
+
+    // ---------------------------------------------------------------- writes
+
+    /** What a write did. */
+    public record Outcome(Instant at, Set<String> changedBeneficiaries, Map<String, String> factIdsByMessage) {
+    }
+
+    /**
+     * Stores the facts derived from {@code facts} (messages without a fact yet) and revokes what they
+     * supersede, in the caller's transaction, under the locks of their beneficiaries (taken here).
+     * Messages that already have their fact are skipped.
+     */
+    @Transactional(Transactional.TxType.MANDATORY)
+    public Outcome write(List<NewFact> facts) {
+        return db.inCurrent(connection -> write(connection, facts, null, Map.of()));
+    }
+
+    /**
+     * As {@link #write(List)}, for a replay: the messages have facts already and get another, linked
+     * to {@code replayId}. Supersession is the same rule; between two facts of one message, the newer
+     * derivation wins.
+     */
+    @Transactional(Transactional.TxType.MANDATORY)
+    public Outcome write(List<NewFact> facts, String replayId) {
+        return db.inCurrent(connection -> write(connection, facts, replayId, Map.of()));
+    }
+
+    /** As above, with the new facts' ids chosen by the caller (message id -> fact id), so it can refer to them first. */
+    @Transactional(Transactional.TxType.MANDATORY)
+    public Outcome write(List<NewFact> facts, String replayId, Map<String, String> presetIds) {
+        return db.inCurrent(connection -> write(connection, facts, replayId, presetIds));
+    }
+
+    private Outcome write(Connection connection, List<NewFact> facts, String replayId, Map<String, String> presetIds) throws SQLException {
+        Instant at = lock(connection, facts.stream().map(NewFact::beneficiaryId).toList());
+        Set<String> changed = new TreeSet<>();
+        Map<String, String> factIds = new HashMap<>();
+        Set<String> alreadyDerived = replayId == null ? existingFor(connection, facts) : Set.of();
+        Map<List<Object>, List<NewFact>> byKey = new LinkedHashMap<>();
+        for (NewFact fact : facts) {
+            if (!alreadyDerived.contains(fact.messageId())) {
+                byKey.computeIfAbsent(fact.key(), k -> new ArrayList<>()).add(fact);
+            }
+        }
+        if (!byKey.isEmpty()) {
+            Map<List<Object>, Active> active = activeFor(connection, byKey.keySet());
+            List<String> revokeIds = new ArrayList<>();
+            List<String> revokeBy = new ArrayList<>();
+            List<NewFact> inserts = new ArrayList<>();
+            List<String> insertIds = new ArrayList<>();
+            List<String> insertRevokedBy = new ArrayList<>();
+            for (Map.Entry<List<Object>, List<NewFact>> entry : byKey.entrySet()) {
+                List<NewFact> group = new ArrayList<>(entry.getValue());
+                group.sort(Comparator.comparing(NewFact::messageId));
+                List<String> newIds = group.stream().map(f -> presetIds.containsKey(f.messageId()) ? presetIds.get(f.messageId()) : ids.next(Ids.FACT)).toList();
+                NewFact newest = group.get(group.size() - 1);
+                Active current = active.get(entry.getKey());
+                String winner;
+                if (current != null && current.messageId().compareTo(newest.messageId()) > 0) {
+                    // A later-received message already decided this key: every new fact is revoked from birth.
+                    // (Equal message ids, in a replay: the new derivation wins.)
+                    winner = current.factId();
+                } else {
+                    winner = newIds.get(newIds.size() - 1);
+                    if (current != null) {
+                        revokeIds.add(current.factId());
+                        revokeBy.add(winner);
+                    }
+                    changed.add(newest.beneficiaryId());
+                }
+                for (int i = 0; i < group.size(); i++) {
+                    String id = newIds.get(i);
+                    inserts.add(group.get(i));
+                    insertIds.add(id);
+                    insertRevokedBy.add(id.equals(winner) ? null : winner);
+                    factIds.put(group.get(i).messageId(), id);
+                }
+            }
+            revoke(connection, at, revokeIds, revokeBy);
+            insert(connection, at, inserts, insertIds, insertRevokedBy, replayId);
+        }
+        markChanged(connection, changed, at);
+        return new Outcome(at, changed, factIds);
+    }
+
+    /** The current active fact of a key. */
+    private record Active(String factId, String messageId) {
+    }
+
+    private static Set<String> existingFor(Connection connection, List<NewFact> facts) throws SQLException {
+        Set<String> existing = new HashSet<>();
+        try (PreparedStatement statement = connection.prepareStatement(EXISTING_FOR_MESSAGES)) {
+            statement.setArray(1, connection.createArrayOf("text", facts.stream().map(NewFact::messageId).toArray()));
+            try (ResultSet rs = statement.executeQuery()) {
+                while (rs.next()) {
+                    existing.add(rs.getString(1));
+                }
+            }
+        }
+        return existing;
+    }
+
+    /** The active facts of these keys ([beneficiary, type, fact key]), one statement for every type. */
+    private static Map<List<Object>, Active> activeFor(Connection connection, Set<List<Object>> keys) throws SQLException {
+        String[][] columns = new String[3][keys.size()];
+        int row = 0;
+        for (List<Object> key : keys) {
+            for (int c = 0; c < 3; c++) {
+                columns[c][row] = (String) key.get(c);
+            }
+            row++;
+        }
+        Map<List<Object>, Active> active = new HashMap<>();
+        try (PreparedStatement statement = connection.prepareStatement(ACTIVE_FOR_KEYS)) {
+            for (int c = 0; c < 3; c++) {
+                statement.setArray(c + 1, connection.createArrayOf("text", columns[c]));
+            }
+            try (ResultSet rs = statement.executeQuery()) {
+                while (rs.next()) {
+                    active.put(List.of(rs.getString(3), rs.getString(4), rs.getString(5)), new Active(rs.getString(1), rs.getString(2)));
+                }
+            }
+        }
+        return active;
+    }
+
+    /** Records that these beneficiaries' active facts changed at {@code at} (for reruns of scope 'changed'), in the caller's transaction. */
+    @Transactional(Transactional.TxType.MANDATORY)
+    public void markChanged(Collection<String> beneficiaries, Instant at) {
+        db.inCurrent(connection -> {
+            markChanged(connection, beneficiaries, at);
+            return null;
+        });
+    }
+
+    private static void markChanged(Connection connection, Collection<String> beneficiaries, Instant at) throws SQLException {
+        if (beneficiaries.isEmpty()) {
+            return;
+        }
+        try (PreparedStatement statement = connection.prepareStatement(MARK_CHANGED)) {
+            statement.setObject(1, at.atOffset(ZoneOffset.UTC));
+            // Sorted: concurrent writers of disjoint sets never lock these rows in opposite orders.
+            statement.setArray(2, connection.createArrayOf("text", beneficiaries.stream().sorted().toArray()));
+            statement.executeUpdate();
+        }
+    }
+
+    /**
+     * Revokes active facts (a replay's facts whose message now derives to another key), each by the
+     * fact named beside it, in the caller's transaction (which holds their beneficiaries' locks).
+     */
+    @Transactional(Transactional.TxType.MANDATORY)
+    public void revoke(Instant at, List<String> factIds, List<String> revokedBy) {
+        db.inCurrent(connection -> {
+            revoke(connection, at, factIds, revokedBy);
+            return null;
+        });
+    }
+
+    private static void revoke(Connection connection, Instant at, List<String> factIds, List<String> revokedBy) throws SQLException {
+        if (factIds.isEmpty()) {
+            return;
+        }
+        try (PreparedStatement statement = connection.prepareStatement(REVOKE)) {
+            statement.setObject(1, at.atOffset(ZoneOffset.UTC));
+            statement.setArray(2, connection.createArrayOf("text", factIds.toArray()));
+            statement.setArray(3, connection.createArrayOf("text", revokedBy.toArray()));
+            int revoked = statement.executeUpdate();
+            if (revoked != factIds.size()) {
+                // Cannot happen while the beneficiary lock is held; failing keeps the data consistent if it does.
+                throw new IllegalStateException("expected to revoke " + factIds.size() + " facts but revoked " + revoked);
+            }
+        }
+    }
+
+    private static void insert(Connection connection, Instant at, List<NewFact> facts, List<String> factIds,
+                               List<String> revokedBy, String replayId) throws SQLException {
+        int n = facts.size();
+        String[] beneficiaries = new String[n];
+        String[] messages = new String[n];
+        String[] typeNames = new String[n];
+        String[] keys = new String[n];
+        String[] withdrawn = new String[n];
+        String[] data = new String[n];
+        for (int i = 0; i < n; i++) {
+            NewFact fact = facts.get(i);
+            beneficiaries[i] = fact.beneficiaryId();
+            messages[i] = fact.messageId();
+            typeNames[i] = fact.type().name();
+            keys[i] = fact.factKey();
+            withdrawn[i] = Boolean.toString(fact.withdrawn());
+            data[i] = FactData.stored(fact.type(), fact.values()).toString();
+        }
+        try (PreparedStatement statement = connection.prepareStatement(INSERT)) {
+            OffsetDateTime timestamp = at.atOffset(ZoneOffset.UTC);
+            statement.setObject(1, timestamp);
+            statement.setObject(2, timestamp);
+            statement.setString(3, replayId);
+            statement.setArray(4, connection.createArrayOf("text", factIds.toArray()));
+            statement.setArray(5, connection.createArrayOf("text", beneficiaries));
+            statement.setArray(6, connection.createArrayOf("text", messages));
+            statement.setArray(7, connection.createArrayOf("text", revokedBy.toArray()));
+            statement.setArray(8, connection.createArrayOf("text", typeNames));
+            statement.setArray(9, connection.createArrayOf("text", keys));
+            statement.setArray(10, connection.createArrayOf("text", withdrawn));
+            statement.setArray(11, connection.createArrayOf("text", data));
+            statement.executeUpdate();
+        }
+    }
+
+    // ---------------------------------------------------------------- the schema step's probe
+
+    /**
+     * Whether facts of a type exist, for {@link FactTypeSchema} deciding whether a changed declaration
+     * may be applied. On the connection it is handed, unlike every other method here: the schema
+     * step's, on the {@code migrations} datasource, which has no JTA ({@code transactions=disabled}) and
+     * runs as the schema owner inside the transaction that holds that step's own lock (17775).
+     */
+    static boolean anyOfType(Connection schemaOwner, String type) throws SQLException {
+        try (PreparedStatement statement = schemaOwner.prepareStatement(ANY_OF_TYPE)) {
+            statement.setString(1, type);
+            try (ResultSet rs = statement.executeQuery()) {
+                rs.next();
+                return rs.getBoolean(1);
+            }
+        }
+    }
+}
