@@ -140,11 +140,6 @@ public class DeterminationQueue implements PanacheRepositoryBase<QueuedDetermina
              WHERE NOT (ruleset_id = ANY(?::text[])) AND next_attempt_at < 'infinity'
             """;
 
-    /** Which of these beneficiaries still have received messages waiting to be processed. Binds text[]. */
-    static final String WITH_BACKLOG = """
-            SELECT DISTINCT beneficiary_id FROM message
-             WHERE beneficiary_id = ANY(?::text[]) AND status = 'RECEIVED'
-            """;
 
     /** A queued determination, as claimed. */
     public record Pending(String beneficiaryId, String period, String rulesetId, int attempts, Instant requestedAt) {
@@ -171,14 +166,6 @@ public class DeterminationQueue implements PanacheRepositoryBase<QueuedDetermina
         });
     }
 
-    /**
-     * As {@link #enqueue(Collection, YearMonth, Collection)}, on the caller's connection: for the
-     * callers in queue/ and replays/ until they call the method above.
-     */
-    @Deprecated
-    public void enqueue(Connection connection, Collection<String> beneficiaries, YearMonth period, Collection<String> rulesetIds) throws SQLException {
-        enqueueOn(connection, config, beneficiaries, period, rulesetIds);
-    }
 
     private static void enqueueOn(Connection connection, DeterminationsConfig config, Collection<String> beneficiaries, YearMonth period,
                                   Collection<String> rulesetIds) throws SQLException {
@@ -220,21 +207,6 @@ public class DeterminationQueue implements PanacheRepositoryBase<QueuedDetermina
         });
     }
 
-    public Set<String> withBacklog(Connection connection, Collection<String> beneficiaries) throws SQLException {
-        Set<String> found = new HashSet<>();
-        if (beneficiaries.isEmpty()) {
-            return found;
-        }
-        try (PreparedStatement statement = connection.prepareStatement(WITH_BACKLOG)) {
-            statement.setArray(1, connection.createArrayOf("text", beneficiaries.toArray()));
-            try (ResultSet rs = statement.executeQuery()) {
-                while (rs.next()) {
-                    found.add(rs.getString(1));
-                }
-            }
-        }
-        return found;
-    }
 
     @Transactional(Transactional.TxType.MANDATORY)
     public void delete(List<Pending> done) {
@@ -298,11 +270,6 @@ public class DeterminationQueue implements PanacheRepositoryBase<QueuedDetermina
         return db.inCurrent(DeterminationQueue::countsOn);
     }
 
-    /** As {@link #counts()}, on the caller's connection (in a transaction or not): for operations/ until it calls the method above. */
-    @Deprecated
-    public Counts counts(Connection connection) throws SQLException {
-        return countsOn(connection);
-    }
 
     private static Counts countsOn(Connection connection) throws SQLException {
         try (PreparedStatement statement = connection.prepareStatement(COUNTS); ResultSet rs = statement.executeQuery()) {
@@ -317,11 +284,6 @@ public class DeterminationQueue implements PanacheRepositoryBase<QueuedDetermina
         return db.inCurrent(connection -> countOtherRulesetsOn(connection, rulesetIds));
     }
 
-    /** As {@link #countOtherRulesets(Collection)}, on the caller's connection (in a transaction or not): for operations/ until it calls the method above. */
-    @Deprecated
-    public long countOtherRulesets(Connection connection, Collection<String> rulesetIds) throws SQLException {
-        return countOtherRulesetsOn(connection, rulesetIds);
-    }
 
     private static long countOtherRulesetsOn(Connection connection, Collection<String> rulesetIds) throws SQLException {
         try (PreparedStatement statement = connection.prepareStatement(OTHER_RULESETS)) {

@@ -17,9 +17,8 @@ import jakarta.transaction.Transactional;
 
 import com.fasterxml.jackson.databind.JsonNode;
 
-import org.eligo.facts.BeneficiaryLocks;
 import org.eligo.facts.Fact;
-import org.eligo.facts.FactReader;
+import org.eligo.facts.Facts;
 import org.eligo.rules.Ruleset;
 import org.eligo.rules.RulesetLoader;
 import org.eligo.rules.RulesetRegistry;
@@ -52,14 +51,14 @@ public class DeterminationService {
 
     private final Db db;
     private final RulesetRegistry rulesets;
-    private final FactReader facts;
+    private final Facts facts;
     private final DeterminationMaker maker;
     private final Determinations determinations;
     private final DeterminationQueue queue;
     private final WorkSignal signal;
     private final TransactionSynchronizationRegistry transactions;
 
-    public DeterminationService(Db db, RulesetRegistry rulesets, FactReader facts, DeterminationMaker maker, Determinations determinations,
+    public DeterminationService(Db db, RulesetRegistry rulesets, Facts facts, DeterminationMaker maker, Determinations determinations,
                                 DeterminationQueue queue, WorkSignal signal, TransactionSynchronizationRegistry transactions) {
         this.queue = queue;
         this.signal = signal;
@@ -79,8 +78,8 @@ public class DeterminationService {
         Ruleset ruleset = ruleset(body, errors);
         fail(errors);
         DeterminationView made = db.inCurrent(connection -> {
-            Instant asOf = BeneficiaryLocks.lock(connection, List.of(beneficiaryId));
-            List<Fact> active = facts.activeFor(connection, List.of(beneficiaryId), asOf).getOrDefault(beneficiaryId, List.of());
+            Instant asOf = facts.lock(List.of(beneficiaryId));
+            List<Fact> active = facts.activeFor(List.of(beneficiaryId), asOf).getOrDefault(beneficiaryId, List.of());
             return maker.make(ruleset, beneficiaryId, period, active, asOf, asOf, DeterminationTrigger.REQUEST, null, true);
         });
         determinations.insert(List.of(made));
@@ -142,7 +141,7 @@ public class DeterminationService {
         return db.inCurrent(connection -> {
             // The lock, even for an explicit as_of: with no fact of the beneficiary being written, the
             // facts active at any instant up to now are all committed, so the answer cannot change later.
-            Instant now = BeneficiaryLocks.lock(connection, List.of(beneficiaryId));
+            Instant now = facts.lock(List.of(beneficiaryId));
             if (explicit != null && explicit.isAfter(now)) {
                 // Facts for a future instant are not known yet: the same request would answer differently later.
                 throw ProblemException.badRequest("as_of is in the future.", List.of(FieldError.at("/as_of", "must not be later than now (" + Timestamps.format(now) + ")")));
@@ -150,7 +149,7 @@ public class DeterminationService {
             Instant at = explicit == null ? now : explicit;
             // Time travel uses the rules in force at that instant, not today's (the response names the version).
             Ruleset used = explicit == null ? ruleset : rulesets.inForceAt(connection, ruleset.id(), at);
-            List<Fact> active = facts.activeFor(connection, List.of(beneficiaryId), at).getOrDefault(beneficiaryId, List.of());
+            List<Fact> active = facts.activeFor(List.of(beneficiaryId), at).getOrDefault(beneficiaryId, List.of());
             return maker.make(used, beneficiaryId, period, active, at, now, DeterminationTrigger.REQUEST, null, false);
         });
     }
@@ -168,7 +167,7 @@ public class DeterminationService {
             Set<String> factIds = new LinkedHashSet<>();
             determination.checks().forEach(check -> check.subchecks().forEach(subcheck -> factIds.addAll(subcheck.factIds())));
             Map<String, Fact> byId = new java.util.HashMap<>();
-            facts.byIds(connection, factIds).forEach(fact -> byId.put(fact.id(), fact));
+            facts.byIds(factIds).forEach(fact -> byId.put(fact.id(), fact));
             List<Fact> ordered = new ArrayList<>();
             factIds.forEach(factId -> {
                 if (byId.containsKey(factId)) {

@@ -1,7 +1,5 @@
 package org.eligo.determinations;
 
-import java.sql.Connection;
-import java.sql.SQLException;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.YearMonth;
@@ -13,9 +11,8 @@ import java.util.Set;
 
 import jakarta.enterprise.context.ApplicationScoped;
 
-import org.eligo.facts.BeneficiaryLocks;
 import org.eligo.facts.Fact;
-import org.eligo.facts.FactReader;
+import org.eligo.facts.Facts;
 import org.eligo.rules.Ruleset;
 import org.eligo.rules.RulesetRegistry;
 import org.eligo.work.Failure;
@@ -43,8 +40,7 @@ import io.micrometer.core.instrument.Timer;
  * {@link DeterminationQueue}): kept with its error, counted, redrivable.
  *
  * <p>Each method runs in the engine's transaction, which the owners' methods ({@link DeterminationQueue},
- * {@link Determinations}) join; the connection the engine hands over is that transaction's, used
- * here only for the beneficiaries' locks and facts.
+ * {@link Determinations}, {@code Facts}, {@code Messages}) join.
  */
 @ApplicationScoped
 public class DeterminationWork implements WorkKind<DeterminationQueue.Pending> {
@@ -55,21 +51,23 @@ public class DeterminationWork implements WorkKind<DeterminationQueue.Pending> {
     private final DeterminationQueue queue;
     private final DeterminationMaker maker;
     private final Determinations determinations;
-    private final FactReader facts;
+    private final Facts facts;
+    private final org.eligo.ingest.Messages messages;
     private final RulesetRegistry rulesets;
     private final DeterminationsConfig config;
     private final FailurePolicy policy;
     private final FailureCounters counters;
     private final Timer latency;
 
-    public DeterminationWork(DeterminationQueue queue, DeterminationMaker maker, Determinations determinations, FactReader facts,
-                             RulesetRegistry rulesets, DeterminationsConfig config, MeterRegistry registry) {
+    public DeterminationWork(DeterminationQueue queue, DeterminationMaker maker, Determinations determinations, Facts facts,
+                             org.eligo.ingest.Messages messages, RulesetRegistry rulesets, DeterminationsConfig config, MeterRegistry registry) {
         this.latency = Timer.builder("eligo.determinations.latency")
                 .description("From the change of a beneficiary's facts to its automatic determination").publishPercentileHistogram().register(registry);
         this.queue = queue;
         this.maker = maker;
         this.determinations = determinations;
         this.facts = facts;
+        this.messages = messages;
         this.rulesets = rulesets;
         this.config = config;
         this.policy = new FailurePolicy(config.maxAttempts(), config.retryInitialBackoff(), config.retryMaxBackoff(),
@@ -103,22 +101,21 @@ public class DeterminationWork implements WorkKind<DeterminationQueue.Pending> {
     }
 
     @Override
-    public List<DeterminationQueue.Pending> claim(Connection connection) throws SQLException {
+    public List<DeterminationQueue.Pending> claim() {
         return queue.claim(rulesets.all().stream().map(Ruleset::id).toList(), config.batchSize());
     }
 
     @Override
-    public Optional<DeterminationQueue.Pending> claimAgain(Connection connection, DeterminationQueue.Pending pending) throws SQLException {
+    public Optional<DeterminationQueue.Pending> claimAgain(DeterminationQueue.Pending pending) {
         return queue.claimOne(pending);
     }
 
     @Override
-    public void process(Connection connection, List<DeterminationQueue.Pending> claimed, Failures<DeterminationQueue.Pending> failures)
-            throws SQLException {
-        Set<String> locked = BeneficiaryLocks.tryLock(connection, claimed.stream().map(DeterminationQueue.Pending::beneficiaryId).toList());
-        Instant asOf = BeneficiaryLocks.now(connection);
+    public void process(List<DeterminationQueue.Pending> claimed, Failures<DeterminationQueue.Pending> failures) {
+        Set<String> locked = facts.tryLock(claimed.stream().map(DeterminationQueue.Pending::beneficiaryId).toList());
+        Instant asOf = facts.now();
         // A beneficiary with messages still waiting in the backlog: its burst is not over yet.
-        Set<String> backlogged = queue.withBacklog(connection, locked);
+        Set<String> backlogged = messages.beneficiariesWithBacklog(locked);
         List<DeterminationQueue.Pending> ready = new ArrayList<>();
         List<DeterminationQueue.Pending> busy = new ArrayList<>();
         List<DeterminationQueue.Pending> waiting = new ArrayList<>();
@@ -132,7 +129,7 @@ public class DeterminationWork implements WorkKind<DeterminationQueue.Pending> {
                 ready.add(pending);
             }
         }
-        Map<String, List<Fact>> byBeneficiary = facts.activeFor(connection, ready.stream().map(DeterminationQueue.Pending::beneficiaryId).toList(), asOf);
+        Map<String, List<Fact>> byBeneficiary = facts.activeFor(ready.stream().map(DeterminationQueue.Pending::beneficiaryId).toList(), asOf);
         List<DeterminationView> made = new ArrayList<>(ready.size());
         for (DeterminationQueue.Pending pending : ready) {
             // The claim takes only loaded rulesets; one missing here is another instance's work.
@@ -148,7 +145,7 @@ public class DeterminationWork implements WorkKind<DeterminationQueue.Pending> {
     }
 
     @Override
-    public void recordFailure(Connection connection, DeterminationQueue.Pending pending, Failure failure) throws SQLException {
+    public void recordFailure(DeterminationQueue.Pending pending, Failure failure) {
         queue.recordFailure(pending, failure);
     }
 

@@ -20,4 +20,9 @@ public record MessageView(String id, String source, String externalId,
                           List<String> factIds,
                           @JsonInclude(JsonInclude.Include.NON_NULL)
                           @Schema(description = "the W3C traceparent of the submitting request, if it had a valid one") String traceparent) implements org.eligo.auth.AboutBeneficiary {
+
+    /** This message with the ids of the facts made from it. */
+    public MessageView withFactIds(List<String> ids) {
+        return new MessageView(id, source, externalId, type, beneficiaryId, occurredAt, receivedAt, status, attempts, lastError, data, ids, traceparent);
+    }
 }

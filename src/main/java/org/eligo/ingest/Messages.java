@@ -88,15 +88,10 @@ public class Messages implements PanacheRepositoryBase<Message, String> {
               JOIN message m ON m.id = mk.message_id
             """;
 
-    /**
-     * The message and the ids of its facts in one statement, so one snapshot: status and fact ids
-     * always agree (a PROCESSED message has its facts, a RECEIVED one none). Binds the message id.
-     */
-    // fact ids: moves to the fact table's owner at merge
+    /** One message; its facts' ids are the facts' owner's to read (MessageQueries). Binds the message id. */
     static final String BY_ID = """
             SELECT m.id, m.source, m.external_id, m.type, m.beneficiary_id, m.occurred_at, m.received_at,
-                   m.status, m.attempts, m.last_error, m.data::text, m.traceparent,
-                   ARRAY(SELECT f.id FROM fact f WHERE f.message_id = m.id ORDER BY 1)
+                   m.status, m.attempts, m.last_error, m.data::text, m.traceparent
               FROM message m WHERE m.id = ?
             """;
 
@@ -289,7 +284,7 @@ public class Messages implements PanacheRepositoryBase<Message, String> {
         });
     }
 
-    /** A stored message with its processing state and its facts' ids. */
+    /** A stored message with its processing state; its fact ids left empty (see MessageQueries). */
     @Transactional
     public Optional<MessageView> view(String id) {
         return db.inCurrent(connection -> {
@@ -299,7 +294,7 @@ public class Messages implements PanacheRepositoryBase<Message, String> {
                     if (!rs.next()) {
                         return Optional.empty();
                     }
-                    List<String> factIds = List.of((String[]) rs.getArray(13).getArray());
+                    List<String> factIds = List.of();
                     return Optional.of(new MessageView(rs.getString(1), rs.getString(2), rs.getString(3), rs.getString(4), rs.getString(5),
                             Timestamps.read(rs, 6), Timestamps.read(rs, 7), MessageStatus.valueOf(rs.getString(8)), rs.getInt(9),
                             rs.getString(10), json(rs.getString(11)), factIds, rs.getString(12)));

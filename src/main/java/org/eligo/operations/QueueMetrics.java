@@ -4,7 +4,6 @@ import java.util.concurrent.atomic.AtomicLong;
 
 import jakarta.enterprise.context.ApplicationScoped;
 
-import org.eligo.support.Db;
 import org.jboss.logging.Logger;
 
 import io.micrometer.core.instrument.Gauge;
@@ -21,7 +20,6 @@ public class QueueMetrics {
 
     private static final Logger LOG = Logger.getLogger(QueueMetrics.class);
 
-    private final Db db;
     private final AtomicLong backlog = new AtomicLong();
     private final AtomicLong oldestAgeMillis = new AtomicLong();
     private final AtomicLong pendingDeterminations = new AtomicLong();
@@ -33,13 +31,12 @@ public class QueueMetrics {
     private final org.eligo.determinations.DeterminationQueue determinations;
     private final java.util.List<String> typeNames;
     private final org.eligo.rules.RulesetRegistry rulesets;
-    private final org.eligo.reruns.RerunQueue reruns;
+    private final org.eligo.reruns.Reruns reruns;
 
-    public QueueMetrics(Db db, MeterRegistry registry, org.eligo.ingest.Messages messages,
+    public QueueMetrics(MeterRegistry registry, org.eligo.ingest.Messages messages,
                         org.eligo.determinations.DeterminationQueue determinations, org.eligo.facts.FactTypes types,
-                        org.eligo.rules.RulesetRegistry rulesets, org.eligo.reruns.RerunQueue reruns) {
+                        org.eligo.rules.RulesetRegistry rulesets, org.eligo.reruns.Reruns reruns) {
         this.reruns = reruns;
-        this.db = db;
         this.messages = messages;
         this.determinations = determinations;
         this.typeNames = types.all().stream().map(org.eligo.facts.FactType::name).toList();
@@ -60,7 +57,9 @@ public class QueueMetrics {
                         + " waiting for POST /v1/determinations/queue/redrive").register(registry);
     }
 
+    /** One short read-only transaction, which the owners' counts join. */
     @Scheduled(every = "5s", concurrentExecution = Scheduled.ConcurrentExecution.SKIP)
+    @jakarta.transaction.Transactional
     void measure() {
         try {
             // Each read on its own: gauges need not agree with one another, unlike GET /v1/stats.
@@ -68,15 +67,12 @@ public class QueueMetrics {
             backlog.set(waiting.count());
             oldestAgeMillis.set(waiting.oldestWait() == null ? 0 : waiting.oldestWait().toMillis());
             otherTypes.set(messages.countOtherTypes(typeNames));
-            db.read(connection -> {
-                org.eligo.determinations.DeterminationQueue.Counts queued = determinations.counts(connection);
-                pendingDeterminations.set(queued.pending());
-                deadEndDeterminations.set(queued.failed());
-                java.util.List<String> loaded = rulesets.all().stream().map(org.eligo.rules.Ruleset::id).toList();
-                otherRulesets.set(determinations.countOtherRulesets(connection, loaded));
-                otherReruns.set(reruns.countOtherRulesets(connection, loaded));
-                return null;
-            });
+            org.eligo.determinations.DeterminationQueue.Counts queued = determinations.counts();
+            pendingDeterminations.set(queued.pending());
+            deadEndDeterminations.set(queued.failed());
+            java.util.List<String> loaded = rulesets.all().stream().map(org.eligo.rules.Ruleset::id).toList();
+            otherRulesets.set(determinations.countOtherRulesets(loaded));
+            otherReruns.set(reruns.countOtherRulesets(loaded));
         } catch (RuntimeException e) {
             LOG.debugf("Queue metrics not measured: %s", e.getMessage());
         }

@@ -1,8 +1,7 @@
 package org.eligo.queue;
 
+import org.eligo.facts.Facts;
 import java.io.IOException;
-import java.sql.Connection;
-import java.sql.SQLException;
 import java.time.LocalDate;
 import java.util.ArrayList;
 import java.util.List;
@@ -20,7 +19,6 @@ import org.eligo.determinations.DeterminationQueue;
 import org.eligo.facts.FactData;
 import org.eligo.facts.FactType;
 import org.eligo.facts.FactTypes;
-import org.eligo.facts.FactWriter;
 import org.eligo.facts.NewFact;
 import org.eligo.ingest.ClaimedMessage;
 import org.eligo.ingest.Messages;
@@ -47,14 +45,13 @@ import io.micrometer.core.instrument.MeterRegistry;
  * its dead end is status FAILED with its {@code last_error}, counted in {@code GET /v1/stats} and
  * redriven by {@code POST /v1/messages/{id}/retry}. Only messages of the fact types this instance
  * declares are claimed; others wait for an instance that declares them. The message table's SQL is
- * its owner's, {@link Messages}, whose claims and settlements join the engine's transaction (the one
- * the {@code connection} parameters belong to).
+ * its owner's, {@link Messages}, whose claims and settlements join the engine's transaction.
  */
 @ApplicationScoped
 public class MessageWork implements WorkKind<ClaimedMessage> {
 
     private final Messages messages;
-    private final FactWriter facts;
+    private final Facts facts;
     private final QueueConfig config;
     private final ObjectReader reader;
     private final DeterminationQueue determinations;
@@ -67,7 +64,7 @@ public class MessageWork implements WorkKind<ClaimedMessage> {
     private final FailureCounters counters;
     private final Counter processed;
 
-    public MessageWork(Messages messages, FactWriter facts, QueueConfig config, ObjectMapper mapper,
+    public MessageWork(Messages messages, Facts facts, QueueConfig config, ObjectMapper mapper,
                        DeterminationQueue determinations, RulesetRegistry rulesets, EligoClock clock, MeterRegistry registry, FactTypes types) {
         this.types = types;
         this.typeNames = types.all().stream().map(FactType::name).toList();
@@ -108,17 +105,17 @@ public class MessageWork implements WorkKind<ClaimedMessage> {
     }
 
     @Override
-    public List<ClaimedMessage> claim(Connection connection) throws SQLException {
+    public List<ClaimedMessage> claim() {
         return messages.claim(typeNames, config.batchSize());
     }
 
     @Override
-    public Optional<ClaimedMessage> claimAgain(Connection connection, ClaimedMessage message) throws SQLException {
+    public Optional<ClaimedMessage> claimAgain(ClaimedMessage message) {
         return messages.claimOne(message.id());
     }
 
     @Override
-    public void process(Connection connection, List<ClaimedMessage> claimed, Failures<ClaimedMessage> failures) throws SQLException {
+    public void process(List<ClaimedMessage> claimed, Failures<ClaimedMessage> failures) {
         List<NewFact> derived = new ArrayList<>(claimed.size());
         List<String> derivedIds = new ArrayList<>(claimed.size());
         for (ClaimedMessage message : claimed) {
@@ -132,13 +129,13 @@ public class MessageWork implements WorkKind<ClaimedMessage> {
             }
         }
         if (!derived.isEmpty()) {
-            FactWriter.Outcome outcome = facts.write(connection, derived);
+            Facts.Outcome outcome = facts.write(derived);
             messages.markProcessed(derivedIds, outcome.at());
             // Beneficiaries whose active facts changed get a determination for the current period,
             // queued in this transaction so that it exists exactly when the facts do. Queued for the
             // rulesets loaded here: an instance that has another ruleset queues its own when it
             // processes that beneficiary's next message (and a rerun catches up after a deploy).
-            determinations.enqueue(connection, outcome.changedBeneficiaries(), clock.currentPeriod(),
+            determinations.enqueue(outcome.changedBeneficiaries(), clock.currentPeriod(),
                     rulesets.all().stream().map(Ruleset::id).toList());
             // Counted before commit: a rolled-back batch over-counts a little; rates are what this is for.
             processed.increment(derivedIds.size());
@@ -146,7 +143,7 @@ public class MessageWork implements WorkKind<ClaimedMessage> {
     }
 
     @Override
-    public void recordFailure(Connection connection, ClaimedMessage message, Failure failure) throws SQLException {
+    public void recordFailure(ClaimedMessage message, Failure failure) {
         messages.recordFailure(message.id(), failure);
     }
 

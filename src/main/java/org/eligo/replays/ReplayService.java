@@ -22,13 +22,11 @@ import com.fasterxml.jackson.databind.ObjectReader;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 
 import org.eligo.determinations.DeterminationQueue;
-import org.eligo.facts.BeneficiaryLocks;
 import org.eligo.facts.Fact;
 import org.eligo.facts.FactData;
-import org.eligo.facts.FactReader;
+import org.eligo.facts.Facts;
 import org.eligo.facts.FactType;
 import org.eligo.facts.FactTypes;
-import org.eligo.facts.FactWriter;
 import org.eligo.facts.Field;
 import org.eligo.facts.NewFact;
 import org.eligo.ingest.Messages;
@@ -59,8 +57,7 @@ public class ReplayService {
 
     private final Db db;
     private final Ids ids;
-    private final FactReader facts;
-    private final FactWriter writer;
+    private final Facts facts;
     private final DeterminationQueue determinations;
     private final RulesetRegistry rulesets;
     private final EligoClock clock;
@@ -69,7 +66,7 @@ public class ReplayService {
     private final Messages messages;
     private final Replays replays;
 
-    public ReplayService(Db db, Ids ids, FactReader facts, FactWriter writer, DeterminationQueue determinations, RulesetRegistry rulesets,
+    public ReplayService(Db db, Ids ids, Facts facts, DeterminationQueue determinations, RulesetRegistry rulesets,
                          EligoClock clock, ObjectMapper mapper, FactTypes types, Messages messages, Replays replays) {
         this.factTypes = types;
         this.messages = messages;
@@ -77,7 +74,6 @@ public class ReplayService {
         this.db = db;
         this.ids = ids;
         this.facts = facts;
-        this.writer = writer;
         this.determinations = determinations;
         this.rulesets = rulesets;
         this.clock = clock;
@@ -96,7 +92,7 @@ public class ReplayService {
             if (beneficiaries.isEmpty()) {
                 return new Replay(null, dryRun, beneficiaryIds, typeNames, reason, 0, 0, List.of(), List.of());
             }
-            Instant at = BeneficiaryLocks.lock(connection, beneficiaries);
+            Instant at = facts.lock(beneficiaries);
             List<Replay.Failure> failures = new ArrayList<>();
             List<Derived> derived = derive(beneficiaries, types, failures);
 
@@ -104,7 +100,7 @@ public class ReplayService {
             Map<String, Fact> latestByMessage = new HashMap<>();
             Map<String, Fact> activeByKey = new HashMap<>();
             Set<String> typeNamesInScope = new TreeSet<>(types.stream().map(FactType::name).toList());
-            for (Fact fact : facts.allFor(connection, beneficiaries)) {
+            for (Fact fact : facts.allFor(beneficiaries)) {
                 if (!typeNamesInScope.contains(fact.type())) {
                     continue;
                 }
@@ -168,13 +164,13 @@ public class ReplayService {
             // (by their message's new fact) before anything is written for the keys they leave.
             Map<String, String> minted = new HashMap<>();
             changed.forEach(d -> minted.put(d.messageId(), ids.next(Ids.FACT)));
-            Instant revokedAt = BeneficiaryLocks.now(connection);
-            writer.revoke(connection, revokedAt, stale.stream().map(Fact::id).toList(),
+            Instant revokedAt = facts.now();
+            facts.revoke(revokedAt, stale.stream().map(Fact::id).toList(),
                     stale.stream().map(fact -> minted.get(fact.messageId())).toList());
-            FactWriter.Outcome first = writer.write(connection, changed.stream().map(Derived::fact).toList(), replayId, minted);
+            Facts.Outcome first = facts.write(changed.stream().map(Derived::fact).toList(), replayId, minted);
             // Then give every key its rightful winner back, judged on what is now stored.
             Map<String, Fact> activeNow = new HashMap<>();
-            for (Fact fact : facts.allFor(connection, beneficiaries)) {
+            for (Fact fact : facts.allFor(beneficiaries)) {
                 if (fact.revokedAt() == null && typeNamesInScope.contains(fact.type())) {
                     activeNow.put(fact.type() + keyOf(fact), fact);
                 }
@@ -189,7 +185,7 @@ public class ReplayService {
                     restore.add(entry.getValue());
                 }
             }
-            FactWriter.Outcome second = writer.write(connection, restore.stream().map(Derived::fact).toList(), replayId);
+            Facts.Outcome second = facts.write(restore.stream().map(Derived::fact).toList(), replayId);
             List<Replay.Change> actual = new ArrayList<>(report.stream().filter(c -> !c.kind().equals("reactivated")).toList());
             for (Derived d : restore) {
                 Fact latest = latestByMessage.get(d.messageId());
@@ -205,8 +201,8 @@ public class ReplayService {
             // A message that failed under the old parser and derives today is processed now.
             messages.processedOnReplay(derived.stream().map(Derived::messageId).toList(), first.at());
 
-            writer.markChanged(connection, affected, first.at());
-            determinations.enqueue(connection, affected, clock.currentPeriod(), rulesets.all().stream().map(Ruleset::id).toList());
+            facts.markChanged(affected, first.at());
+            determinations.enqueue(affected, clock.currentPeriod(), rulesets.all().stream().map(Ruleset::id).toList());
             Replay replay = new Replay(replayId, false, beneficiaryIds, typeNames, reason, derived.size(), affected.size(), done, failures);
             replays.record(replay);
             return replay;

@@ -1,7 +1,5 @@
 package org.eligo.reruns;
 
-import java.sql.Connection;
-import java.sql.SQLException;
 import java.time.Instant;
 import java.time.YearMonth;
 import java.util.ArrayList;
@@ -16,9 +14,8 @@ import org.eligo.determinations.DeterminationMaker;
 import org.eligo.determinations.DeterminationTrigger;
 import org.eligo.determinations.DeterminationView;
 import org.eligo.determinations.Determinations;
-import org.eligo.facts.BeneficiaryLocks;
 import org.eligo.facts.Fact;
-import org.eligo.facts.FactReader;
+import org.eligo.facts.Facts;
 import org.eligo.rules.Ruleset;
 import org.eligo.rules.RulesetRegistry;
 import org.eligo.work.Failure;
@@ -44,8 +41,7 @@ import io.micrometer.core.instrument.MeterRegistry;
  * run's {@code failed}, and {@code POST /v1/reruns/{id}/retry} redrives the run's failed items.
  *
  * <p>Each method but {@link #afterBatch()} runs in the engine's transaction, which the owners'
- * methods ({@link Reruns}, {@link Determinations}) join; the connection the engine hands over is
- * that transaction's, used here only for the beneficiaries' locks and facts.
+ * methods ({@link Reruns}, {@link Determinations}, {@code Facts}) join.
  */
 @ApplicationScoped
 public class RerunWork implements WorkKind<Reruns.Item> {
@@ -54,13 +50,13 @@ public class RerunWork implements WorkKind<Reruns.Item> {
 
     private final Reruns reruns;
     private final RerunsConfig config;
-    private final FactReader facts;
+    private final Facts facts;
     private final DeterminationMaker maker;
     private final Determinations determinations;
     private final RulesetRegistry rulesets;
     private final FailureCounters counters;
 
-    public RerunWork(Reruns reruns, RerunsConfig config, FactReader facts, DeterminationMaker maker, Determinations determinations,
+    public RerunWork(Reruns reruns, RerunsConfig config, Facts facts, DeterminationMaker maker, Determinations determinations,
                      RulesetRegistry rulesets, MeterRegistry registry) {
         // With no retries, every failed attempt is a dead end: the two counters move together.
         this.counters = new FailureCounters(
@@ -100,24 +96,24 @@ public class RerunWork implements WorkKind<Reruns.Item> {
     }
 
     @Override
-    public List<Reruns.Item> claim(Connection connection) throws SQLException {
+    public List<Reruns.Item> claim() {
         return reruns.claim(rulesets.all().stream().map(Ruleset::id).toList(), config.chunkSize());
     }
 
     @Override
-    public Optional<Reruns.Item> claimAgain(Connection connection, Reruns.Item item) throws SQLException {
+    public Optional<Reruns.Item> claimAgain(Reruns.Item item) {
         return reruns.claimOne(item);
     }
 
     @Override
-    public void process(Connection connection, List<Reruns.Item> items, Failures<Reruns.Item> failures) throws SQLException {
+    public void process(List<Reruns.Item> items, Failures<Reruns.Item> failures) {
         // A claim takes items of one run.
         Reruns.Item first = items.get(0);
         Ruleset ruleset = rulesets.find(first.rulesetId()).orElseThrow(() -> new LeaveForOthers("ruleset " + first.rulesetId()));
         YearMonth period = YearMonth.parse(first.period());
         List<String> beneficiaries = items.stream().map(Reruns.Item::beneficiaryId).toList();
-        Instant asOf = BeneficiaryLocks.lock(connection, beneficiaries);
-        Map<String, List<Fact>> byBeneficiary = facts.activeFor(connection, beneficiaries, asOf);
+        Instant asOf = facts.lock(beneficiaries);
+        Map<String, List<Fact>> byBeneficiary = facts.activeFor(beneficiaries, asOf);
         Map<String, Determinations.Latest> previous = determinations.latest(beneficiaries, first.period(), first.rulesetId());
         List<DeterminationView> made = new ArrayList<>(beneficiaries.size());
         for (String beneficiary : beneficiaries) {
@@ -129,7 +125,7 @@ public class RerunWork implements WorkKind<Reruns.Item> {
     }
 
     @Override
-    public void recordFailure(Connection connection, Reruns.Item item, Failure failure) throws SQLException {
+    public void recordFailure(Reruns.Item item, Failure failure) {
         reruns.markFailed(item, failure);
     }
 

@@ -47,7 +47,7 @@ public class Reruns implements PanacheRepositoryBase<Rerun, String> {
     /**
      * Beneficiaries whose active facts changed after their latest determination for the period and
      * ruleset, or who have none: one index probe of {@code determination} per beneficiary of
-     * {@code beneficiary_facts_changed} (which the fact writer keeps, org.eligo.facts.FactWriter).
+     * {@code beneficiary_facts_changed} (which the facts' owner keeps as it writes facts, org.eligo.facts.Facts#markChanged).
      * Binds run id, period, ruleset.
      */
     static final String ITEMS_CHANGED = """
@@ -399,22 +399,15 @@ public class Reruns implements PanacheRepositoryBase<Rerun, String> {
     /** Pending items of runs of rulesets outside {@code rulesetIds}: work this instance leaves for others. */
     @Transactional(Transactional.TxType.MANDATORY)
     public long countOtherRulesets(Collection<String> rulesetIds) {
-        return db.inCurrent(connection -> countOtherRulesets(connection, rulesetIds));
-    }
-
-    /**
-     * As {@link #countOtherRulesets(Collection)}, on the caller's connection (in a transaction or
-     * not): for operations/ (through {@link RerunQueue}) until it calls the method above.
-     */
-    @Deprecated
-    public long countOtherRulesets(Connection connection, Collection<String> rulesetIds) throws SQLException {
-        try (PreparedStatement statement = connection.prepareStatement(OTHER_RULESETS)) {
-            statement.setArray(1, connection.createArrayOf("text", rulesetIds.toArray()));
-            try (ResultSet rs = statement.executeQuery()) {
-                rs.next();
-                return rs.getLong(1);
+        return db.inCurrent(connection -> {
+            try (PreparedStatement statement = connection.prepareStatement(OTHER_RULESETS)) {
+                statement.setArray(1, connection.createArrayOf("text", rulesetIds.toArray()));
+                try (ResultSet rs = statement.executeQuery()) {
+                    rs.next();
+                    return rs.getLong(1);
+                }
             }
-        }
+        });
     }
 
     private static int update(Connection connection, String sql, String... parameters) throws SQLException {

@@ -12,7 +12,6 @@ import org.eclipse.microprofile.openapi.annotations.media.Schema;
 import org.eclipse.microprofile.openapi.annotations.tags.Tag;
 import org.eligo.auth.Allowed;
 import org.eligo.auth.Role;
-import org.eligo.support.Db;
 
 /** How much there is and how far behind processing is: backlog and pending are exact. */
 @Path("/v1/stats")
@@ -20,7 +19,6 @@ import org.eligo.support.Db;
 @Tag(name = "Operations")
 @Allowed(Role.ANALYST)
 public class StatsResource {
-
 
     @Schema(name = "Stats")
     public record Stats(Messages messages, Instant oldestBacklogReceivedAt, Facts facts, Determinations determinations,
@@ -45,45 +43,15 @@ public class StatsResource {
                                          + " times, kept with their last error, no longer tried until POST /v1/determinations/queue/redrive") long failed) {
     }
 
-    private final Db db;
+    private final Statistics statistics;
 
-    private final org.eligo.ingest.Messages messages;
-    private final org.eligo.determinations.DeterminationQueue determinationQueue;
-    private final java.util.List<String> typeNames;
-    private final org.eligo.rules.RulesetRegistry rulesets;
-    private final org.eligo.reruns.Reruns reruns;
-    private final org.eligo.facts.FactReader facts;
-    private final org.eligo.determinations.Determinations storedDeterminations;
-
-    public StatsResource(Db db, org.eligo.facts.FactReader facts, org.eligo.determinations.Determinations storedDeterminations, org.eligo.facts.FactTypes types, org.eligo.ingest.Messages messages,
-                         org.eligo.determinations.DeterminationQueue determinationQueue, org.eligo.rules.RulesetRegistry rulesets,
-                         org.eligo.reruns.Reruns reruns) {
-        this.reruns = reruns;
-        this.facts = facts;
-        this.storedDeterminations = storedDeterminations;
-        this.db = db;
-        this.messages = messages;
-        this.determinationQueue = determinationQueue;
-        this.typeNames = types.all().stream().map(org.eligo.facts.FactType::name).toList();
-        this.rulesets = rulesets;
+    public StatsResource(Statistics statistics) {
+        this.statistics = statistics;
     }
 
     @GET
     @Operation(summary = "Counts of messages, facts and determinations; backlog and pending are exact")
     public Stats stats() {
-        // One snapshot, so the numbers agree with each other (the messages' owner joins this transaction).
-        return db.inSnapshot(connection -> {
-            org.eligo.ingest.Messages.Counts m = messages.counts();
-            org.eligo.facts.FactReader.Counts f = facts.counts(connection);
-            // The owners' counts join this transaction, on this connection, in the same snapshot.
-            long determinations = storedDeterminations.count();
-            org.eligo.determinations.DeterminationQueue.Counts queued = determinationQueue.counts();
-            java.util.List<String> loaded = rulesets.all().stream().map(org.eligo.rules.Ruleset::id).toList();
-            LeftForOthers left = new LeftForOthers(messages.countOtherTypes(typeNames),
-                    determinationQueue.countOtherRulesets(loaded), reruns.countOtherRulesets(loaded));
-            return new Stats(new Messages(m.received(), m.processed(), m.failed(), m.backlog()), m.oldestBacklogReceivedAt(),
-                    new Facts(f.active(), f.revoked()),
-                    new Determinations(determinations, queued.pending(), queued.failed()), left);
-        });
+        return statistics.take();
     }
 }

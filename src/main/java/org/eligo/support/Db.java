@@ -7,16 +7,14 @@ import java.sql.SQLTransientException;
 import jakarta.enterprise.context.ApplicationScoped;
 
 import io.agroal.api.AgroalDataSource;
-import io.quarkus.narayana.jta.QuarkusTransaction;
-import io.quarkus.narayana.jta.QuarkusTransactionException;
 
 /**
- * Transactions for the table owners whose hot paths are set-wise SQL (ON CONFLICT, FOR UPDATE SKIP
- * LOCKED, advisory locks, unnest inserts), as named constants in the owner. A transaction here is a
- * JTA transaction like a {@code @Transactional} method's: the connection handed to the work is
- * enlisted in it, so Panache entities used in the same transaction (the persistence model, e.g.
- * {@code org.eligo.rules.RulesetVersion}) read and write on the same connection and commit with it.
- * Each call starts a new transaction (suspending any the caller has), as the callers expect.
+ * The connection of the caller's {@code @Transactional} transaction, for the table owners whose hot
+ * paths are set-wise SQL (ON CONFLICT, FOR UPDATE SKIP LOCKED, advisory locks, unnest inserts), kept
+ * as named constants in the owner: that SQL and the Panache entities used in the same transaction
+ * run on the one connection enlisted in it and commit together. Transactions themselves are
+ * declared ({@code @Transactional}); this class starts none. Also: which failures are of the moment
+ * ({@link #isTransient}).
  */
 @ApplicationScoped
 public class Db {
@@ -35,37 +33,6 @@ public class Db {
     public Db(AgroalDataSource dataSource, jakarta.transaction.TransactionManager transactions) {
         this.dataSource = dataSource;
         this.transactions = transactions;
-    }
-
-    /**
-     * Runs {@code work} in one transaction: committed if it returns, rolled back if it throws, and
-     * rolled back by the transaction manager past quarkus.transaction-manager.default-transaction-timeout.
-     */
-    public <T> T inTransaction(SqlWork<T> work) {
-        return inTransaction(null, work);
-    }
-
-    /** As {@link #inTransaction(SqlWork)}, with a time-out of its own (a long read of everything, say). */
-    public <T> T inTransaction(java.time.Duration timeout, SqlWork<T> work) {
-        try {
-            io.quarkus.narayana.jta.TransactionRunnerOptions begin = QuarkusTransaction.requiringNew();
-            return (timeout == null ? begin : begin.timeout((int) Math.min(Integer.MAX_VALUE, timeout.toSeconds()))).call(() -> {
-                try (Connection connection = dataSource.getConnection()) {
-                    return work.run(connection);
-                } catch (SQLException e) {
-                    throw new DataAccessException(e);
-                }
-            });
-        } catch (QuarkusTransactionException e) {
-            // A failure at commit (a deferred trigger, the connection gone): its SQLSTATE, when there
-            // is one, decides whether it is transient, as for a failure during the work.
-            for (Throwable t : failures(e)) {
-                if (t instanceof SQLException sql) {
-                    throw new DataAccessException(sql);
-                }
-            }
-            throw e;
-        }
     }
 
     /**
@@ -100,15 +67,16 @@ public class Db {
     }
 
     /**
-     * Runs read-only {@code work} in one REPEATABLE READ transaction: every statement sees the same
-     * snapshot, so counts taken from several tables agree with each other.
+     * Makes the caller's transaction, which must have run nothing yet, one REPEATABLE READ, read-only
+     * snapshot: every statement after this sees the same data, so counts taken from several owners'
+     * tables agree with each other.
      */
-    public <T> T inSnapshot(SqlWork<T> work) {
-        return inTransaction(connection -> {
+    public void readOnlySnapshot() {
+        inCurrent(connection -> {
             try (java.sql.Statement statement = connection.createStatement()) {
                 statement.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY");
             }
-            return work.run(connection);
+            return null;
         });
     }
 
@@ -141,31 +109,9 @@ public class Db {
         return false;
     }
 
-    /** Runs {@code work} in a transaction, again (up to {@code attempts} in all) if it loses a race. */
-    public <T> T inTransactionRetrying(int attempts, SqlWork<T> work) {
-        for (int attempt = 1; ; attempt++) {
-            try {
-                return inTransaction(work);
-            } catch (DataAccessException e) {
-                if (attempt >= attempts || !isRace(e)) {
-                    throw e;
-                }
-            }
-        }
-    }
-
-    private static boolean isRace(Throwable e) {
-        for (Throwable t : failures(e)) {
-            if (t instanceof SQLException sql && ("40P01".equals(sql.getSQLState()) || "40001".equals(sql.getSQLState()))) {
-                return true;
-            }
-        }
-        return false;
-    }
-
     /**
      * {@code e}, its causes, and what they suppressed. A failure at commit reaches the caller (of a
-     * {@code @Transactional} method or of {@link #inTransaction}) as a RollbackException whose
+     * {@code @Transactional} method) as a RollbackException whose
      * SQLException is not its cause: Narayana attaches the resource's XAException, whose cause it is,
      * as suppressed (seen with a connection terminated before commit: RollbackException "Could not
      * commit transaction", suppressed XAException, cause PSQLException 57P01).

@@ -1,7 +1,5 @@
 package org.eligo.work;
 
-import java.sql.Connection;
-import java.sql.SQLException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -13,6 +11,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
 import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.transaction.Transactional;
 import jakarta.enterprise.event.Observes;
 import jakarta.enterprise.inject.Any;
 import jakarta.enterprise.inject.Instance;
@@ -58,7 +57,6 @@ public class WorkEngine {
     private static final Logger LOG = Logger.getLogger(WorkEngine.class);
     private static final Duration MAX_ERROR_BACKOFF = Duration.ofSeconds(30);
 
-    private final Db db;
     private final List<WorkKind<?>> kinds;
     private final WorkSignal signal;
     private final QueueConfig config;
@@ -66,8 +64,7 @@ public class WorkEngine {
     private volatile boolean running;
     private ExecutorService executor;
 
-    public WorkEngine(Db db, @Any Instance<WorkKind<?>> kinds, WorkSignal signal, QueueConfig config) {
-        this.db = db;
+    public WorkEngine(@Any Instance<WorkKind<?>> kinds, WorkSignal signal, QueueConfig config) {
         this.kinds = kinds.stream().<WorkKind<?>>map(kind -> kind).sorted(Comparator.comparingInt(WorkKind::order)).toList();
         this.signal = signal;
         this.config = config;
@@ -172,13 +169,7 @@ public class WorkEngine {
     public <T> int runBatch(WorkKind<T> kind) {
         List<T> claimed = new ArrayList<>();
         try {
-            db.inTransaction(connection -> {
-                claimed.addAll(kind.claim(connection));
-                if (!claimed.isEmpty()) {
-                    kind.process(connection, claimed, (item, error) -> fail(connection, kind, item, error));
-                }
-                return null;
-            });
+            batch(kind, claimed);
         } catch (LeaveForOthers e) {
             LOG.warnf("%s: %s cannot be done by this instance; left for an instance that can", kind.name(), e.getMessage());
             return 0;
@@ -196,33 +187,53 @@ public class WorkEngine {
         return claimed.size();
     }
 
+    /**
+     * One batch in a transaction of its own, which the kind's owners join: claimed, done and
+     * settled, committed together or rolled back together. {@code claimed} receives the claim even
+     * when the batch then fails, so the caller can try its items one by one. (Called on this bean:
+     * Quarkus intercepts a bean's calls to itself, so each call is a new transaction.)
+     */
+    @Transactional(Transactional.TxType.REQUIRES_NEW)
+    <T> void batch(WorkKind<T> kind, List<T> claimed) {
+        claimed.addAll(kind.claim());
+        if (!claimed.isEmpty()) {
+            kind.process(claimed, (item, error) -> fail(kind, item, error));
+        }
+    }
+
     /** One item of a failed batch, in a transaction of its own; if it fails again by itself, its failure is settled. */
     private <T> void runAlone(WorkKind<T> kind, T item) {
         try {
-            db.inTransaction(connection -> {
-                Optional<T> again = kind.claimAgain(connection, item);
-                if (again.isPresent()) {
-                    kind.process(connection, List.of(again.get()), (failed, error) -> fail(connection, kind, failed, error));
-                }
-                return null;
-            });
+            alone(kind, item);
         } catch (LeaveForOthers e) {
             LOG.warnf("%s: %s cannot be done by this instance; left for an instance that can", kind.name(), e.getMessage());
         } catch (RuntimeException | StackOverflowError e) {
             if (Db.isTransient(e)) {
                 throw e;
             }
-            db.inTransaction(connection -> {
-                Optional<T> again = kind.claimAgain(connection, item);
-                if (again.isPresent()) {
-                    fail(connection, kind, again.get(), e);
-                }
-                return null;
-            });
+            settleAlone(kind, item, e);
         }
     }
 
-    private <T> void fail(Connection connection, WorkKind<T> kind, T item, Throwable error) throws SQLException {
+    /** The item claimed again (if still due and free) and done, in a transaction of its own. */
+    @Transactional(Transactional.TxType.REQUIRES_NEW)
+    <T> void alone(WorkKind<T> kind, T item) {
+        Optional<T> again = kind.claimAgain(item);
+        if (again.isPresent()) {
+            kind.process(List.of(again.get()), (failed, error) -> fail(kind, failed, error));
+        }
+    }
+
+    /** The failure of an item that failed alone too, written in a transaction of its own. */
+    @Transactional(Transactional.TxType.REQUIRES_NEW)
+    <T> void settleAlone(WorkKind<T> kind, T item, Throwable error) {
+        Optional<T> again = kind.claimAgain(item);
+        if (again.isPresent()) {
+            fail(kind, again.get(), error);
+        }
+    }
+
+    private <T> void fail(WorkKind<T> kind, T item, Throwable error) {
         FailurePolicy policy = kind.policy();
         Failure failure = policy.failure(kind.attempts(item), error);
         if (failure.deadEnd()) {
@@ -233,7 +244,7 @@ public class WorkEngine {
             LOG.warnf("%s %s failed (attempt %d of %d), retrying in %s: %s",
                     kind.name(), kind.describe(item), failure.attempt(), policy.maxAttempts(), failure.retryIn(), failure.error());
         }
-        kind.recordFailure(connection, item, failure);
+        kind.recordFailure(item, failure);
         // Counted before commit: a rolled-back batch over-counts a little; rates are what this is for.
         kind.counters().failedAttempts().increment();
         if (failure.deadEnd()) {

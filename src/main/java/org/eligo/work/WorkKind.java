@@ -1,7 +1,5 @@
 package org.eligo.work;
 
-import java.sql.Connection;
-import java.sql.SQLException;
 import java.util.List;
 import java.util.Optional;
 
@@ -12,7 +10,8 @@ import java.util.Optional;
  * {@link FailurePolicy}. The loop, the transactions, the batch-then-one-by-one isolation, the
  * rule that a transient database error is never the work's fault and the arithmetic of attempts
  * and backoff live once, in the engine. The SQL stays with the owner of the kind's table
- * ({@code MessageQueue}, {@code DeterminationQueue}, {@code RerunQueue}); a kind calls its owner.
+ * ({@code Messages}, {@code DeterminationQueue}, {@code Reruns}); a kind calls its owner, which joins
+ * the engine's transaction.
  *
  * @param <T> a claimed item, as the kind's claim reads it
  */
@@ -39,10 +38,10 @@ public interface WorkKind<T> {
      * That filter in the claim is the one rule for such work; {@link LeaveForOthers} is the
      * backstop should anything slip through.
      */
-    List<T> claim(Connection connection) throws SQLException;
+    List<T> claim();
 
     /** Claims {@code item} alone again, if it is still due and free: the engine's one-by-one retry of a failed batch. */
-    Optional<T> claimAgain(Connection connection, T item) throws SQLException;
+    Optional<T> claimAgain(T item);
 
     /**
      * Does the claimed items and settles them, in the claim's transaction, so that an item's
@@ -50,10 +49,10 @@ public interface WorkKind<T> {
      * that cannot be read) goes to {@code failures}, which writes its failure in this same
      * transaction without holding up the others. Anything thrown rolls the whole batch back.
      */
-    void process(Connection connection, List<T> items, Failures<T> failures) throws SQLException;
+    void process(List<T> items, Failures<T> failures);
 
     /** Writes down a failure of a claimed item: its attempts, its error, when it is due again or that it reached its dead end. */
-    void recordFailure(Connection connection, T item, Failure failure) throws SQLException;
+    void recordFailure(T item, Failure failure);
 
     /** Attempts already spent on the item (0 for a kind whose rows keep no count). */
     int attempts(T item);
@@ -76,6 +75,6 @@ public interface WorkKind<T> {
     /** Where a kind hands an item that failed by itself inside a batch. */
     @FunctionalInterface
     interface Failures<T> {
-        void fail(T item, Throwable error) throws SQLException;
+        void fail(T item, Throwable error);
     }
 }

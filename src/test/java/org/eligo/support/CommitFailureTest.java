@@ -19,7 +19,7 @@ import io.quarkus.test.junit.QuarkusTest;
 
 /**
  * A transaction whose commit fails because the database went away is a failure of the moment (503,
- * no attempt spent), whether it was begun by {@code @Transactional} or by {@link Db#inTransaction}:
+ * no attempt spent), when it was begun by {@code @Transactional}:
  * the SQLException reaches the caller only as something the RollbackException suppressed.
  */
 @QuarkusTest
@@ -41,9 +41,6 @@ class CommitFailureTest {
     @Inject
     Doomed doomed;
 
-    @Inject
-    Db db;
-
     private static int backend(Connection connection) throws SQLException {
         try (Statement statement = connection.createStatement(); ResultSet rs = statement.executeQuery("SELECT pg_backend_pid()")) {
             rs.next();
@@ -54,15 +51,6 @@ class CommitFailureTest {
     @Test
     void aTransactionalMethodWhoseCommitFailsForTheMomentIsTransient() {
         Exception failure = assertThrows(Exception.class, doomed::work);
-        assertTrue(Db.isTransient(failure), failure.toString());
-    }
-
-    @Test
-    void inTransactionWhoseCommitFailsForTheMomentIsTransient() {
-        Db.DataAccessException failure = assertThrows(Db.DataAccessException.class, () -> db.inTransaction(connection -> {
-            Sql.rows("SELECT pg_terminate_backend(?)", backend(connection));
-            return null;
-        }));
         assertTrue(Db.isTransient(failure), failure.toString());
     }
 }
