@@ -10,9 +10,6 @@ import java.util.Map;
 import java.util.Set;
 
 import jakarta.enterprise.context.ApplicationScoped;
-import jakarta.transaction.Status;
-import jakarta.transaction.Synchronization;
-import jakarta.transaction.TransactionSynchronizationRegistry;
 import jakarta.transaction.Transactional;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -56,10 +53,9 @@ public class DeterminationService {
     private final Determinations determinations;
     private final DeterminationQueue queue;
     private final WorkSignal signal;
-    private final TransactionSynchronizationRegistry transactions;
 
     public DeterminationService(Db db, RulesetRegistry rulesets, Facts facts, DeterminationMaker maker, Determinations determinations,
-                                DeterminationQueue queue, WorkSignal signal, TransactionSynchronizationRegistry transactions) {
+                                DeterminationQueue queue, WorkSignal signal) {
         this.queue = queue;
         this.signal = signal;
         this.db = db;
@@ -67,7 +63,6 @@ public class DeterminationService {
         this.facts = facts;
         this.maker = maker;
         this.determinations = determinations;
-        this.transactions = transactions;
     }
 
     /** Makes and stores a determination ({@code trigger: request}). Body: {"period", "ruleset"}. */
@@ -100,25 +95,9 @@ public class DeterminationService {
         }
         int redriven = queue.redrive(beneficiaryId, rulesetId);
         if (redriven > 0) {
-            wakeWorkersOnCommit();
+            signal.wakeAfterCommit();
         }
         return redriven;
-    }
-
-    /** Workers woken before the commit would find nothing new to claim, and sleep until their next poll. */
-    private void wakeWorkersOnCommit() {
-        transactions.registerInterposedSynchronization(new Synchronization() {
-            @Override
-            public void beforeCompletion() {
-            }
-
-            @Override
-            public void afterCompletion(int status) {
-                if (status == Status.STATUS_COMMITTED) {
-                    signal.wake();
-                }
-            }
-        });
     }
 
     /** Evaluates without storing, on the facts active at {@code as_of} (default now). Body: {"period", "ruleset", "as_of"}. */

@@ -5,9 +5,6 @@ import java.time.Instant;
 import java.util.List;
 
 import jakarta.enterprise.context.ApplicationScoped;
-import jakarta.transaction.Status;
-import jakarta.transaction.Synchronization;
-import jakarta.transaction.TransactionSynchronizationRegistry;
 import jakarta.transaction.Transactional;
 
 import org.eligo.determinations.DeterminationService;
@@ -27,20 +24,18 @@ public class RerunService {
     private final Reruns reruns;
     private final Ids ids;
     private final WorkSignal signal;
-    private final TransactionSynchronizationRegistry transactions;
 
-    public RerunService(Reruns reruns, Ids ids, WorkSignal signal, TransactionSynchronizationRegistry transactions) {
+    public RerunService(Reruns reruns, Ids ids, WorkSignal signal) {
         this.reruns = reruns;
         this.ids = ids;
         this.signal = signal;
-        this.transactions = transactions;
     }
 
     /** Stores the run and queues its beneficiaries. */
     @Transactional
     public RerunView.Accepted create(RerunScope scope, List<String> beneficiaries, String period, String rulesetId, String reason, String requestedBy) {
         RerunView.Accepted accepted = reruns.create(ids.next(Ids.RERUN), scope, beneficiaries, period, rulesetId, reason, requestedBy);
-        wakeWorkersOnCommit();
+        signal.wakeAfterCommit();
         return accepted;
     }
 
@@ -97,7 +92,7 @@ public class RerunService {
         if (reruns.retryFailed(id) == 0) {
             throw ProblemException.conflict("Rerun " + id + " has no failed items to retry (a cancelled run is not retried: start a new one).", null);
         }
-        wakeWorkersOnCommit();
+        signal.wakeAfterCommit();
         return get(id);
     }
 
@@ -112,21 +107,5 @@ public class RerunService {
         }
         List<RerunView.Change> items = List.copyOf(rows.subList(0, limit));
         return new ChangePage(items, Requests.encodeCursor(items.get(items.size() - 1).beneficiaryId()));
-    }
-
-    /** Workers woken before the commit would find nothing new to claim, and sleep until their next poll. */
-    private void wakeWorkersOnCommit() {
-        transactions.registerInterposedSynchronization(new Synchronization() {
-            @Override
-            public void beforeCompletion() {
-            }
-
-            @Override
-            public void afterCompletion(int status) {
-                if (status == Status.STATUS_COMMITTED) {
-                    signal.wake();
-                }
-            }
-        });
     }
 }

@@ -18,7 +18,31 @@ public class WorkSignal {
 
     private final ReentrantLock lock = new ReentrantLock();
     private final Condition changed = lock.newCondition();
+    private final jakarta.transaction.TransactionSynchronizationRegistry transactions;
     private long generation;
+
+    public WorkSignal(jakarta.transaction.TransactionSynchronizationRegistry transactions) {
+        this.transactions = transactions;
+    }
+
+    /**
+     * Wakes the workers once the caller's transaction has committed (not if it rolls back): woken
+     * before the commit, they would find nothing new to claim and sleep until their next poll.
+     */
+    public void wakeAfterCommit() {
+        transactions.registerInterposedSynchronization(new jakarta.transaction.Synchronization() {
+            @Override
+            public void beforeCompletion() {
+            }
+
+            @Override
+            public void afterCompletion(int status) {
+                if (status == jakarta.transaction.Status.STATUS_COMMITTED) {
+                    wake();
+                }
+            }
+        });
+    }
 
     public void wake() {
         lock.lock();
