@@ -46,7 +46,7 @@ public class RerunService {
         }
         Reruns.State run = reruns.state(id).orElseThrow(() -> ProblemException.notFound("No rerun with id " + id));
         Progress progress = progress(run.status(), run.total(), run.done() + run.failed(), run.startedAt(), run.finishedAt(), run.now());
-        return new RerunView(run.id(), run.status().name(), run.scope().value(), run.period(), run.rulesetId(), run.reason(), run.requestedBy(),
+        return new RerunView(run.id(), run.status(), run.scope().value(), run.period(), run.rulesetId(), run.reason(), run.requestedBy(),
                 run.total(), run.done(), run.failed(), run.changed(), run.createdAt(), run.startedAt(), run.finishedAt(),
                 progress.ratePerS(), progress.etaS());
     }

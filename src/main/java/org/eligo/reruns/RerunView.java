@@ -10,7 +10,7 @@ import org.eclipse.microprofile.openapi.annotations.media.Schema;
 @Schema(name = "Rerun")
 @JsonInclude(JsonInclude.Include.ALWAYS)
 public record RerunView(String id,
-                        @Schema(enumeration = {"QUEUED", "RUNNING", "DONE", "CANCELLED", "FAILED"}) String status,
+                        RerunStatus status,
                         @Schema(enumeration = {"changed", "all", "beneficiaries"}) String scope,
                         String period, String ruleset, String reason, String requestedBy, int total, long done, long failed,
                         long changedResults, Instant createdAt, Instant startedAt, Instant finishedAt,
@@ -21,7 +21,7 @@ public record RerunView(String id,
 
     /** The answer to a new rerun. */
     @Schema(name = "RerunAccepted")
-    public record Accepted(String id, String status, int total) {
+    public record Accepted(String id, RerunStatus status, int total) {
     }
 
     /** A beneficiary whose result changed in a rerun. */

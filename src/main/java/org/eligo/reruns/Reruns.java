@@ -245,7 +245,7 @@ public class Reruns implements PanacheRepositoryBase<Rerun, String> {
                 statement.setString(2, id);
                 try (ResultSet rs = statement.executeQuery()) {
                     rs.next();
-                    return new RerunView.Accepted(id, rs.getString(2), rs.getInt(1));
+                    return new RerunView.Accepted(id, RerunStatus.valueOf(rs.getString(2)), rs.getInt(1));
                 }
             }
         });

@@ -148,7 +148,7 @@ class RerunTest {
         // The API refuses an empty list of beneficiaries, and "changed" may find others' work in this
         // shared database, so the service is asked directly for a run with nothing in it.
         RerunView.Accepted accepted = reruns.create(RerunScope.BENEFICIARIES, List.of(), "2027-07", "medicaid-community-engagement", "nothing to do", "test");
-        assertEquals("DONE", accepted.status());
+        assertEquals(RerunStatus.DONE, accepted.status());
         assertEquals(0, accepted.total());
         Response status = rerun(accepted.id());
         status.then().body("total", equalTo(0)).body("done", equalTo(0)).body("started_at", notNullValue())
