@@ -13,6 +13,7 @@ import java.util.Optional;
 import com.fasterxml.jackson.databind.JsonNode;
 
 import org.eligo.facts.Fact;
+import org.eligo.facts.FactType;
 import org.eligo.rules.Evaluation.CheckResult;
 import org.eligo.rules.Evaluation.SubcheckResult;
 import org.eligo.rules.Ruleset.AgeOf;
@@ -249,9 +250,13 @@ public final class Evaluator {
         return ((Compare) condition).left() instanceof AgeOf;
     }
 
+    /** Fills a subcheck template's {@code {yyyy}}, {@code {mm}} and {@code {month}} (without String.format, per subcheck: see FactType.pad). */
     private static String expand(String template, YearMonth month) {
-        return template.replace("{yyyy}", String.format("%04d", month.getYear()))
-                .replace("{mm}", String.format("%02d", month.getMonthValue()))
+        if (template.indexOf('{') < 0) {
+            return template;
+        }
+        return template.replace("{yyyy}", FactType.pad(month.getYear(), 4))
+                .replace("{mm}", FactType.pad(month.getMonthValue(), 2))
                 .replace("{month}", month.toString());
     }
 
