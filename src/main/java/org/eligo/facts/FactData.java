@@ -81,6 +81,18 @@ public final class FactData {
                 errors.add(FieldError.at(at, problem));
             }
         }
+        if (!withdrawal) {
+            for (FactType.Requirement requirement : type.requires()) {
+                if (requirement instanceof FactType.Requirement.AtLeastOneOf one
+                        && one.fields().stream().allMatch(name -> data.get(name) == null || data.get(name).isNull())) {
+                    errors.add(FieldError.at(pointer, "needs at least one of " + String.join(", ", one.fields())));
+                } else if (requirement instanceof FactType.Requirement.RequiredUnless unless
+                        && (data.get(unless.field()) == null || data.get(unless.field()).isNull())
+                        && !unless.is().equals(data.path(unless.when()).textValue())) {
+                    errors.add(FieldError.at(pointer + "/" + unless.field(), "is required unless " + unless.when() + " is " + unless.is()));
+                }
+            }
+        }
         if (type.key() == FactType.KeyKind.EPISODE && !withdrawal) {
             LocalDate start = date(data.get("start"));
             LocalDate end = date(data.get("end"));

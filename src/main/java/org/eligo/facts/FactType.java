@@ -14,11 +14,31 @@ import java.util.List;
  * @param description what a fact of the type says
  * @param reference   the law or rule it comes from
  * @param fields      typed fields, the key kind's own first, then the declared ones in file order
+ * @param requires    requirements across fields, besides each field's own (none: empty)
  * @param file        the declaration's file name, e.g. {@code income.monthly.yaml}
  * @param source      the declaration's text, as loaded (rulesets hash it with their own files)
  */
 public record FactType(String name, KeyKind key, Absent absent, String description, String reference,
-                       List<Field> fields, String file, String source) {
+                       List<Field> fields, List<Requirement> requires, String file, String source) {
+
+    public FactType {
+        requires = requires == null ? List.of() : List.copyOf(requires);
+    }
+
+    /** A requirement across a fact's fields (the declaration's {@code requires}); withdrawals are exempt. */
+    public sealed interface Requirement {
+
+        /** At least one of these optional fields is given. */
+        record AtLeastOneOf(List<String> fields) implements Requirement {
+            public AtLeastOneOf {
+                fields = List.copyOf(fields);
+            }
+        }
+
+        /** The optional field {@code field} is given unless the text field {@code when} holds {@code is}. */
+        record RequiredUnless(String field, String when, String is) implements Requirement {
+        }
+    }
 
     /** What identifies one fact of a type (contract, ruleset page, "Fact types it reads"). */
     public enum KeyKind {

@@ -5,6 +5,7 @@ import java.nio.file.Path;
 import java.time.LocalDate;
 import java.time.format.DateTimeParseException;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
@@ -61,7 +62,7 @@ public final class FactTypeLoader {
     public static FactType parse(Path file, String text) {
         YamlNode root = YamlNode.parse(file, text);
         Map<String, YamlNode> members = root.map("a fact type declaration",
-                Set.of("type", "description", "reference", "key", "absent", "fields"));
+                Set.of("type", "description", "reference", "key", "absent", "fields", "requires"));
         String name = required(root, members, "type").text("type");
         if (!TYPE_NAME.matcher(name).matches()) {
             throw members.get("type").error("type '" + name + "' must be dotted lower_snake_case words, e.g. income.monthly (2 or 3 parts, each at most 29 characters)");
@@ -103,7 +104,76 @@ public final class FactTypeLoader {
         } else if (members.containsKey("fields")) {
             throw members.get("fields").error("fields is a mapping of field names to their declarations (or leave it out)");
         }
-        return new FactType(name, kind, absent, description, reference, List.copyOf(fields), fileName, text);
+        List<FactType.Requirement> requires = members.containsKey("requires") ? requires(members.get("requires"), fields) : List.of();
+        return new FactType(name, kind, absent, description, reference, List.copyOf(fields), requires, fileName, text);
+    }
+
+    /**
+     * {@code requires}: a list of {@code {at_least_one_of: [a, b, ...]}} (at least one of these
+     * optional fields is given) and {@code {field: f, unless: {g: value}}} (the optional field f is
+     * given unless the text field g holds value). The fields named must be declared, optional and
+     * without a default (a default would always fill them).
+     */
+    private static List<FactType.Requirement> requires(YamlNode node, List<Field> fields) {
+        Map<String, Field> byName = new HashMap<>();
+        fields.forEach(f -> byName.put(f.name(), f));
+        List<FactType.Requirement> requires = new ArrayList<>();
+        for (YamlNode item : node.list("requires")) {
+            Map<String, YamlNode> spec = item.map("a requirement", Set.of("at_least_one_of", "field", "unless"));
+            if (spec.containsKey("at_least_one_of")) {
+                if (spec.size() != 1) {
+                    throw item.error("a requirement is either {at_least_one_of: [fields]} or {field: f, unless: {g: value}}");
+                }
+                List<String> names = new ArrayList<>();
+                for (YamlNode n : spec.get("at_least_one_of").list("at_least_one_of")) {
+                    String fieldName = n.text("a field name");
+                    optionalField(n, byName, fieldName);
+                    if (names.contains(fieldName)) {
+                        throw n.error("'" + fieldName + "' is named twice");
+                    }
+                    names.add(fieldName);
+                }
+                if (names.size() < 2) {
+                    throw spec.get("at_least_one_of").error("at_least_one_of names two fields or more (for one, make it required)");
+                }
+                requires.add(new FactType.Requirement.AtLeastOneOf(names));
+            } else {
+                if (!spec.containsKey("field") || !spec.containsKey("unless")) {
+                    throw item.error("a requirement is either {at_least_one_of: [fields]} or {field: f, unless: {g: value}}");
+                }
+                String fieldName = spec.get("field").text("field");
+                optionalField(spec.get("field"), byName, fieldName);
+                List<Map.Entry<YamlNode, YamlNode>> unless = spec.get("unless").entries("unless");
+                if (unless.size() != 1) {
+                    throw spec.get("unless").error("unless names one field and its value, e.g. {kind: application}");
+                }
+                YamlNode whenNode = unless.get(0).getKey();
+                String when = whenNode.text("a field name");
+                Field whenField = byName.get(when);
+                if (whenField == null || whenField.kind() != Field.Kind.TEXT || whenField.values().isEmpty()) {
+                    throw whenNode.error("'" + when + "' must be a declared string field with values");
+                }
+                String is = unless.get(0).getValue().text("a value");
+                if (!whenField.values().contains(is)) {
+                    throw unless.get(0).getValue().error("'" + is + "' is not one of " + when + "'s values " + whenField.values());
+                }
+                if (when.equals(fieldName)) {
+                    throw whenNode.error("a field cannot be required unless it has a value itself");
+                }
+                requires.add(new FactType.Requirement.RequiredUnless(fieldName, when, is));
+            }
+        }
+        return List.copyOf(requires);
+    }
+
+    private static void optionalField(YamlNode at, Map<String, Field> byName, String name) {
+        Field field = byName.get(name);
+        if (field == null) {
+            throw at.error("'" + name + "' is not a field of this type");
+        }
+        if (field.key() || field.required() || field.defaultValue() != null) {
+            throw at.error("'" + name + "' must be an optional field without a default to be named in requires");
+        }
     }
 
     private static Field field(String name, YamlNode node) {

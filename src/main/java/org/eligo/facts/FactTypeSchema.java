@@ -157,6 +157,20 @@ public class FactTypeSchema {
             field.values().forEach(values::add);
             f.put("max_length", field.maxLength());
         }
+        // Only when there are some, so that declarations applied before requirements existed compare equal.
+        if (!type.requires().isEmpty()) {
+            ArrayNode requires = node.putArray("requires");
+            for (FactType.Requirement requirement : type.requires()) {
+                ObjectNode r = requires.addObject();
+                if (requirement instanceof FactType.Requirement.AtLeastOneOf one) {
+                    ArrayNode names = r.putArray("at_least_one_of");
+                    one.fields().forEach(names::add);
+                } else if (requirement instanceof FactType.Requirement.RequiredUnless unless) {
+                    r.put("field", unless.field());
+                    r.putObject("unless").put(unless.when(), unless.is());
+                }
+            }
+        }
         return node;
     }
 
@@ -178,7 +192,8 @@ public class FactTypeSchema {
 
     /** Whether {@code wider} is {@code narrower} with optional fields added (anywhere, every other field as it was). */
     private static boolean extendsWithOptionalFields(JsonNode wider, JsonNode narrower) {
-        if (!Objects.equals(wider.get("key"), narrower.get("key")) || !Objects.equals(wider.get("absent"), narrower.get("absent"))) {
+        if (!Objects.equals(wider.get("key"), narrower.get("key")) || !Objects.equals(wider.get("absent"), narrower.get("absent"))
+                || !Objects.equals(wider.get("requires"), narrower.get("requires"))) {
             return false;
         }
         Map<String, JsonNode> widerFields = new HashMap<>();

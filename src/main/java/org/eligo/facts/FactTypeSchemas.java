@@ -29,7 +29,9 @@ public final class FactTypeSchemas {
         schema.put("title", type.name());
         schema.put("description", type.description() + " Key: " + keyText(type) + ". Reference: " + type.reference() + ".");
         ArrayNode oneOf = schema.putArray("oneOf");
-        oneOf.add(object(type.fields(), type.name() + ": the fact", null));
+        ObjectNode fact = object(type.fields(), type.name() + ": the fact", null);
+        requirements(type, fact);
+        oneOf.add(fact);
         ObjectNode withdrawal = object(type.keyFields(), type.name() + ": a withdrawal",
                 "Withdraws the key's fact (sent for the wrong person, say): the key's fields and \"withdrawn\": true, nothing else."
                         + " It supersedes the key's fact, and the key then reads as having no fact.");
@@ -61,6 +63,25 @@ public final class FactTypeSchemas {
         }
         schema.put("additionalProperties", false);
         return schema;
+    }
+
+    /** The declaration's {@code requires}, as {@code allOf} of {@code anyOf} alternatives. */
+    private static void requirements(FactType type, ObjectNode fact) {
+        if (type.requires().isEmpty()) {
+            return;
+        }
+        ArrayNode allOf = fact.putArray("allOf");
+        for (FactType.Requirement requirement : type.requires()) {
+            ArrayNode anyOf = allOf.addObject().putArray("anyOf");
+            if (requirement instanceof FactType.Requirement.AtLeastOneOf one) {
+                one.fields().forEach(name -> anyOf.addObject().putArray("required").add(name));
+            } else if (requirement instanceof FactType.Requirement.RequiredUnless unless) {
+                anyOf.addObject().putArray("required").add(unless.field());
+                ObjectNode otherwise = anyOf.addObject();
+                otherwise.putObject("properties").putObject(unless.when()).put("const", unless.is());
+                otherwise.putArray("required").add(unless.when());
+            }
+        }
     }
 
     private static String keyText(FactType type) {

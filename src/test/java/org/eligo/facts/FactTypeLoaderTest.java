@@ -73,7 +73,8 @@ class FactTypeLoaderTest {
         assertEquals(FactType.KeyKind.MONTH, income.key());
         assertEquals(FactType.Absent.UNKNOWN, income.absent());
         assertEquals(List.of("year", "month"), income.keyFields().stream().map(Field::name).toList());
-        assertEquals(List.of("year", "month", "amount_cents", "hours", "employers"), income.fields().stream().map(Field::name).toList());
+        assertEquals(List.of("year", "month", "amount_cents", "hours", "employers", "allocated_income_cents", "seasonal_worker"),
+                income.fields().stream().map(Field::name).toList());
         assertEquals(FactType.KeyKind.PERSON, types.byName("person.birthdate").orElseThrow().key());
         assertEquals(FactType.Absent.NONE, types.byName("disability.status").orElseThrow().absent());
     }
@@ -99,6 +100,17 @@ class FactTypeLoaderTest {
         assertEquals(Boolean.FALSE, values[type.fields().indexOf(type.field("flag"))], "an absent optional field takes its default");
     }
 
+    @Test
+    void requirementsAcrossFieldsValidateEveryFactButAWithdrawal() throws IOException {
+        FactType type = parse("example.episode", EPISODE + "requires:\n  - {at_least_one_of: [level, share]}\n  - {field: note, unless: {kind: a}}\n");
+        String start = "\"episode_id\": \"e-1\", \"start\": \"2027-01-01\"";
+        assertEquals(List.of("/data", "/data/note"), errors(type, "{" + start + "}"));
+        assertEquals(List.of("/data/note"), errors(type, "{" + start + ", \"level\": 1, \"kind\": \"b\"}"));
+        assertEquals(List.of(), errors(type, "{" + start + ", \"share\": 0.5, \"kind\": \"a\"}"));
+        assertEquals(List.of(), errors(type, "{" + start + ", \"level\": 1, \"note\": \"n\"}"));
+        assertEquals(List.of(), errors(type, "{\"episode_id\": \"e-1\", \"withdrawn\": true}"));
+    }
+
     static Stream<Arguments> mistakes() {
         return Stream.of(
                 Arguments.of("unknown key", EPISODE.replace("absent: none", "absent: none\nsize: 3"), ":6", "unknown key 'size'"),
@@ -114,7 +126,14 @@ class FactTypeLoaderTest {
                 Arguments.of("string without bounds", EPISODE.replace("    max_length: 5\n", ""), ":20", "lists its values"),
                 Arguments.of("default of a required field", EPISODE.replace("    default: false", "    default: false\n    required: true"), ":24", "no default"),
                 Arguments.of("not YAML", EPISODE.replace("fields:", "fields: [unclosed"), ":", "not valid YAML"),
-                Arguments.of("file name and type differ", EPISODE.replace("type: example.episode", "type: example.other"), ":1", "must be in a file named"));
+                Arguments.of("file name and type differ", EPISODE.replace("type: example.episode", "type: example.other"), ":1", "must be in a file named"),
+                Arguments.of("requires an unknown field", EPISODE + "requires:\n  - {at_least_one_of: [level, size]}\n", ":29", "not a field of this type"),
+                Arguments.of("requires a field with a default", EPISODE + "requires:\n  - {at_least_one_of: [level, flag]}\n", ":29", "without a default"),
+                Arguments.of("requires a key field", EPISODE + "requires:\n  - {at_least_one_of: [level, episode_id]}\n", ":29", "optional field"),
+                Arguments.of("at least one of one field", EPISODE + "requires:\n  - {at_least_one_of: [level]}\n", ":29", "two fields or more"),
+                Arguments.of("unless a value not listed", EPISODE + "requires:\n  - {field: note, unless: {kind: c}}\n", ":29", "not one of kind's values"),
+                Arguments.of("unless a field without values", EPISODE + "requires:\n  - {field: level, unless: {note: x}}\n", ":29", "string field with values"),
+                Arguments.of("a requirement of neither form", EPISODE + "requires:\n  - {field: level}\n", ":29", "either"));
     }
 
     @ParameterizedTest(name = "{0}")
