@@ -30,6 +30,29 @@ public record Ruleset(String id, String version, String title, String reference,
         return parameters.get(name).valueOn(date, parameters);
     }
 
+    /**
+     * This ruleset with the named dated parameters (or range bounds, {@code name.min}) taking the
+     * given value wherever they had one (from the same dates, so the requirement starts when it
+     * did): a rule test's per-case choice of a state option. Derived parameters follow.
+     *
+     * @throws IllegalArgumentException for a name that is not a dated parameter
+     */
+    public Ruleset withValues(Map<String, BigDecimal> values) {
+        Map<String, Parameter> changed = new java.util.HashMap<>(parameters);
+        values.forEach((name, value) -> {
+            Parameter parameter = parameters.get(name);
+            if (parameter == null || parameter.derived() != null) {
+                throw new IllegalArgumentException("'" + name + "' is not a dated parameter of " + id
+                        + (parameter == null ? "" : " (it is derived: set the parameters it is worked out from)"));
+            }
+            java.util.TreeMap<LocalDate, BigDecimal> dated = new java.util.TreeMap<>();
+            parameter.values().keySet().forEach(since -> dated.put(since, value));
+            changed.put(name, new Parameter(name, parameter.description(), parameter.reference(), dated, null));
+        });
+        return new Ruleset(id, version, title, reference, sha256, Map.copyOf(changed), inEffectWhenDefined, result, checks,
+                definition, files, factTypes);
+    }
+
     /** How parts combine: at least {@code k} of them, where k is fixed, a parameter, or "all". */
     public record Combination(Kind kind, Operand k) {
         public enum Kind { ANY, ALL, AT_LEAST }

@@ -11,6 +11,7 @@ import java.security.NoSuchAlgorithmException;
 import java.time.LocalDate;
 import java.time.format.DateTimeParseException;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.HexFormat;
 import java.util.LinkedHashMap;
@@ -55,6 +56,8 @@ public final class RulesetLoader {
     public static final String PARAMETERS_FILE = "parameters.yaml";
     /** The folder of rule tests beside the rulesets; not a ruleset. */
     public static final String TESTS_FOLDER = "tests";
+    /** Where an extending ruleset's files carry the files of the ruleset it extends (see {@link #load(Path, Map, FactTypes)}). */
+    public static final String BASE_FOLDER = "base";
 
     /** A ruleset id (its folder's name): also what a request naming a ruleset is checked against. */
     public static final Pattern ID = Pattern.compile("[a-z0-9][a-z0-9-]{0,63}");
@@ -101,6 +104,8 @@ public final class RulesetLoader {
     public static List<Ruleset> loadAll(Path directory, FactTypes factTypes) {
         List<Ruleset> rulesets = new ArrayList<>();
         Set<String> ids = new HashSet<>();
+        Map<String, Map<String, String>> ownFiles = new HashMap<>();
+        Map<Path, Map<String, String>> extending = new LinkedHashMap<>();
         try (Stream<Path> children = Files.list(directory)) {
             for (Path child : children.sorted().toList()) {
                 String childName = child.getFileName().toString();
@@ -116,7 +121,35 @@ public final class RulesetLoader {
                     }
                     continue;
                 }
-                Ruleset ruleset = load(child, readAll(child), factTypes);
+                Map<String, String> files = readAll(child);
+                String base = extendsId(child, files);
+                if (base == null) {
+                    Ruleset ruleset = load(child, files, factTypes);
+                    if (!ids.add(ruleset.id())) {
+                        throw new RuleFileException(child.resolve(RULESET_FILE), 0, "a second ruleset with id '" + ruleset.id() + "'");
+                    }
+                    rulesets.add(ruleset);
+                    ownFiles.put(ruleset.id(), files);
+                } else {
+                    extending.put(child, files);
+                }
+            }
+            // A state's folder extends a ruleset of this folder: its files carry the base's, under base/.
+            for (Map.Entry<Path, Map<String, String>> entry : extending.entrySet()) {
+                Path child = entry.getKey();
+                String base = extendsId(child, entry.getValue());
+                Map<String, String> baseFiles = ownFiles.get(base);
+                if (baseFiles == null) {
+                    throw new RuleFileException(child.resolve(RULESET_FILE), 0, "extends '" + base + "', which is not a ruleset of "
+                            + directory + " (a ruleset that extends another cannot itself be extended)");
+                }
+                Map<String, String> files = new TreeMap<>(entry.getValue());
+                baseFiles.forEach((name, text) -> {
+                    if (!name.startsWith(FACT_TYPES_FOLDER + "/")) {
+                        files.put(BASE_FOLDER + "/" + name, text);
+                    }
+                });
+                Ruleset ruleset = load(child, files, factTypes);
                 if (!ids.add(ruleset.id())) {
                     throw new RuleFileException(child.resolve(RULESET_FILE), 0, "a second ruleset with id '" + ruleset.id() + "'");
                 }
@@ -126,6 +159,20 @@ public final class RulesetLoader {
             throw new UncheckedIOException("Could not read the rules folder " + directory, e);
         }
         return rulesets;
+    }
+
+    /** The id a folder's ruleset.yaml {@code extends}, or null if it extends none. */
+    private static String extendsId(Path folder, Map<String, String> files) {
+        if (files.keySet().stream().anyMatch(name -> name.startsWith(BASE_FOLDER + "/"))) {
+            throw new RuleFileException(folder.resolve(BASE_FOLDER), 0, "'" + BASE_FOLDER + "/' is reserved in a ruleset folder"
+                    + " (a recorded extending ruleset keeps the files of the one it extends there)");
+        }
+        YamlNode root = YamlNode.parse(folder.resolve(RULESET_FILE), files.get(RULESET_FILE));
+        if (!root.isMap()) {
+            return null;
+        }
+        Map<String, YamlNode> members = root.map("the ruleset", null);
+        return members.containsKey("extends") ? members.get("extends").text("extends") : null;
     }
 
     /** One ruleset folder, reading the fact types declared beside it (in ../fact-types). */
@@ -173,17 +220,53 @@ public final class RulesetLoader {
         }
         YamlNode parametersYaml = YamlNode.parse(parametersFile, files.get(PARAMETERS_FILE));
         YamlNode rulesetYaml = YamlNode.parse(rulesetFile, files.get(RULESET_FILE));
-        Map<String, Parameter> parameters = parameters(parametersYaml);
+        YamlNode ownYaml = rulesetYaml;
+        Map<String, YamlNode> own = ownYaml.map("the ruleset", null);
+        Map<String, Parameter> parameters;
+        ObjectNode parametersJson;
+        String extendsId = null;
+        if (own.containsKey("extends")) {
+            // A state's choices: the base's checks with some of its parameters given other values.
+            own = ownYaml.map("a ruleset that extends another", Set.of("id", "version", "title", "reference", "extends"));
+            extendsId = own.get("extends").text("extends");
+            Path baseFolder = folder.resolve(BASE_FOLDER);
+            if (!files.containsKey(BASE_FOLDER + "/" + RULESET_FILE) || !files.containsKey(BASE_FOLDER + "/" + PARAMETERS_FILE)) {
+                throw own.get("extends").error("extends '" + extendsId + "', whose files are not here");
+            }
+            rulesetYaml = YamlNode.parse(baseFolder.resolve(RULESET_FILE), files.get(BASE_FOLDER + "/" + RULESET_FILE));
+            YamlNode baseParameters = YamlNode.parse(baseFolder.resolve(PARAMETERS_FILE), files.get(BASE_FOLDER + "/" + PARAMETERS_FILE));
+            Map<String, YamlNode> base = rulesetYaml.map("the ruleset", null);
+            if (base.containsKey("extends")) {
+                throw own.get("extends").error("extends '" + extendsId + "', which extends another: a ruleset extends one that has checks of its own");
+            }
+            if (!base.containsKey("id") || !extendsId.equals(base.get("id").text("id"))) {
+                throw own.get("extends").error("extends '" + extendsId + "', but the files under " + BASE_FOLDER + "/ are another ruleset's");
+            }
+            List<Map.Entry<YamlNode, YamlNode>> merged = overridden(baseParameters, parametersYaml, extendsId);
+            parameters = parameters(merged);
+            parametersJson = JsonNodeFactory.instance.objectNode();
+            for (Map.Entry<YamlNode, YamlNode> entry : merged) {
+                parametersJson.set(entry.getKey().text("a parameter name"), entry.getValue().toJson());
+            }
+        } else {
+            parameters = parameters(parametersYaml.entries("the parameters file"));
+            parametersJson = (ObjectNode) parametersYaml.toJson();
+        }
 
         Map<String, YamlNode> root = rulesetYaml.map("the ruleset",
                 Set.of("id", "version", "title", "reference", "in_effect_when_defined", "result", "checks"));
-        String id = required(rulesetYaml, root, "id").text("id");
+        Map<String, YamlNode> named = extendsId == null ? root : own;
+        String id = required(ownYaml, named, "id").text("id");
         if (!ID.matcher(id).matches()) {
-            throw root.get("id").error("id must be lower-case letters, digits and '-' (at most 64)");
+            throw named.get("id").error("id must be lower-case letters, digits and '-' (at most 64)");
         }
-        String version = required(rulesetYaml, root, "version").text("version");
-        String title = required(rulesetYaml, root, "title").text("title");
-        String reference = root.containsKey("reference") ? root.get("reference").text("reference") : null;
+        if (id.equals(extendsId)) {
+            throw named.get("id").error("a ruleset that extends another has an id of its own");
+        }
+        String version = required(ownYaml, named, "version").text("version");
+        String title = required(ownYaml, named, "title").text("title");
+        String reference = named.containsKey("reference") ? named.get("reference").text("reference")
+                : root.containsKey("reference") ? root.get("reference").text("reference") : null;
         List<String> inEffect = new ArrayList<>();
         if (root.containsKey("in_effect_when_defined")) {
             for (YamlNode name : root.get("in_effect_when_defined").list("in_effect_when_defined")) {
@@ -207,8 +290,18 @@ public final class RulesetLoader {
 
         types.used.values().forEach(type -> files.put(FACT_TYPES_FOLDER + "/" + type.file(), type.source()));
         ObjectNode definition = JsonNodeFactory.instance.objectNode();
-        definition.set("ruleset", rulesetYaml.toJson());
-        definition.set("parameters", parametersYaml.toJson());
+        ObjectNode rulesetJson = (ObjectNode) rulesetYaml.toJson();
+        if (extendsId != null) {
+            rulesetJson.put("id", id);
+            rulesetJson.put("version", version);
+            rulesetJson.put("title", title);
+            if (reference != null) {
+                rulesetJson.put("reference", reference);
+            }
+            rulesetJson.put("extends", extendsId);
+        }
+        definition.set("ruleset", rulesetJson);
+        definition.set("parameters", parametersJson);
         definition.set("fact_types", JsonNodeFactory.instance.arrayNode().addAll(
                 types.used.keySet().stream().map(JsonNodeFactory.instance::textNode).toList()));
         return new Ruleset(id, version, title, reference, sha256(files), Map.copyOf(parameters), List.copyOf(inEffect), result,
@@ -219,11 +312,37 @@ public final class RulesetLoader {
      * The parameters by the names rules use: a plain or derived parameter by its name, a range
      * parameter as its two bounds ({@code name.min}, {@code name.max}).
      */
-    private static Map<String, Parameter> parameters(YamlNode file) {
+    /**
+     * The base's parameter entries, in its order, each replaced by the extending ruleset's entry of
+     * the same name; the extending ruleset may only change parameters the base has.
+     */
+    private static List<Map.Entry<YamlNode, YamlNode>> overridden(YamlNode base, YamlNode changes, String baseId) {
+        Map<String, Map.Entry<YamlNode, YamlNode>> merged = new LinkedHashMap<>();
+        for (Map.Entry<YamlNode, YamlNode> entry : base.entries("the parameters file")) {
+            merged.put(entry.getKey().text("a parameter name"), entry);
+        }
+        Set<String> changed = new HashSet<>();
+        if (!changes.isScalar()) {
+            for (Map.Entry<YamlNode, YamlNode> entry : changes.entries("the parameters file")) {
+                String name = entry.getKey().text("a parameter name");
+                if (!merged.containsKey(name)) {
+                    throw entry.getKey().error("'" + name + "' is not a parameter of " + baseId
+                            + " (a ruleset that extends another changes that one's parameters, and adds none)");
+                }
+                if (!changed.add(name)) {
+                    throw entry.getKey().error("parameter '" + name + "' is defined twice");
+                }
+                merged.put(name, entry);
+            }
+        }
+        return List.copyOf(merged.values());
+    }
+
+    private static Map<String, Parameter> parameters(List<Map.Entry<YamlNode, YamlNode>> entries) {
         Map<String, Parameter> parameters = new LinkedHashMap<>();
         Map<String, YamlNode> derived = new LinkedHashMap<>();
         Set<String> names = new HashSet<>();
-        for (Map.Entry<YamlNode, YamlNode> entry : file.entries("the parameters file")) {
+        for (Map.Entry<YamlNode, YamlNode> entry : entries) {
             String name = entry.getKey().text("a parameter name");
             if (!NAME.matcher(name).matches()) {
                 throw entry.getKey().error("parameter name '" + name + "' must be lower_snake_case");

@@ -68,7 +68,7 @@ class RuleSituationsTest {
         }
         List<DynamicTest> tests = new ArrayList<>();
         for (YamlNode node : top.get("cases").list("cases")) {
-            Map<String, YamlNode> spec = node.map("a case", Set.of("name", "period", "facts", "expect", "expect_detail"));
+            Map<String, YamlNode> spec = node.map("a case", Set.of("name", "period", "parameters", "facts", "expect", "expect_detail"));
             String name = spec.get("name").text("name");
             String where = file.getFileName() + ":" + node.line() + " " + name;
             tests.add(dynamicTest(where, () -> run(ruleset, spec, where)));
@@ -76,8 +76,15 @@ class RuleSituationsTest {
         return tests;
     }
 
-    private static void run(Ruleset ruleset, Map<String, YamlNode> spec, String where) {
+    static void run(Ruleset base, Map<String, YamlNode> spec, String where) {
         YearMonth period = YearMonth.parse(spec.get("period").text("period"));
+        // A case may choose state options: parameters (or range bounds) with other values than the file's.
+        Ruleset ruleset = base;
+        if (spec.containsKey("parameters")) {
+            Map<String, java.math.BigDecimal> values = new LinkedHashMap<>();
+            spec.get("parameters").map("parameters", null).forEach((name, value) -> values.put(name, value.number(name)));
+            ruleset = base.withValues(values);
+        }
         List<Fact> facts = new ArrayList<>();
         if (spec.containsKey("facts")) {
             int n = 0;
