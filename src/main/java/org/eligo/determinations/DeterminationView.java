@@ -28,8 +28,27 @@ public record DeterminationView(@Schema(nullable = true, description = "null for
     public record RulesetRef(String id, String version, String sha256) {
     }
 
+    /**
+     * One check. {@code reason} is the id of the first subcheck that passed, for a PASSED check, else
+     * null: worked out from the subchecks (in the ruleset's order), so it is not stored apart from
+     * them and cannot disagree with them.
+     */
     @Schema(name = "Check")
-    public record CheckOutcome(String id, String title, String result, List<SubcheckOutcome> subchecks) {
+    public record CheckOutcome(String id, String title, String result,
+                               @Schema(description = "For a PASSED check, the id of the first subcheck that passed; otherwise null.", nullable = true)
+                               String reason,
+                               List<SubcheckOutcome> subchecks) {
+
+        public CheckOutcome(String id, String title, String result, List<SubcheckOutcome> subchecks) {
+            this(id, title, result, reasonOf(result, subchecks), subchecks);
+        }
+
+        static String reasonOf(String result, List<SubcheckOutcome> subchecks) {
+            if (!"PASSED".equals(result)) {
+                return null;
+            }
+            return subchecks.stream().filter(s -> "PASSED".equals(s.result())).map(SubcheckOutcome::id).findFirst().orElse(null);
+        }
     }
 
     @Schema(name = "Subcheck")

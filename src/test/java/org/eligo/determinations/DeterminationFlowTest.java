@@ -87,6 +87,9 @@ class DeterminationFlowTest {
                 .body("result", equalTo("PASSED"))
                 .body("checks.id", contains("age_exemption", "disability_exemption", "community_engagement"))
                 .body("checks.result", contains("NOT_PASSED", "NOT_PASSED", "PASSED"))
+                // reason: the first subcheck that passed, for a PASSED check; null otherwise (the key is there).
+                .body("checks.reason", contains(null, null, "month_2027_06"))
+                .body("checks[0]", org.hamcrest.Matchers.hasKey("reason"))
                 .body("checks[2].subchecks.id", contains("month_2027_06", "month_2027_05", "month_2027_04"))
                 .body("checks[2].subchecks.result", contains("PASSED", "NOT_PASSED", "NO_DATA"))
                 .body("checks[2].subchecks[0].detail", equalTo("income 58000 ≥ 58000 cents; hours 12 < 80 for 2027-06"))
