@@ -45,21 +45,128 @@ public final class Evaluator {
     public static Evaluation evaluate(Ruleset ruleset, YearMonth period, FactSet facts) {
         LocalDate day = period.atDay(1);
         Optional<String> notInEffect = ruleset.inEffectWhenDefined().stream()
-                .filter(name -> ruleset.parameter(name, day).isEmpty()).findFirst();
+                .filter(name -> ruleset.parameter(name, day).isEmpty()).findFirst()
+                .map(name -> "not in effect on " + day + ": " + name + " has no value yet");
+        String from = ruleset.structure().inEffectFrom();
+        if (notInEffect.isEmpty() && from != null) {
+            Optional<BigDecimal> start = ruleset.parameter(from, day);
+            if (start.isEmpty() || day.isBefore(Parameter.date(start.get()))) {
+                notInEffect = Optional.of("not in effect on " + day + ": before " + from
+                        + start.map(v -> " (" + Parameter.date(v) + ")").orElse(" (no value yet)"));
+            }
+        }
         List<CheckResult> checks = new ArrayList<>();
+        List<Result> reviewMonthResults = new ArrayList<>();
+        Integer reviewK = null;
         for (Check check : ruleset.checks()) {
+            if (check.eachReviewMonth() != null) {
+                if (notInEffect.isPresent()) {
+                    continue; // no review months before the requirement is in effect: the group is SKIPPED
+                }
+                Review review = review(ruleset, period, facts);
+                reviewK = review.k();
+                Result skipWhen = check.eachReviewMonth().skippedWhenPassed() == null ? null : checks.stream()
+                        .filter(c -> c.id().equals(check.eachReviewMonth().skippedWhenPassed())).map(CheckResult::result).findFirst().orElse(null);
+                for (YearMonth month : review.months()) {
+                    String id = expand(check.id(), month);
+                    String title = expand(check.title(), month) + " (" + review.describe() + ")";
+                    CheckResult result = skipWhen == Result.PASSED
+                            ? skippedMonth(check, id, title, month, check.eachReviewMonth().skippedDetail())
+                            : evaluateFor(ruleset, check, id, title, month, day, facts);
+                    checks.add(result);
+                    reviewMonthResults.add(result.result());
+                }
+                continue;
+            }
             checks.add(notInEffect.isPresent()
-                    ? skipped(ruleset, check, period, "not in effect on " + day + ": " + notInEffect.get() + " has no value yet")
+                    ? skipped(ruleset, check, period, notInEffect.get())
                     : evaluate(ruleset, check, period, facts));
         }
         Result result;
         try {
-            result = combine(ruleset, ruleset.result(), day, checks.stream().map(CheckResult::result).toList());
+            Ruleset.Part tree = ruleset.structure().resultTree();
+            result = tree == null
+                    ? combine(ruleset, ruleset.result(), day, checks.stream().map(CheckResult::result).toList())
+                    : part(ruleset, tree, day, checks, reviewMonthResults, reviewK);
         } catch (RuntimeException e) {
             // A combination that cannot be worked out (a parameter with no value that day) is an ERROR, not a failure.
             result = Result.ERROR;
         }
         return new Evaluation(ruleset, period, result, List.copyOf(checks));
+    }
+
+    /** The review months of a period (42 CFR 435.556), how many of them must pass, and in which kind of review. */
+    record Review(String kind, List<YearMonth> months, int k) {
+        String describe() {
+            if (kind.equals("application")) {
+                return "application: all " + k + " review month" + (k == 1 ? "" : "s") + " must pass";
+            }
+            return kind + ": " + k + " of " + months.size() + " review month" + (months.size() == 1 ? "" : "s") + " must pass";
+        }
+    }
+
+    static Review review(Ruleset ruleset, YearMonth period, FactSet facts) {
+        Ruleset.ReviewMonths spec = ruleset.structure().reviewMonths();
+        LocalDate day = period.atDay(1);
+        List<Fact> context = facts.matching(spec.context(), Map.of("year", period.getYear(), "month", period.getMonthValue()));
+        String kind = context.isEmpty() ? "application" : context.get(0).data().path("kind").asText("application");
+        List<YearMonth> months = new ArrayList<>();
+        if (kind.equals("application")) {
+            int n = whole(value(ruleset, new ParameterValue(spec.applicationMonths()), day), spec.applicationMonths());
+            for (int back = 1; back <= n; back++) {
+                months.add(period.minusMonths(back));
+            }
+            return new Review(kind, List.copyOf(months), n);
+        }
+        YearMonth first = YearMonth.from(LocalDate.parse(context.get(0).data().get("period_start").asText()));
+        for (YearMonth month = period.minusMonths(1); !month.isBefore(first); month = month.minusMonths(1)) {
+            months.add(month);
+        }
+        int required = whole(value(ruleset, new ParameterValue(spec.renewalRequiredMonths()), day), spec.renewalRequiredMonths());
+        return new Review(kind, List.copyOf(months), Math.min(required, months.size()));
+    }
+
+    private static Result part(Ruleset ruleset, Ruleset.Part part, LocalDate day, List<CheckResult> checks, List<Result> reviewMonths,
+                               Integer reviewK) {
+        if (part instanceof Ruleset.CheckPart check) {
+            return checks.stream().filter(c -> c.id().equals(check.checkId())).map(CheckResult::result).findFirst()
+                    .orElseThrow(() -> new IllegalStateException("no check " + check.checkId()));
+        }
+        if (part instanceof Ruleset.ReviewMonthsPart) {
+            if (reviewK == null) {
+                return Result.SKIPPED;
+            }
+            return reviewK == 0 ? Result.PASSED : Result.atLeast(reviewK, reviewMonths);
+        }
+        Ruleset.GroupPart group = (Ruleset.GroupPart) part;
+        List<Result> results = new ArrayList<>();
+        for (Ruleset.Part child : group.parts()) {
+            results.add(part(ruleset, child, day, checks, reviewMonths, reviewK));
+        }
+        return combine(ruleset, group.combination(), day, results);
+    }
+
+    private static CheckResult skippedMonth(Check check, String id, String title, YearMonth month, String detail) {
+        List<SubcheckResult> subchecks = new ArrayList<>();
+        for (Subcheck subcheck : check.subchecks()) {
+            subchecks.add(new SubcheckResult(subcheck.id(), subcheck.title().replace("{month}", month.toString()), Result.SKIPPED, List.of(), detail));
+        }
+        return new CheckResult(id, title, Result.SKIPPED, List.copyOf(subchecks));
+    }
+
+    /** A check whose subchecks are all evaluated for {@code month} (a review month). */
+    private static CheckResult evaluateFor(Ruleset ruleset, Check check, String id, String title, YearMonth month, LocalDate day, FactSet facts) {
+        List<SubcheckResult> subchecks = new ArrayList<>();
+        for (Subcheck subcheck : check.subchecks()) {
+            subchecks.add(evaluate(ruleset, subcheck, subcheck.id(), expand(subcheck.title(), month), month, day, facts));
+        }
+        Result result;
+        try {
+            result = combine(ruleset, check.combination(), day, subchecks.stream().map(SubcheckResult::result).toList());
+        } catch (RuntimeException e) {
+            result = Result.ERROR;
+        }
+        return new CheckResult(id, title, result, List.copyOf(subchecks));
     }
 
     private static CheckResult evaluate(Ruleset ruleset, Check check, YearMonth period, FactSet facts) {
@@ -102,6 +209,15 @@ public final class Evaluator {
 
     private static SubcheckResult evaluate(Ruleset ruleset, Subcheck subcheck, String id, String title, YearMonth month,
                                            LocalDate day, FactSet facts) {
+        if (subcheck.expression() != null) {
+            try {
+                ExpressionEvaluator.Outcome outcome = ExpressionEvaluator.evaluate(ruleset, subcheck.expression(), month, day, facts);
+                return new SubcheckResult(id, title, outcome.result(), outcome.factIds(), outcome.detail());
+            } catch (RuntimeException e) {
+                String reason = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
+                return new SubcheckResult(id, title, Result.ERROR, List.of(), "could not evaluate: " + reason);
+            }
+        }
         List<Fact> matching = List.of();
         try {
             Map<String, Integer> key = new LinkedHashMap<>();

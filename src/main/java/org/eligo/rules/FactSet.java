@@ -30,6 +30,11 @@ public final class FactSet {
         }
     }
 
+    /** Every active fact of {@code type}. */
+    public List<Fact> all(FactType type) {
+        return byType.getOrDefault(type.name(), List.of());
+    }
+
     /** Active facts of {@code type} whose key fields have the given values. */
     public List<Fact> matching(FactType type, Map<String, Integer> key) {
         List<Fact> found = new ArrayList<>();

@@ -19,7 +19,22 @@ import java.util.Optional;
  * @param derived how it is worked out from other parameters; null for a dated one
  */
 public record Parameter(String name, String description, String reference, NavigableMap<LocalDate, BigDecimal> values,
-                        Derived derived) {
+                        Derived derived, Kind kind) {
+
+    /**
+     * What the values are. All are held as numbers: a boolean as 1 (true) or 0, a date as its day
+     * count from 1970-01-01 ({@link #date}); rules see them as what they are.
+     */
+    public enum Kind { NUMBER, BOOLEAN, DATE }
+
+    public Parameter(String name, String description, String reference, NavigableMap<LocalDate, BigDecimal> values, Derived derived) {
+        this(name, description, reference, values, derived, Kind.NUMBER);
+    }
+
+    /** A DATE parameter's value as a date. */
+    public static LocalDate date(BigDecimal value) {
+        return LocalDate.ofEpochDay(value.longValueExact());
+    }
 
     /** The bound names of a range parameter. */
     public static final String MIN = "min", MAX = "max";

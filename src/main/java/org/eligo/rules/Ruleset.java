@@ -24,7 +24,51 @@ import org.eligo.facts.FactType;
  */
 public record Ruleset(String id, String version, String title, String reference, String sha256,
                       Map<String, Parameter> parameters, List<String> inEffectWhenDefined, Combination result,
-                      List<Check> checks, JsonNode definition, Map<String, String> files, List<FactType> factTypes) {
+                      List<Check> checks, JsonNode definition, Map<String, String> files, List<FactType> factTypes,
+                      Structure structure) {
+
+    public Ruleset(String id, String version, String title, String reference, String sha256,
+                   Map<String, Parameter> parameters, List<String> inEffectWhenDefined, Combination result,
+                   List<Check> checks, JsonNode definition, Map<String, String> files, List<FactType> factTypes) {
+        this(id, version, title, reference, sha256, parameters, inEffectWhenDefined, result, checks, definition, files, factTypes,
+                Structure.NONE);
+    }
+
+    /**
+     * What a ruleset may add to checks combined by {@code result} (rules/README.md, "Review months
+     * and nested results"); all null for one that uses none of it.
+     *
+     * @param inEffectFrom a date parameter: before it, every check, subcheck and the result are SKIPPED
+     * @param reviewMonths how the months a review looks at are worked out (for {@code each_review_month} checks)
+     * @param resultTree   how checks combine, nested; when null, {@code result} combines every check
+     */
+    public record Structure(String inEffectFrom, ReviewMonths reviewMonths, Part resultTree) {
+        public static final Structure NONE = new Structure(null, null, null);
+    }
+
+    /**
+     * The review months of 42 CFR 435.556, from the beneficiary's {@code context} fact of the period:
+     * at application (or with none) the {@code applicationMonths} months before the period, all of
+     * which must pass; at a renewal, verification or change every month from its period_start's
+     * month to the one before the period, of which the lesser of {@code renewalRequiredMonths} and
+     * their number must pass.
+     */
+    public record ReviewMonths(FactType context, String applicationMonths, String renewalRequiredMonths) {
+    }
+
+    /** A part of a nested result: one check, or a combination of parts, or at least k of the review-month checks. */
+    public sealed interface Part permits CheckPart, GroupPart, ReviewMonthsPart {
+    }
+
+    public record CheckPart(String checkId) implements Part {
+    }
+
+    public record GroupPart(Combination combination, List<Part> parts) implements Part {
+    }
+
+    /** At least k of the checks an {@code each_review_month} check made, k as the review months give it. */
+    public record ReviewMonthsPart() implements Part {
+    }
 
     public Optional<BigDecimal> parameter(String name, LocalDate date) {
         return parameters.get(name).valueOn(date, parameters);
@@ -47,10 +91,10 @@ public record Ruleset(String id, String version, String title, String reference,
             }
             java.util.TreeMap<LocalDate, BigDecimal> dated = new java.util.TreeMap<>();
             parameter.values().keySet().forEach(since -> dated.put(since, value));
-            changed.put(name, new Parameter(name, parameter.description(), parameter.reference(), dated, null));
+            changed.put(name, new Parameter(name, parameter.description(), parameter.reference(), dated, null, parameter.kind()));
         });
         return new Ruleset(id, version, title, reference, sha256, Map.copyOf(changed), inEffectWhenDefined, result, checks,
-                definition, files, factTypes);
+                definition, files, factTypes, structure);
     }
 
     /** How parts combine: at least {@code k} of them, where k is fixed, a parameter, or "all". */
@@ -59,16 +103,35 @@ public record Ruleset(String id, String version, String title, String reference,
     }
 
     /** A check: subchecks, listed or one per look-back month, and how they combine. */
-    public record Check(String id, String title, Combination combination, List<Subcheck> subchecks, LookbackMonths lookback) {
+    public record Check(String id, String title, Combination combination, List<Subcheck> subchecks, LookbackMonths lookback,
+                        ReviewMonthChecks eachReviewMonth) {
+
+        public Check(String id, String title, Combination combination, List<Subcheck> subchecks, LookbackMonths lookback) {
+            this(id, title, combination, subchecks, lookback, null);
+        }
     }
 
     /**
-     * One subcheck: which fact it reads (its key fields bound to the subcheck's month) and the
-     * condition the fact must meet.
+     * Makes this check once per review month (its id and title templates filled with the month),
+     * its subchecks evaluated for that month. When the check {@code skippedWhenPassed} is PASSED,
+     * every one is SKIPPED with {@code skippedDetail}.
+     */
+    public record ReviewMonthChecks(String skippedWhenPassed, String skippedDetail) {
+    }
+
+    /**
+     * One subcheck: either which fact it reads (its key fields bound to the subcheck's month) and the
+     * condition the fact must meet, or a test over several facts ({@code expression}; then
+     * {@code factType}, {@code keyBinding} and {@code test} are null or empty).
      *
      * @param keyBinding fact key field -> "period.year" or "period.month"
      */
-    public record Subcheck(String id, String title, FactType factType, Map<String, String> keyBinding, Condition test) {
+    public record Subcheck(String id, String title, FactType factType, Map<String, String> keyBinding, Condition test,
+                           Expressions.Test expression) {
+
+        public Subcheck(String id, String title, FactType factType, Map<String, String> keyBinding, Condition test) {
+            this(id, title, factType, keyBinding, test, null);
+        }
     }
 
     /** Subchecks generated for the months P-1 back to P-months, from a template. */

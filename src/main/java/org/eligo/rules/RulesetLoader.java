@@ -58,6 +58,8 @@ public final class RulesetLoader {
     public static final String TESTS_FOLDER = "tests";
     /** Where an extending ruleset's files carry the files of the ruleset it extends (see {@link #load(Path, Map, FactTypes)}). */
     public static final String BASE_FOLDER = "base";
+    /** The date key of a parameter value in effect on every day. */
+    static final String ALWAYS = "always";
 
     /** A ruleset id (its folder's name): also what a request naming a ruleset is checked against. */
     public static final Pattern ID = Pattern.compile("[a-z0-9][a-z0-9-]{0,63}");
@@ -87,7 +89,10 @@ public final class RulesetLoader {
         }
 
         FactType resolve(YamlNode node) {
-            String name = node.text("fact");
+            return resolve(node, node.text("fact"));
+        }
+
+        FactType resolve(YamlNode node, String name) {
             FactType type = catalogue.byName(name).orElseThrow(() -> node.error("unknown fact type '" + name + "'; declared in "
                     + FACT_TYPES_FOLDER + "/: " + catalogue.names()));
             used.put(name, type);
@@ -254,7 +259,8 @@ public final class RulesetLoader {
         }
 
         Map<String, YamlNode> root = rulesetYaml.map("the ruleset",
-                Set.of("id", "version", "title", "reference", "in_effect_when_defined", "result", "checks"));
+                Set.of("id", "version", "title", "reference", "in_effect_when_defined", "in_effect_from", "review_months", "result", "tests",
+                        "checks"));
         Map<String, YamlNode> named = extendsId == null ? root : own;
         String id = required(ownYaml, named, "id").text("id");
         if (!ID.matcher(id).matches()) {
@@ -273,20 +279,69 @@ public final class RulesetLoader {
                 inEffect.add(parameterName(name, parameters));
             }
         }
-        Combination result = combination(required(rulesetYaml, root, "result"), parameters, "result");
+        YamlNode resultNode = required(rulesetYaml, root, "result");
+        boolean nested = resultNode.isMap() && resultNode.map("result", null).keySet().stream().anyMatch(k -> k.equals("of") || k.equals("any")
+                || k.equals("all"));
+        Combination result = nested ? new Combination(Combination.Kind.ANY, new Literal(BigDecimal.ONE))
+                : combination(resultNode, parameters, "result");
+        String inEffectFrom = null;
+        if (root.containsKey("in_effect_from")) {
+            inEffectFrom = parameterName(root.get("in_effect_from"), parameters);
+            if (parameters.get(inEffectFrom).kind() != Parameter.Kind.DATE) {
+                throw root.get("in_effect_from").error("in_effect_from names a date parameter");
+            }
+        }
+        Ruleset.ReviewMonths reviewMonths = null;
+        if (root.containsKey("review_months")) {
+            YamlNode node = root.get("review_months");
+            Map<String, YamlNode> spec = node.map("review_months", Set.of("context", "application_months", "renewal_required_months"));
+            FactType context = types.resolve(required(node, spec, "context"));
+            if (context.key() != FactType.KeyKind.MONTH || context.field("kind") == null || context.field("period_start") == null) {
+                throw spec.get("context").error("the review context is a month fact with 'kind' and 'period_start'");
+            }
+            Operand application = count(required(node, spec, "application_months"), parameters, "application_months");
+            Operand renewal = count(required(node, spec, "renewal_required_months"), parameters, "renewal_required_months");
+            if (!(application instanceof ParameterValue a) || !(renewal instanceof ParameterValue r)) {
+                throw node.error("the review months' counts are parameters (state options)");
+            }
+            reviewMonths = new Ruleset.ReviewMonths(context, a.name(), r.name());
+        }
         List<Check> checks = new ArrayList<>();
         Set<String> checkIds = new HashSet<>();
+        Map<String, YamlNode> namedTests = new LinkedHashMap<>();
+        if (root.containsKey("tests")) {
+            for (Map.Entry<YamlNode, YamlNode> entry : root.get("tests").entries("tests")) {
+                namedTests.put(name(entry.getKey(), "a named test"), entry.getValue());
+            }
+        }
+        ExpressionLoader expressions = new ExpressionLoader(types::resolve, parameters, namedTests);
+        for (YamlNode definition : namedTests.values()) {
+            expressions.test(definition); // each named test is checked once, used or not
+        }
         List<YamlNode> checkNodes = required(rulesetYaml, root, "checks").list("checks");
         if (checkNodes.isEmpty()) {
             throw root.get("checks").error("a ruleset needs at least one check");
         }
         for (YamlNode node : checkNodes) {
-            Check check = check(node, parameters, types);
+            Check check = check(node, parameters, types, expressions);
             if (!checkIds.add(check.id())) {
                 throw node.error("a second check with id '" + check.id() + "'");
             }
+            if (check.eachReviewMonth() != null) {
+                if (reviewMonths == null) {
+                    throw node.error("an each_review_month check needs 'review_months' in the ruleset");
+                }
+                if (checks.stream().anyMatch(c -> c.eachReviewMonth() != null)) {
+                    throw node.error("a ruleset has one each_review_month check");
+                }
+                String skip = check.eachReviewMonth().skippedWhenPassed();
+                if (skip != null && !checkIds.contains(skip)) {
+                    throw node.error("skipped_when_passed names check '" + skip + "', which is not an earlier check");
+                }
+            }
             checks.add(check);
         }
+        Ruleset.Part resultTree = nested ? part(resultNode, parameters, checks) : null;
 
         types.used.values().forEach(type -> files.put(FACT_TYPES_FOLDER + "/" + type.file(), type.source()));
         ObjectNode definition = JsonNodeFactory.instance.objectNode();
@@ -305,7 +360,59 @@ public final class RulesetLoader {
         definition.set("fact_types", JsonNodeFactory.instance.arrayNode().addAll(
                 types.used.keySet().stream().map(JsonNodeFactory.instance::textNode).toList()));
         return new Ruleset(id, version, title, reference, sha256(files), Map.copyOf(parameters), List.copyOf(inEffect), result,
-                List.copyOf(checks), definition, Map.copyOf(files), List.copyOf(types.used.values()));
+                List.copyOf(checks), definition, Map.copyOf(files), List.copyOf(types.used.values()),
+                new Ruleset.Structure(inEffectFrom, reviewMonths, resultTree));
+    }
+
+    /**
+     * A part of a nested result: {@code {check: id}}; {@code {any: [parts]}} or {@code {all: [parts]}};
+     * {@code {at_least: n, of: [parts]}}; or {@code {at_least: review_months, of: each_review_month}}.
+     */
+    private static Ruleset.Part part(YamlNode node, Map<String, Parameter> parameters, List<Check> checks) {
+        Map<String, YamlNode> m = node.map("a part of the result", Set.of("check", "any", "all", "at_least", "of"));
+        if (m.containsKey("check")) {
+            if (m.size() != 1) {
+                throw node.error("{check: id} stands alone");
+            }
+            String id = m.get("check").text("check");
+            if (checks.stream().noneMatch(c -> c.id().equals(id) && c.eachReviewMonth() == null)) {
+                throw m.get("check").error("no check '" + id + "' (the review-month checks are {at_least: review_months, of: each_review_month})");
+            }
+            return new Ruleset.CheckPart(id);
+        }
+        if (m.containsKey("any") || m.containsKey("all")) {
+            String kind = m.containsKey("any") ? "any" : "all";
+            if (m.size() != 1) {
+                throw node.error("'" + kind + "' stands alone: {" + kind + ": [parts]}");
+            }
+            List<Ruleset.Part> parts = new ArrayList<>();
+            for (YamlNode child : m.get(kind).list(kind)) {
+                parts.add(part(child, parameters, checks));
+            }
+            if (parts.isEmpty()) {
+                throw m.get(kind).error("'" + kind + "' needs at least one part");
+            }
+            return new Ruleset.GroupPart(kind.equals("any") ? new Combination(Combination.Kind.ANY, new Literal(BigDecimal.ONE))
+                    : new Combination(Combination.Kind.ALL, null), List.copyOf(parts));
+        }
+        if (!m.containsKey("at_least") || !m.containsKey("of") || m.size() != 2) {
+            throw node.error("a part of the result is {check: id}, {any: [...]}, {all: [...]} or {at_least: k, of: ...}");
+        }
+        if (m.get("of").isScalar()) {
+            if (!"each_review_month".equals(m.get("of").text("of")) || !m.get("at_least").isScalar()
+                    || !"review_months".equals(m.get("at_least").text("at_least"))) {
+                throw node.error("the review-month checks are counted as {at_least: review_months, of: each_review_month}");
+            }
+            if (checks.stream().noneMatch(c -> c.eachReviewMonth() != null)) {
+                throw m.get("of").error("there is no each_review_month check");
+            }
+            return new Ruleset.ReviewMonthsPart();
+        }
+        List<Ruleset.Part> parts = new ArrayList<>();
+        for (YamlNode child : m.get("of").list("of")) {
+            parts.add(part(child, parameters, checks));
+        }
+        return new Ruleset.GroupPart(new Combination(Combination.Kind.AT_LEAST, count(m.get("at_least"), parameters, "at_least")), List.copyOf(parts));
     }
 
     /**
@@ -368,12 +475,18 @@ public final class RulesetLoader {
             TreeMap<LocalDate, BigDecimal> values = new TreeMap<>();
             TreeMap<LocalDate, BigDecimal> mins = new TreeMap<>();
             TreeMap<LocalDate, BigDecimal> maxes = new TreeMap<>();
+            Set<Parameter.Kind> kinds = new HashSet<>();
             for (Map.Entry<YamlNode, YamlNode> value : members.get("values").entries("values of " + name)) {
                 LocalDate since;
                 try {
-                    since = LocalDate.parse(value.getKey().text("a date"));
+                    // "always": a value with no start (a rule the law fixed without a date of its own).
+                    since = ALWAYS.equals(value.getKey().text("a date")) ? LocalDate.MIN : LocalDate.parse(value.getKey().text("a date"));
                 } catch (DateTimeParseException e) {
-                    throw value.getKey().error("'" + value.getKey().text("a date") + "' is not a date (YYYY-MM-DD)");
+                    throw value.getKey().error("'" + value.getKey().text("a date") + "' is not a date (YYYY-MM-DD) or 'always'");
+                }
+                if (values.containsKey(LocalDate.MIN) || mins.containsKey(LocalDate.MIN)
+                        || since.equals(LocalDate.MIN) && !(values.isEmpty() && mins.isEmpty())) {
+                    throw value.getKey().error("a parameter with a value for 'always' has no other dated value");
                 }
                 String what = "the value of " + name + " since " + since;
                 if (value.getValue().isMap()) {
@@ -388,8 +501,22 @@ public final class RulesetLoader {
                     }
                     mins.put(since, min);
                     maxes.put(since, max);
-                } else {
+                } else if (value.getValue().isBoolean()) {
+                    kinds.add(Parameter.Kind.BOOLEAN);
+                    values.put(since, value.getValue().bool(what) ? BigDecimal.ONE : BigDecimal.ZERO);
+                } else if (value.getValue().isNumber()) {
+                    kinds.add(Parameter.Kind.NUMBER);
                     values.put(since, value.getValue().number(what));
+                } else {
+                    try {
+                        values.put(since, BigDecimal.valueOf(LocalDate.parse(value.getValue().text(what)).toEpochDay()));
+                        kinds.add(Parameter.Kind.DATE);
+                    } catch (DateTimeParseException e) {
+                        throw value.getValue().error(what + " is a number, true or false, a date (YYYY-MM-DD) or a range {min, max}");
+                    }
+                }
+                if (kinds.size() > 1) {
+                    throw value.getValue().error("parameter " + name + " mixes kinds of values: they are all numbers, all true/false or all dates");
                 }
                 if (!values.isEmpty() && !mins.isEmpty()) {
                     throw value.getValue().error("parameter " + name + " mixes ranges and numbers: its values are all one or all the other");
@@ -399,7 +526,8 @@ public final class RulesetLoader {
                 throw members.get("values").error("parameter " + name + " has no values");
             }
             if (mins.isEmpty()) {
-                parameters.put(name, new Parameter(name, description, reference, values, null));
+                parameters.put(name, new Parameter(name, description, reference, values, null,
+                        kinds.isEmpty() ? Parameter.Kind.NUMBER : kinds.iterator().next()));
             } else {
                 String min = Parameter.bound(name, Parameter.MIN), max = Parameter.bound(name, Parameter.MAX);
                 parameters.put(min, new Parameter(min, description, reference, mins, null));
@@ -428,6 +556,9 @@ public final class RulesetLoader {
                     throw term.error("'" + termName + "' is not a dated parameter of this ruleset or a range's bound (a "
                             + operation + " combines dated parameters and numbers)");
                 }
+                if (dated.get(termName).kind() != Parameter.Kind.NUMBER) {
+                    throw term.error("'" + termName + "' is not a number: a " + operation + " combines numbers");
+                }
                 factors.add(termName);
             }
             if (factors.isEmpty()) {
@@ -440,8 +571,39 @@ public final class RulesetLoader {
         return parameters;
     }
 
-    private static Check check(YamlNode node, Map<String, Parameter> parameters, TypesInUse types) {
-        Map<String, YamlNode> members = node.map("a check", Set.of("id", "title", "combine", "subchecks", "each_lookback_month"));
+    private static Check check(YamlNode node, Map<String, Parameter> parameters, TypesInUse types, ExpressionLoader expressions) {
+        if (node.isMap() && node.map("a check", null).containsKey("each_review_month")) {
+            YamlNode spec = node.map("a check", Set.of("each_review_month")).get("each_review_month");
+            Map<String, YamlNode> m = spec.map("each_review_month", Set.of("id", "title", "reference", "combine", "skipped_when_passed", "subchecks"));
+            String template = required(spec, m, "id").text("id");
+            if (!TEMPLATE_ID.matcher(template).matches() || !template.contains("{yyyy}") || !template.contains("{mm}")) {
+                throw m.get("id").error("a review-month check's id is a template with {yyyy} and {mm}, e.g. month_{yyyy}_{mm}");
+            }
+            String title = required(spec, m, "title").text("title");
+            Combination combination = combination(required(spec, m, "combine"), parameters, "combine");
+            String skipped = null;
+            String skippedDetail = null;
+            if (m.containsKey("skipped_when_passed")) {
+                Map<String, YamlNode> skip = m.get("skipped_when_passed").map("skipped_when_passed", Set.of("check", "detail"));
+                skipped = required(m.get("skipped_when_passed"), skip, "check").text("check");
+                skippedDetail = required(m.get("skipped_when_passed"), skip, "detail").text("detail");
+            }
+            List<Subcheck> subchecks = new ArrayList<>();
+            Set<String> ids = new HashSet<>();
+            for (YamlNode child : required(spec, m, "subchecks").list("subchecks")) {
+                Map<String, YamlNode> sub = child.map("a subcheck", Set.of("id", "title", "reference", "test"));
+                Subcheck subcheck = subcheck(child, sub, name(required(child, sub, "id"), "subcheck id"), parameters, types, expressions);
+                if (!ids.add(subcheck.id())) {
+                    throw child.error("a second subcheck with id '" + subcheck.id() + "'");
+                }
+                subchecks.add(subcheck);
+            }
+            if (subchecks.isEmpty()) {
+                throw m.get("subchecks").error("a review-month check has subchecks");
+            }
+            return new Check(template, title, combination, List.copyOf(subchecks), null, new Ruleset.ReviewMonthChecks(skipped, skippedDetail));
+        }
+        Map<String, YamlNode> members = node.map("a check", Set.of("id", "title", "reference", "combine", "subchecks", "each_lookback_month"));
         String id = name(required(node, members, "id"), "check id");
         String title = required(node, members, "title").text("title");
         Combination combination = combination(required(node, members, "combine"), parameters, "combine");
@@ -456,8 +618,8 @@ public final class RulesetLoader {
             if (!TEMPLATE_ID.matcher(template).matches() || !template.contains("{yyyy}") || !template.contains("{mm}")) {
                 throw spec.get("id").error("a look-back subcheck id is a template with {yyyy} and {mm}, e.g. month_{yyyy}_{mm}");
             }
-            Subcheck subcheck = subcheck(lookback, spec, template, parameters, types);
-            if (subcheck.keyBinding().isEmpty()) {
+            Subcheck subcheck = subcheck(lookback, spec, template, parameters, types, expressions);
+            if (subcheck.expression() == null && subcheck.keyBinding().isEmpty()) {
                 throw lookback.error("a look-back subcheck reads a monthly fact: its 'key' must bind period.year and period.month");
             }
             return new Check(id, title, combination, List.of(), new LookbackMonths(months, subcheck));
@@ -465,8 +627,8 @@ public final class RulesetLoader {
         List<Subcheck> subchecks = new ArrayList<>();
         Set<String> ids = new HashSet<>();
         for (YamlNode child : members.get("subchecks").list("subchecks")) {
-            Map<String, YamlNode> spec = child.map("a subcheck", Set.of("id", "title", "fact", "key", "test"));
-            Subcheck subcheck = subcheck(child, spec, name(required(child, spec, "id"), "subcheck id"), parameters, types);
+            Map<String, YamlNode> spec = child.map("a subcheck", Set.of("id", "title", "reference", "fact", "key", "test"));
+            Subcheck subcheck = subcheck(child, spec, name(required(child, spec, "id"), "subcheck id"), parameters, types, expressions);
             if (!ids.add(subcheck.id())) {
                 throw child.error("a second subcheck with id '" + subcheck.id() + "' in check " + id);
             }
@@ -482,8 +644,16 @@ public final class RulesetLoader {
         return new Check(id, title, combination, List.copyOf(subchecks), null);
     }
 
-    private static Subcheck subcheck(YamlNode node, Map<String, YamlNode> spec, String id, Map<String, Parameter> parameters, TypesInUse types) {
+    private static Subcheck subcheck(YamlNode node, Map<String, YamlNode> spec, String id, Map<String, Parameter> parameters, TypesInUse types,
+                                     ExpressionLoader expressions) {
         String title = required(node, spec, "title").text("title");
+        if (!spec.containsKey("fact")) {
+            // A test over several facts (Expressions): it names the facts it reads itself.
+            if (spec.containsKey("key")) {
+                throw spec.get("key").error("'key' goes with 'fact'; a test over several facts reads each month fact for the subcheck's month");
+            }
+            return new Subcheck(id, title, null, Map.of(), null, expressions.test(required(node, spec, "test")));
+        }
         YamlNode factNode = required(node, spec, "fact");
         String factName = factNode.text("fact");
         FactType type = types.resolve(factNode);
@@ -572,7 +742,11 @@ public final class RulesetLoader {
             if (kind == Field.Kind.BOOLEAN || kind == Field.Kind.DATE || kind == Field.Kind.TEXT) {
                 throw node.error("parameters are numbers; a " + kind + " field is compared with a {value: ...}");
             }
-            return new ParameterValue(parameterName(members.get("parameter"), parameters));
+            String name = parameterName(members.get("parameter"), parameters);
+            if (parameters.get(name).kind() != Parameter.Kind.NUMBER) {
+                throw members.get("parameter").error("parameter " + name + " is not a number");
+            }
+            return new ParameterValue(name);
         }
         YamlNode literal = members.get("value");
         return switch (kind) {
@@ -622,7 +796,8 @@ public final class RulesetLoader {
         }
         String name = parameterName(members.get("parameter"), parameters);
         Parameter parameter = parameters.get(name);
-        if (parameter.derived() != null || !parameter.values().values().stream().allMatch(RulesetLoader::isCount)) {
+        if (parameter.derived() != null || parameter.kind() != Parameter.Kind.NUMBER
+                || !parameter.values().values().stream().allMatch(RulesetLoader::isCount)) {
             throw members.get("parameter").error("parameter " + name + " is used as a count: its values must be whole numbers from 1 to " + MAX_COUNT);
         }
         return new ParameterValue(name);
