@@ -55,6 +55,10 @@ final class ExpressionEvaluator {
     private final LocalDate periodStart;
     private final Set<String> examined = new TreeSet<>();
     private final List<String> said = new ArrayList<>();
+    /** Above 0 while a value's condition is evaluated: what it compares is not said (the value it picks is). */
+    private int quiet;
+    /** The month whose month facts the comparison being evaluated read, for its sentence ("... for 2027-06"); null if none. */
+    private YearMonth readMonth;
 
     private ExpressionEvaluator(Ruleset ruleset, FactSet facts, LocalDate periodStart) {
         this.ruleset = ruleset;
@@ -72,6 +76,12 @@ final class ExpressionEvaluator {
         List<String> ids = result == Result.SKIPPED ? List.of() : List.copyOf(evaluator.examined);
         String detail = String.join("; ", evaluator.said);
         return new Outcome(result, ids, detail.isEmpty() ? result.name().toLowerCase(java.util.Locale.ROOT).replace('_', ' ') + " for " + month : detail);
+    }
+
+    private void say(String sentence) {
+        if (quiet == 0) {
+            said.add(sentence);
+        }
     }
 
     // ---------------------------------------------------------------------------------------------
@@ -97,7 +107,7 @@ final class ExpressionEvaluator {
         if (test instanceof AppliesWhen applies) {
             BigDecimal elected = parameter(applies.parameter());
             if (elected.signum() == 0) {
-                said.add("not elected (" + applies.parameter() + " is false)");
+                say("not elected (" + applies.parameter() + " is false)");
                 return Result.SKIPPED;
             }
             return test(applies.test(), month, scoped);
@@ -105,7 +115,7 @@ final class ExpressionEvaluator {
         if (test instanceof FactTest factTest) {
             Fact fact = fact(factTest.type(), month);
             if (fact == null) {
-                said.add("no " + factTest.type().name() + " fact" + where(factTest.type(), month));
+                say("no " + factTest.type().name() + " fact" + where(factTest.type(), month));
                 return factTest.type().absent() == FactType.Absent.UNKNOWN ? Result.NO_DATA : Result.NOT_PASSED;
             }
             return factTest.where() == null ? Result.PASSED : test(factTest.where(), month, fact);
@@ -129,12 +139,12 @@ final class ExpressionEvaluator {
                     continue;
                 }
                 examined.add(episode.id());
-                said.add(episodes.type().name() + " " + episode.data().get("episode_id").asText() + ", " + start + " to "
+                say(episodes.type().name() + " " + episode.data().get("episode_id").asText() + ", " + start + " to "
                         + (end == null ? "open" : end) + ", overlaps " + window);
                 results.add(episodes.where() == null ? Result.PASSED : test(episodes.where(), month, episode));
             }
             if (results.isEmpty()) {
-                said.add("no " + episodes.type().name() + " overlapping " + window);
+                say("no " + episodes.type().name() + " overlapping " + window);
                 return Result.NOT_PASSED;
             }
             return Result.atLeast(1, results);
@@ -143,23 +153,26 @@ final class ExpressionEvaluator {
     }
 
     private Result compare(Compare compare, YearMonth month, Fact scoped) {
+        YearMonth outer = readMonth;
+        readMonth = null;
         Val left = value(compare.left(), month, scoped);
         Val right = value(compare.right(), month, scoped);
-        String unit = compare.unit() == null ? "" : " " + compare.unit();
+        String unit = (compare.unit() == null ? "" : " " + compare.unit()) + (readMonth == null ? "" : " for " + readMonth);
+        readMonth = outer == null ? readMonth : outer;
         String shownLeft = left.shown == null ? left.text() : left.shown;
         if (left.known() && right.known()) {
             boolean holds = holds(compare.op(), order(left.value, right.value));
-            said.add(compare.label() + " " + shownLeft + " " + symbol(compare.op(), holds) + " " + right.text() + unit);
+            say(compare.label() + " " + shownLeft + " " + symbol(compare.op(), holds) + " " + right.text() + unit);
             return holds ? Result.PASSED : Result.NOT_PASSED;
         }
         // An unknown number is at least its known part: that may already settle ">=" and ">".
         if (!left.known() && right.known() && left.lower != null && right.value instanceof Rational r
                 && (compare.op().equals(">=") || compare.op().equals(">")) && holds(compare.op(), left.lower.compareTo(r))) {
-            said.add(compare.label() + " at least " + (left.shown == null ? left.lower.text() : left.shown) + " " + symbol(compare.op(), true)
+            say(compare.label() + " at least " + (left.shown == null ? left.lower.text() : left.shown) + " " + symbol(compare.op(), true)
                     + " " + right.text() + unit);
             return Result.PASSED;
         }
-        said.add(compare.label() + " not known" + (left.shown == null ? "" : " (" + left.shown + ")") + where(null, month));
+        say(compare.label() + " not known" + (left.shown == null ? "" : " (" + left.shown + ")") + unit);
         return Result.NO_DATA;
     }
 
@@ -202,6 +215,9 @@ final class ExpressionEvaluator {
             return field(scoped, field.field(), field.missing());
         }
         if (value instanceof FactField field) {
+            if (field.type().key() == FactType.KeyKind.MONTH && readMonth == null) {
+                readMonth = month;
+            }
             Fact fact = fact(field.type(), month);
             if (fact == null && field.type().absent() == FactType.Absent.UNKNOWN) {
                 return Val.UNKNOWN;
@@ -256,7 +272,13 @@ final class ExpressionEvaluator {
             return Val.of(((Rational) dividend.value).divide((Rational) divisor.value));
         }
         if (value instanceof IfValue choice) {
-            Result result = test(choice.test(), month, scoped);
+            quiet++;
+            Result result;
+            try {
+                result = test(choice.test(), month, scoped);
+            } finally {
+                quiet--;
+            }
             if (result == Result.PASSED) {
                 return value(choice.then(), month, scoped);
             }
