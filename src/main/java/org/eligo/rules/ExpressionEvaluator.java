@@ -72,7 +72,14 @@ final class ExpressionEvaluator {
 
     static Outcome evaluate(Ruleset ruleset, Test test, YearMonth month, LocalDate periodStart, FactSet facts) {
         ExpressionEvaluator evaluator = new ExpressionEvaluator(ruleset, facts, periodStart);
-        Result result = evaluator.test(test, month, null);
+        Result result;
+        try {
+            result = evaluator.test(test, month, null);
+        } catch (RuntimeException e) {
+            // Bad data or a bug: ERROR with the facts it had examined, never the end of the determination.
+            String reason = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
+            return new Outcome(Result.ERROR, List.copyOf(evaluator.examined), "could not evaluate: " + reason);
+        }
         List<String> ids = result == Result.SKIPPED ? List.of() : List.copyOf(evaluator.examined);
         String detail = String.join("; ", evaluator.said);
         return new Outcome(result, ids, detail.isEmpty() ? result.name().toLowerCase(java.util.Locale.ROOT).replace('_', ' ') + " for " + month : detail);

@@ -512,7 +512,7 @@ public final class RulesetLoader {
                         values.put(since, BigDecimal.valueOf(LocalDate.parse(value.getValue().text(what)).toEpochDay()));
                         kinds.add(Parameter.Kind.DATE);
                     } catch (DateTimeParseException e) {
-                        throw value.getValue().error(what + " is a number, true or false, a date (YYYY-MM-DD) or a range {min, max}");
+                        throw value.getValue().error(what + " must be a number, true or false, a date (YYYY-MM-DD) or a range {min, max}");
                     }
                 }
                 if (kinds.size() > 1) {

@@ -142,7 +142,7 @@ class AuditTrailTest {
                 "DELETE FROM fact WHERE id = '" + activeFact + "'",
                 "TRUNCATE fact CASCADE",
                 "UPDATE determination SET result = 'NOT_PASSED' WHERE id = '" + determination + "'",
-                "UPDATE determination SET checks = jsonb_set(checks, '{2,subchecks,0,result}', '\"NOT_PASSED\"') WHERE id = '" + determination + "'",
+                "UPDATE determination SET checks = jsonb_set(checks, '{1,subchecks,4,result}', '\"NOT_PASSED\"') WHERE id = '" + determination + "'",
                 "UPDATE determination_fact SET fact_id = '" + revokedFact + "' WHERE determination_id = '" + determination + "'",
                 "DELETE FROM determination_fact WHERE determination_id = '" + determination + "'",
                 "TRUNCATE determination CASCADE",
@@ -221,14 +221,14 @@ class AuditTrailTest {
     void verifyNamesADeterminationWhosePartsWereAltered() {
         // A subcheck's result in the checks document (and with it the outcomes the database derives from it).
         String id = "'" + determination + "'";
-        String result = (String) Sql.rows("SELECT checks #>> '{2,subchecks,0,result}' AS result FROM determination WHERE id = ?", determination)
+        String result = (String) Sql.rows("SELECT checks #>> '{1,subchecks,4,result}' AS result FROM determination WHERE id = ?", determination)
                 .get(0).get("result");
         assertEquals("PASSED", result);
-        Sql.tamper("UPDATE determination SET checks = jsonb_set(checks, '{2,subchecks,0,result}', '\"NOT_PASSED\"') WHERE id = " + id);
-        assertEquals(1, Sql.count("SELECT count(*) FROM determination WHERE id = ? AND 'community_engagement/month_2027_06=NOT_PASSED' = ANY (outcomes)",
+        Sql.tamper("UPDATE determination SET checks = jsonb_set(checks, '{1,subchecks,4,result}', '\"NOT_PASSED\"') WHERE id = " + id);
+        assertEquals(1, Sql.count("SELECT count(*) FROM determination WHERE id = ? AND 'month_2027_06/income=NOT_PASSED' = ANY (outcomes)",
                 determination));
         verifyFinds("determination", determination);
-        Sql.tamper("UPDATE determination SET checks = jsonb_set(checks, '{2,subchecks,0,result}', '\"PASSED\"') WHERE id = " + id);
+        Sql.tamper("UPDATE determination SET checks = jsonb_set(checks, '{1,subchecks,4,result}', '\"PASSED\"') WHERE id = " + id);
         verifyOk();
 
         // Its fact links: one removed, one moved to another beneficiary, one added.

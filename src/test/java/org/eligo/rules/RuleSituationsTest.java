@@ -39,6 +39,7 @@ import org.junit.jupiter.api.TestFactory;
 class RuleSituationsTest {
 
     static final Path RULES = Path.of("rules");
+    static final Path VERSION_1 = Path.of("src/test/resources/rules-v1");
     private static final FactTypes FACT_TYPES = FactTypes.load(RULES.resolve(FactTypes.FOLDER));
     private static final Instant CREATED = Instant.parse("2020-01-01T00:00:00Z");
     private static final Instant REVOKED = Instant.parse("2020-01-02T00:00:00Z");
@@ -48,12 +49,15 @@ class RuleSituationsTest {
 
     @TestFactory
     Stream<DynamicTest> situations() throws IOException {
-        Map<String, Ruleset> rulesets = new TreeMap<>();
-        RulesetLoader.loadAll(RULES).forEach(r -> rulesets.put(r.id(), r));
         List<DynamicTest> tests = new ArrayList<>();
-        try (Stream<Path> files = Files.list(RULES.resolve(RulesetLoader.TESTS_FOLDER))) {
-            for (Path file : files.filter(f -> f.toString().endsWith(".yaml")).sorted().toList()) {
-                tests.addAll(cases(file, rulesets));
+        // The shipped rules, and version 1 of the first ruleset (test resources), whose files must stay runnable.
+        for (Path rules : List.of(RULES, VERSION_1)) {
+            Map<String, Ruleset> rulesets = new TreeMap<>();
+            RulesetLoader.loadAll(rules, FACT_TYPES).forEach(r -> rulesets.put(r.id(), r));
+            try (Stream<Path> files = Files.list(rules.resolve(RulesetLoader.TESTS_FOLDER))) {
+                for (Path file : files.filter(f -> f.toString().endsWith(".yaml")).sorted().toList()) {
+                    tests.addAll(cases(file, rulesets));
+                }
             }
         }
         assertTrue(tests.size() >= 1, "at least 1 rule cases, found " + tests.size());

@@ -82,7 +82,7 @@ class RulesetLoaderTest {
         List<Ruleset> rulesets = RulesetLoader.loadAll(Path.of("rules"));
         assertEquals(List.of("medicaid-community-engagement"), rulesets.stream().map(Ruleset::id).toList());
         Ruleset medicaid = rulesets.get(0);
-        assertEquals("2027.1", medicaid.version());
+        assertEquals("2027.2", medicaid.version());
         assertTrue(medicaid.sha256().matches("[0-9a-f]{64}"), medicaid.sha256());
         java.time.LocalDate july = java.time.LocalDate.of(2027, 7, 1);
         assertEquals(58000, medicaid.parameter("monthly_income_threshold_cents", july).orElseThrow().intValueExact());
@@ -90,7 +90,10 @@ class RulesetLoaderTest {
         assertEquals(19, medicaid.parameter("applicable_age.min", july).orElseThrow().intValueExact());
         assertEquals(64, medicaid.parameter("applicable_age.max", july).orElseThrow().intValueExact());
         assertEquals(65, medicaid.parameter("older_exemption_age", july).orElseThrow().intValueExact());
-        assertTrue(medicaid.parameter("applicable_age.min", java.time.LocalDate.of(2026, 12, 1)).isEmpty(), "not before 2027");
+        // Version 2: the requirement starts on implementation_date; the law's numbers themselves have no start of their own.
+        assertEquals(java.time.LocalDate.of(2027, 1, 1), Parameter.date(medicaid.parameter("implementation_date", july).orElseThrow()));
+        assertEquals("implementation_date", medicaid.structure().inEffectFrom());
+        assertEquals(Boolean.TRUE, medicaid.parameters().get("hardship_exception").kind() == Parameter.Kind.BOOLEAN);
     }
 
     @Test
@@ -139,7 +142,7 @@ class RulesetLoaderTest {
         assertEquals(List.of("fact_1"), under19.factIds());
         assertTrue(under19.detail().startsWith("could not evaluate: "), under19.detail());
         assertEquals(Result.ERROR, evaluation.checks().get(0).result());
-        assertEquals(Result.PASSED, evaluation.checks().get(2).result(), "the other checks are still evaluated");
+        assertEquals(Result.PASSED, evaluation.checks().get(1).result(), "the other checks are still evaluated");
         assertEquals(Result.PASSED, evaluation.result());
     }
 

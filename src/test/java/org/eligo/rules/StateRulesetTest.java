@@ -51,20 +51,19 @@ class StateRulesetTest {
         Map<String, Ruleset> loaded = load();
         Ruleset base = loaded.get(BASE);
         Ruleset state = loaded.get(STATE);
-        assertEquals("2027.1-example.1", state.version());
+        assertEquals("2027.2-example.1", state.version());
         assertNotEquals(base.sha256(), state.sha256());
         assertEquals(base.checks().stream().map(Ruleset.Check::id).toList(), state.checks().stream().map(Ruleset.Check::id).toList());
         LocalDate day = LocalDate.of(2027, 7, 1);
-        assertEquals(whole(3), base.parameter("lookback_months", day));
-        assertEquals(whole(1), state.parameter("lookback_months", day));
+        assertEquals(whole(1), base.parameter("application_review_months", day));
+        assertEquals(whole(3), state.parameter("application_review_months", day));
         assertEquals(base.parameter("monthly_income_threshold_cents", day), state.parameter("monthly_income_threshold_cents", day));
         assertEquals(BASE, state.definition().path("ruleset").path("extends").asText());
-        assertEquals(1, state.definition().path("parameters").path("lookback_months").path("values").path("2027-01-01").asInt());
+        assertEquals(3, state.definition().path("parameters").path("application_review_months").path("values").path("always").asInt());
 
         Evaluation evaluation = Evaluator.evaluate(state, YearMonth.of(2027, 7), new FactSet(List.of(), java.time.Instant.EPOCH));
-        Evaluation.CheckResult lookback = evaluation.checks().stream().filter(c -> c.id().equals("community_engagement")).findFirst().orElseThrow();
-        assertEquals(List.of("month_2027_06"), lookback.subchecks().stream().map(Evaluation.SubcheckResult::id).toList(),
-                "the state looks back one month");
+        assertEquals(List.of("not_applicable", "month_2027_06", "month_2027_05", "month_2027_04"),
+                evaluation.checks().stream().map(Evaluation.CheckResult::id).toList(), "the state reviews three months at application");
     }
 
     @Test
@@ -118,9 +117,11 @@ class StateRulesetTest {
     @Test
     void aRuleCaseMayChooseStateOptions() {
         Ruleset base = load().get(BASE);
-        Ruleset chosen = base.withValues(Map.of("lookback_months", BigDecimal.ONE));
-        assertEquals(whole(1), chosen.parameter("lookback_months", LocalDate.of(2027, 7, 1)));
-        assertEquals(java.util.Optional.empty(), chosen.parameter("lookback_months", LocalDate.of(2026, 12, 1)),
+        Ruleset chosen = base.withValues(Map.of("application_review_months", BigDecimal.valueOf(2),
+                "federal_minimum_wage_cents_per_hour", BigDecimal.valueOf(800)));
+        assertEquals(whole(2), chosen.parameter("application_review_months", LocalDate.of(2027, 7, 1)));
+        assertEquals(whole(64000), chosen.parameter("monthly_income_threshold_cents", LocalDate.of(2027, 7, 1)));
+        assertEquals(java.util.Optional.empty(), chosen.parameter("federal_minimum_wage_cents_per_hour", LocalDate.of(2009, 7, 1)),
                 "a chosen value starts when the file's did");
         assertThrows(IllegalArgumentException.class, () -> base.withValues(Map.of("monthly_income_threshold_cents", BigDecimal.ONE)));
         assertThrows(IllegalArgumentException.class, () -> base.withValues(Map.of("no_such_parameter", BigDecimal.ONE)));
