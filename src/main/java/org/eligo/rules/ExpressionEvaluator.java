@@ -164,7 +164,8 @@ final class ExpressionEvaluator {
         readMonth = null;
         Val left = value(compare.left(), month, scoped);
         Val right = value(compare.right(), month, scoped);
-        String unit = (compare.unit() == null ? "" : " " + compare.unit()) + (readMonth == null ? "" : " for " + readMonth);
+        String forMonth = readMonth == null ? "" : " for " + readMonth;
+        String unit = (compare.unit() == null ? "" : " " + compare.unit()) + forMonth;
         readMonth = outer == null ? readMonth : outer;
         String shownLeft = left.shown == null ? left.text() : left.shown;
         if (left.known() && right.known()) {
@@ -179,7 +180,10 @@ final class ExpressionEvaluator {
                     + " " + right.text() + unit);
             return Result.PASSED;
         }
-        say(compare.label() + " not known" + (left.shown == null ? "" : " (" + left.shown + ")") + unit);
+        say(compare.label() + " not known" + (left.shown == null ? "" : " (" + left.shown + ")") + forMonth);
+        if (compare.unknownFails()) {
+            return Result.NOT_PASSED;
+        }
         return Result.NO_DATA;
     }
 

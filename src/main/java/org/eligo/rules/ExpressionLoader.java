@@ -73,7 +73,7 @@ final class ExpressionLoader {
             throw node.error("named tests use each other in a loop (or more than " + MAX_DEPTH + " deep)");
         }
         Map<String, YamlNode> m = node.map("a test", Set.of("fact", "episode", "overlaps", "where", "compare", "op", "to", "label", "unit",
-                "any", "all", "applies_when", "test", "use"));
+                "unknown", "any", "all", "applies_when", "test", "use"));
         if (m.containsKey("use")) {
             only(node, m, "use");
             String name = m.get("use").text("use");
@@ -119,7 +119,7 @@ final class ExpressionLoader {
             }
             return new EpisodeTest(type, window(required(node, m, "overlaps")), m.containsKey("where") ? test(m.get("where"), type, depth) : null);
         }
-        only(node, m, "compare", "op", "to", "label", "unit");
+        only(node, m, "compare", "op", "to", "label", "unit", "unknown");
         Typed left = value(required(node, m, "compare"), scope, depth);
         String op = required(node, m, "op").text("op");
         if (!OPERATORS.contains(op)) {
@@ -134,7 +134,14 @@ final class ExpressionLoader {
         }
         String label = m.containsKey("label") ? m.get("label").text("label") : left.label;
         String unit = m.containsKey("unit") ? m.get("unit").text("unit") : null;
-        return new Compare(left.value, op, right.value, label, unit);
+        boolean unknownFails = false;
+        if (m.containsKey("unknown")) {
+            if (!"not_passed".equals(m.get("unknown").text("unknown"))) {
+                throw m.get("unknown").error("unknown: not_passed is the one choice (without it, a comparison with an unknown side is NO_DATA)");
+            }
+            unknownFails = true;
+        }
+        return new Compare(left.value, op, right.value, label, unit, unknownFails);
     }
 
     private Window window(YamlNode node) {

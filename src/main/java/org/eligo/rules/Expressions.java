@@ -42,8 +42,12 @@ public final class Expressions {
     public record EpisodeTest(FactType type, Window window, Test where) implements Test {
     }
 
-    /** {@code left op right}: described to caseworkers as "label left op right unit". */
-    public record Compare(Value left, String op, Value right, String label, String unit) implements Test {
+    /**
+     * {@code left op right}: described to caseworkers as "label left op right unit". When either side
+     * is unknown it is NO_DATA, or NOT_PASSED where {@code unknownFails} (the rule's
+     * {@code unknown: not_passed}: an optional field that was not given is not a doubt).
+     */
+    public record Compare(Value left, String op, Value right, String label, String unit, boolean unknownFails) implements Test {
     }
 
     /** Three-valued any of: every part is examined; PASSED if one is, else NO_DATA (or ERROR) if one is unknown, else NOT_PASSED. */
