@@ -138,7 +138,7 @@ class ExpressionLoaderTest {
                 Arguments.of("review months without the construct", RULESET.replace("review_months:\n  context: review.context\n"
                         + "  application_months: {parameter: months}\n  renewal_required_months: {parameter: required}\n", ""), PARAMETERS,
                         "needs 'review_months'"),
-                Arguments.of("a result naming an unknown check", RULESET.replace("check: excluded", "check: exempt"), PARAMETERS, "no check 'exempt'"),
+                Arguments.of("a result naming an unknown check", RULESET.replace("- check: excluded", "- check: exempt"), PARAMETERS, "no check 'exempt'"),
                 Arguments.of("skipped when an unknown check passed", RULESET.replace("{check: excluded, detail", "{check: exempt, detail"),
                         PARAMETERS, "not an earlier check"),
                 Arguments.of("always and a date", RULESET, PARAMETERS.replace("always: 80", "always: 80\n    2028-01-01: 90"), "no other dated value"),

@@ -60,7 +60,7 @@ class RuleSituationsTest {
                 }
             }
         }
-        assertTrue(tests.size() >= 1, "at least 1 rule cases, found " + tests.size());
+        assertTrue(tests.size() >= 150, "at least 150 rule cases, found " + tests.size());
         return tests.stream();
     }
 
