@@ -68,6 +68,34 @@ class TimeTravelAndReplayTest {
     }
 
     @Test
+    void anEvaluationAsOfAnInstantBeforeVersion2WasInForceUsesVersion1() throws Exception {
+        String beneficiary = unique("V");
+        awaitProcessed(submit(income(unique("v1"), "1", beneficiary, 2027, 6, 60000, null)));
+        // Version 1 as it was recorded (test resources rules-v1/): its files and the declarations of the types it read.
+        Map<String, String> version1 = RulesetLoader.loadAll(Path.of("src/test/resources/rules-v1"),
+                org.eligo.facts.FactTypes.load(Path.of("rules", org.eligo.facts.FactTypes.FOLDER))).get(0).files();
+        String sha1 = RulesetLoader.sha256(version1);
+        String sha2 = given().get("/v1/rulesets/" + RULESET).then().statusCode(200).body("version", equalTo("2027.2")).extract().path("sha256");
+        Sql.update("INSERT INTO ruleset_version (ruleset_id, sha256, version, title, definition, files) VALUES (?, ?, '2027.1', 'version 1', '{}'::jsonb, ?::jsonb)"
+                + " ON CONFLICT DO NOTHING", RULESET, sha1, new ObjectMapper().writeValueAsString(version1));
+        Sql.update("INSERT INTO ruleset_activation (ruleset_id, sha256) VALUES (?, ?)", RULESET, sha1);
+        String duringVersion1 = given().get("/v1/beneficiaries/" + beneficiary + "/facts").then().extract().path("as_of");
+        Sql.update("INSERT INTO ruleset_activation (ruleset_id, sha256) VALUES (?, ?)", RULESET, sha2);
+        String afterVersion2 = given().get("/v1/beneficiaries/" + beneficiary + "/facts").then().extract().path("as_of");
+
+        post("/v1/beneficiaries/" + beneficiary + "/evaluations", Map.of("period", "2027-07", "as_of", duringVersion1)).then().statusCode(200)
+                .body("ruleset.version", equalTo("2027.1"))
+                .body("ruleset.sha256", equalTo(sha1))
+                .body("checks.id", contains("age_exemption", "disability_exemption", "community_engagement"))
+                .body("result", equalTo("PASSED"));
+        post("/v1/beneficiaries/" + beneficiary + "/evaluations", Map.of("period", "2027-07", "as_of", afterVersion2)).then().statusCode(200)
+                .body("ruleset.version", equalTo("2027.2"))
+                .body("ruleset.sha256", equalTo(sha2))
+                .body("checks.id", contains("not_applicable", "month_2027_06"))
+                .body("result", equalTo("PASSED"));
+    }
+
+    @Test
     void theDiffOfTwoDeterminationsNamesTheChangedSubchecksAndFacts() {
         String source = unique("diff");
         String beneficiary = unique("D");
