@@ -380,8 +380,8 @@ public final class Evaluator {
         return value instanceof BigDecimal number ? number.stripTrailingZeros().toPlainString() : String.valueOf(value);
     }
 
-    /** The operator as written for a caseworker: as is when the comparison holds, negated when not. */
-    private static String symbol(String op, boolean holds) {
+    /** The operator as written for a caseworker: as is when the comparison holds, negated when not (both evaluators). */
+    static String symbol(String op, boolean holds) {
         String shown = holds ? op : switch (op) {
             case "<" -> ">=";
             case "<=" -> ">";

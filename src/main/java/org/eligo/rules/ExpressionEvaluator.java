@@ -170,13 +170,13 @@ final class ExpressionEvaluator {
         String shownLeft = left.shown == null ? left.text() : left.shown;
         if (left.known() && right.known()) {
             boolean holds = holds(compare.op(), order(left.value, right.value));
-            say(compare.label() + " " + shownLeft + " " + symbol(compare.op(), holds) + " " + right.text() + unit);
+            say(compare.label() + " " + shownLeft + " " + Evaluator.symbol(compare.op(), holds) + " " + right.text() + unit);
             return holds ? Result.PASSED : Result.NOT_PASSED;
         }
         // An unknown number is at least its known part: that may already settle ">=" and ">".
         if (!left.known() && right.known() && left.lower != null && right.value instanceof Rational r
                 && (compare.op().equals(">=") || compare.op().equals(">")) && holds(compare.op(), left.lower.compareTo(r))) {
-            say(compare.label() + " at least " + (left.shown == null ? left.lower.text() : left.shown) + " " + symbol(compare.op(), true)
+            say(compare.label() + " at least " + (left.shown == null ? left.lower.text() : left.shown) + " " + Evaluator.symbol(compare.op(), true)
                     + " " + right.text() + unit);
             return Result.PASSED;
         }
@@ -402,25 +402,6 @@ final class ExpressionEvaluator {
             case "==" -> order == 0;
             case "!=" -> order != 0;
             default -> throw new IllegalStateException("unknown operator " + op);
-        };
-    }
-
-    /** The operator as a caseworker reads it: as written when the comparison holds, negated when not. */
-    private static String symbol(String op, boolean holds) {
-        String shown = holds ? op : switch (op) {
-            case "<" -> ">=";
-            case "<=" -> ">";
-            case ">" -> "<=";
-            case ">=" -> "<";
-            case "==" -> "!=";
-            default -> "==";
-        };
-        return switch (shown) {
-            case "<=" -> "≤";
-            case ">=" -> "≥";
-            case "==" -> "=";
-            case "!=" -> "≠";
-            default -> shown;
         };
     }
 
