@@ -96,9 +96,22 @@ final class ExpressionEvaluator {
 
     private Result test(Test test, YearMonth month, Fact scoped) {
         if (test instanceof AnyOf any) {
+            // Every part is examined. A part that found nothing on record says so in one shared
+            // sentence, not one each: a caseworker reads what was there, then what was not.
             List<Result> parts = new ArrayList<>();
+            java.util.Set<String> nothing = new java.util.LinkedHashSet<>();
             for (Test part : any.tests()) {
-                parts.add(test(part, month, scoped));
+                int sentences = said.size();
+                int facts = examined.size();
+                Result result = test(part, month, scoped);
+                parts.add(result);
+                if (result == Result.NOT_PASSED && examined.size() == facts && quiet == 0 && !typesOf(part).isEmpty()) {
+                    said.subList(sentences, said.size()).clear();
+                    nothing.addAll(typesOf(part));
+                }
+            }
+            if (!nothing.isEmpty()) {
+                say("nothing on record for " + month + ": " + String.join(", ", nothing));
             }
             return Result.atLeast(1, parts);
         }
@@ -157,6 +170,26 @@ final class ExpressionEvaluator {
             return Result.atLeast(1, results);
         }
         return compare((Compare) test, month, scoped);
+    }
+
+    /** The fact types a test reads, when it reads nothing else (null-free; empty for one that compares other values). */
+    private static List<String> typesOf(Test test) {
+        if (test instanceof FactTest fact) {
+            return List.of(fact.type().name());
+        }
+        if (test instanceof EpisodeTest episode) {
+            return List.of(episode.type().name());
+        }
+        List<Test> parts = test instanceof AnyOf any ? any.tests() : test instanceof AllOf all ? all.tests() : List.of();
+        List<String> types = new ArrayList<>();
+        for (Test part : parts) {
+            List<String> own = typesOf(part);
+            if (own.isEmpty()) {
+                return List.of();
+            }
+            types.addAll(own);
+        }
+        return types;
     }
 
     private Result compare(Compare compare, YearMonth month, Fact scoped) {
