@@ -203,7 +203,12 @@ final class ExpressionEvaluator {
         String shownLeft = left.shown == null ? left.text() : left.shown;
         if (left.known() && right.known()) {
             boolean holds = holds(compare.op(), order(left.value, right.value));
-            say(compare.label() + " " + shownLeft + " " + Evaluator.symbol(compare.op(), holds) + " " + right.text() + unit);
+            if (left.value instanceof Boolean is && right.value instanceof Boolean) {
+                // A flag reads as what it says: "county disaster", "not Medicare", not "true = true".
+                say((is ? "" : "not ") + compare.label() + unit);
+            } else {
+                say(compare.label() + " " + shownLeft + " " + Evaluator.symbol(compare.op(), holds) + " " + right.text() + unit);
+            }
             return holds ? Result.PASSED : Result.NOT_PASSED;
         }
         // An unknown number is at least its known part: that may already settle ">=" and ">".
