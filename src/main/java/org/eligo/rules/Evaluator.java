@@ -149,7 +149,7 @@ public final class Evaluator {
     private static CheckResult skippedMonth(Check check, String id, String title, YearMonth month, String detail) {
         List<SubcheckResult> subchecks = new ArrayList<>();
         for (Subcheck subcheck : check.subchecks()) {
-            subchecks.add(new SubcheckResult(subcheck.id(), subcheck.title().replace("{month}", month.toString()), Result.SKIPPED, List.of(), detail));
+            subchecks.add(new SubcheckResult(subcheck.id(), expand(subcheck.title(), month), Result.SKIPPED, List.of(), detail));
         }
         return new CheckResult(id, title, Result.SKIPPED, List.copyOf(subchecks));
     }
@@ -160,6 +160,11 @@ public final class Evaluator {
         for (Subcheck subcheck : check.subchecks()) {
             subchecks.add(evaluate(ruleset, subcheck, subcheck.id(), expand(subcheck.title(), month), month, day, facts));
         }
+        return combined(ruleset, check, id, title, day, subchecks);
+    }
+
+    /** The check's result from its subchecks'; a combination that cannot be worked out is ERROR, not a failure. */
+    private static CheckResult combined(Ruleset ruleset, Check check, String id, String title, LocalDate day, List<SubcheckResult> subchecks) {
         Result result;
         try {
             result = combine(ruleset, check.combination(), day, subchecks.stream().map(SubcheckResult::result).toList());
@@ -190,13 +195,7 @@ public final class Evaluator {
                 subchecks.add(evaluate(ruleset, subcheck, subcheck.id(), subcheck.title(), period, day, facts));
             }
         }
-        Result result;
-        try {
-            result = combine(ruleset, check.combination(), day, subchecks.stream().map(SubcheckResult::result).toList());
-        } catch (RuntimeException e) {
-            result = Result.ERROR;
-        }
-        return new CheckResult(check.id(), check.title(), result, List.copyOf(subchecks));
+        return combined(ruleset, check, check.id(), check.title(), day, subchecks);
     }
 
     private static CheckResult skipped(Ruleset ruleset, Check check, YearMonth period, String reason) {
@@ -210,13 +209,9 @@ public final class Evaluator {
     private static SubcheckResult evaluate(Ruleset ruleset, Subcheck subcheck, String id, String title, YearMonth month,
                                            LocalDate day, FactSet facts) {
         if (subcheck.expression() != null) {
-            try {
-                ExpressionEvaluator.Outcome outcome = ExpressionEvaluator.evaluate(ruleset, subcheck.expression(), month, day, facts);
-                return new SubcheckResult(id, title, outcome.result(), outcome.factIds(), outcome.detail());
-            } catch (RuntimeException e) {
-                String reason = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
-                return new SubcheckResult(id, title, Result.ERROR, List.of(), "could not evaluate: " + reason);
-            }
+            // Never throws: a test that fails to evaluate is an ERROR outcome with the facts it had examined.
+            ExpressionEvaluator.Outcome outcome = ExpressionEvaluator.evaluate(ruleset, subcheck.expression(), month, day, facts);
+            return new SubcheckResult(id, title, outcome.result(), outcome.factIds(), outcome.detail());
         }
         List<Fact> matching = List.of();
         try {
@@ -268,15 +263,7 @@ public final class Evaluator {
             return false;
         }
         int order = compareValues(left, right);
-        boolean holds = switch (compare.op()) {
-            case "<" -> order < 0;
-            case "<=" -> order <= 0;
-            case ">" -> order > 0;
-            case ">=" -> order >= 0;
-            case "==" -> order == 0;
-            case "!=" -> order != 0;
-            default -> throw new IllegalStateException("unknown operator " + compare.op());
-        };
+        boolean holds = holds(compare.op(), order);
         said.add(compare.label() + " " + text(left) + " " + symbol(compare.op(), holds) + " " + text(right) + unit);
         return holds;
     }
@@ -321,8 +308,9 @@ public final class Evaluator {
         return ruleset.parameter(name, day).orElseThrow(() -> new IllegalStateException("parameter " + name + " has no value on " + day));
     }
 
+    /** The order of two values of one kind (numbers, dates, texts); booleans compare as equal or not (both evaluators). */
     @SuppressWarnings("unchecked")
-    private static int compareValues(Object left, Object right) {
+    static int compareValues(Object left, Object right) {
         if (left instanceof BigDecimal l && right instanceof BigDecimal r) {
             return l.compareTo(r);
         }
@@ -378,6 +366,19 @@ public final class Evaluator {
 
     private static String text(Object value) {
         return value instanceof BigDecimal number ? number.stripTrailingZeros().toPlainString() : String.valueOf(value);
+    }
+
+    /** Whether {@code op} holds for two values that compare as {@code order} (both evaluators). */
+    static boolean holds(String op, int order) {
+        return switch (op) {
+            case "<" -> order < 0;
+            case "<=" -> order <= 0;
+            case ">" -> order > 0;
+            case ">=" -> order >= 0;
+            case "==" -> order == 0;
+            case "!=" -> order != 0;
+            default -> throw new IllegalStateException("unknown operator " + op);
+        };
     }
 
     /** The operator as written for a caseworker: as is when the comparison holds, negated when not (both evaluators). */

@@ -105,9 +105,12 @@ final class ExpressionEvaluator {
                 int facts = examined.size();
                 Result result = test(part, month, scoped);
                 parts.add(result);
-                if (result == Result.NOT_PASSED && examined.size() == facts && quiet == 0 && !typesOf(part).isEmpty()) {
-                    said.subList(sentences, said.size()).clear();
-                    nothing.addAll(typesOf(part));
+                if (result == Result.NOT_PASSED && examined.size() == facts && quiet == 0) {
+                    List<String> types = typesOf(part);
+                    if (!types.isEmpty()) {
+                        said.subList(sentences, said.size()).clear();
+                        nothing.addAll(types);
+                    }
                 }
             }
             if (!nothing.isEmpty()) {
@@ -202,7 +205,7 @@ final class ExpressionEvaluator {
         readMonth = outer == null ? readMonth : outer;
         String shownLeft = left.shown == null ? left.text() : left.shown;
         if (left.known() && right.known()) {
-            boolean holds = holds(compare.op(), order(left.value, right.value));
+            boolean holds = Evaluator.holds(compare.op(), Evaluator.compareValues(left.value, right.value));
             if (left.value instanceof Boolean is && right.value instanceof Boolean) {
                 // A flag reads as what it says: "county disaster", "not Medicare", not "true = true".
                 say((is ? "" : "not ") + compare.label() + unit);
@@ -213,7 +216,7 @@ final class ExpressionEvaluator {
         }
         // An unknown number is at least its known part: that may already settle ">=" and ">".
         if (!left.known() && right.known() && left.lower != null && right.value instanceof Rational r
-                && (compare.op().equals(">=") || compare.op().equals(">")) && holds(compare.op(), left.lower.compareTo(r))) {
+                && (compare.op().equals(">=") || compare.op().equals(">")) && Evaluator.holds(compare.op(), left.lower.compareTo(r))) {
             say(compare.label() + " at least " + (left.shown == null ? left.lower.text() : left.shown) + " " + Evaluator.symbol(compare.op(), true)
                     + " " + right.text() + unit);
             return Result.PASSED;
@@ -421,26 +424,6 @@ final class ExpressionEvaluator {
         } catch (ArithmeticException e) {
             throw new IllegalStateException(what + " must be a whole number, not " + value.text());
         }
-    }
-
-    @SuppressWarnings("unchecked")
-    private static int order(Object left, Object right) {
-        if (left instanceof Boolean || right instanceof Boolean) {
-            return left.equals(right) ? 0 : 1;
-        }
-        return ((Comparable<Object>) left).compareTo(right);
-    }
-
-    private static boolean holds(String op, int order) {
-        return switch (op) {
-            case "<" -> order < 0;
-            case "<=" -> order <= 0;
-            case ">" -> order > 0;
-            case ">=" -> order >= 0;
-            case "==" -> order == 0;
-            case "!=" -> order != 0;
-            default -> throw new IllegalStateException("unknown operator " + op);
-        };
     }
 
     /** An exact number: numerator / denominator (denominator positive). */

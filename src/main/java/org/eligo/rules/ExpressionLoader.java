@@ -45,7 +45,6 @@ final class ExpressionLoader {
     /** What a value is, for checking comparisons and sums when the file is loaded. */
     enum Kind { NUMBER, BOOLEAN, DATE, TEXT }
 
-    private static final Set<String> OPERATORS = Set.of("<", "<=", ">", ">=", "==", "!=");
     /** Named tests may use others; deeper than this is a loop. */
     private static final int MAX_DEPTH = 16;
 
@@ -101,7 +100,7 @@ final class ExpressionLoader {
             if (parameters.get(parameter).kind() != Parameter.Kind.BOOLEAN) {
                 throw m.get("applies_when").error("parameter " + parameter + " is an election: its values are true or false");
             }
-            return new AppliesWhen(parameter, test(required(node, m, "test"), scope, depth));
+            return new AppliesWhen(parameter, test(RulesetLoader.required(node, m, "test"), scope, depth));
         }
         if (m.containsKey("fact")) {
             only(node, m, "fact", "where");
@@ -117,15 +116,15 @@ final class ExpressionLoader {
             if (type.key() != FactType.KeyKind.EPISODE) {
                 throw m.get("episode").error(type.name() + " is not an episode: test it with {fact: " + type.name() + "}");
             }
-            return new EpisodeTest(type, window(required(node, m, "overlaps")), m.containsKey("where") ? test(m.get("where"), type, depth) : null);
+            return new EpisodeTest(type, window(RulesetLoader.required(node, m, "overlaps")), m.containsKey("where") ? test(m.get("where"), type, depth) : null);
         }
         only(node, m, "compare", "op", "to", "label", "unit", "unknown");
-        Typed left = value(required(node, m, "compare"), scope, depth);
-        String op = required(node, m, "op").text("op");
-        if (!OPERATORS.contains(op)) {
-            throw m.get("op").error("op must be one of " + String.join(" ", OPERATORS.stream().sorted().toList()));
+        Typed left = value(RulesetLoader.required(node, m, "compare"), scope, depth);
+        String op = RulesetLoader.required(node, m, "op").text("op");
+        if (!RulesetLoader.OPERATORS.contains(op)) {
+            throw m.get("op").error("op must be one of " + String.join(" ", RulesetLoader.OPERATORS.stream().sorted().toList()));
         }
-        Typed right = value(required(node, m, "to"), scope, depth);
+        Typed right = value(RulesetLoader.required(node, m, "to"), scope, depth);
         if (left.kind != right.kind) {
             throw m.get("to").error("compares a " + left.kind + " with a " + right.kind);
         }
@@ -152,7 +151,7 @@ final class ExpressionLoader {
             return Window.MONTH;
         }
         Map<String, YamlNode> m = node.map("overlaps", Set.of("months_before"));
-        Typed months = value(required(node, m, "months_before"), null, 0);
+        Typed months = value(RulesetLoader.required(node, m, "months_before"), null, 0);
         if (months.kind != Kind.NUMBER) {
             throw m.get("months_before").error("months_before is a number of months");
         }
@@ -174,7 +173,7 @@ final class ExpressionLoader {
                     throw m.get("field").error("a field without its fact type ('" + name + "') names a field of the fact a 'where' tests;"
                             + " elsewhere name it as type.field, e.g. income.monthly.hours");
                 }
-                Field field = field(m.get("field"), scope, name);
+                Field field = RulesetLoader.field(m.get("field"), scope, name);
                 return new Typed(new ScopedField(field, missing(m, field)), kind(field), name.replace('_', ' '));
             }
             int dot = name.lastIndexOf('.');
@@ -182,7 +181,7 @@ final class ExpressionLoader {
             if (type.key() == FactType.KeyKind.EPISODE) {
                 throw m.get("field").error(type.name() + " is an episode: read its fields in the 'where' of an {episode: ...} test");
             }
-            Field field = field(m.get("field"), type, name.substring(dot + 1));
+            Field field = RulesetLoader.field(m.get("field"), type, name.substring(dot + 1));
             Object missing = missing(m, field);
             if (kind(field) == Kind.NUMBER && field.min() != null && field.min().signum() < 0) {
                 throw m.get("field").error(name + " may be negative; rules read only fields that cannot (an unknown value counts as at least 0)");
@@ -195,7 +194,7 @@ final class ExpressionLoader {
             if (birth.kind != Kind.DATE) {
                 throw m.get("age_of").error("age_of needs a date");
             }
-            Day on = switch (required(node, m, "on").text("on")) {
+            Day on = switch (RulesetLoader.required(node, m, "on").text("on")) {
                 case "period_start" -> Day.PERIOD_START;
                 case "month_start" -> Day.MONTH_START;
                 default -> throw m.get("on").error("on is period_start or month_start");
@@ -234,7 +233,7 @@ final class ExpressionLoader {
             List<String> labels = new ArrayList<>();
             for (YamlNode term : m.get("sum").list("sum")) {
                 Map<String, YamlNode> t = term.map("a term", Set.of("label", "of"));
-                Typed value = value(required(term, t, "of"), scope, depth);
+                Typed value = value(RulesetLoader.required(term, t, "of"), scope, depth);
                 number(t.get("of"), value);
                 terms.add(value.value);
                 labels.add(t.containsKey("label") ? t.get("label").text("label") : value.label);
@@ -282,7 +281,7 @@ final class ExpressionLoader {
         if (m.containsKey("if")) {
             only(node, m, "if", "then", "else");
             Test condition = test(m.get("if"), scope, depth);
-            Typed then = value(required(node, m, "then"), scope, depth);
+            Typed then = value(RulesetLoader.required(node, m, "then"), scope, depth);
             Typed otherwise = m.containsKey("else") ? value(m.get("else"), scope, depth) : null;
             if (otherwise != null && otherwise.kind != then.kind) {
                 throw m.get("else").error("then and else give values of one kind");
@@ -293,7 +292,7 @@ final class ExpressionLoader {
             only(node, m, "months_before", "each");
             Typed months = value(m.get("months_before"), scope, depth);
             number(m.get("months_before"), months);
-            Typed each = value(required(node, m, "each"), scope, depth);
+            Typed each = value(RulesetLoader.required(node, m, "each"), scope, depth);
             number(m.get("each"), each);
             return new Typed(new MonthsBefore(months.value, each.value), Kind.NUMBER, each.label);
         }
@@ -334,21 +333,8 @@ final class ExpressionLoader {
         };
     }
 
-    private static Field field(YamlNode at, FactType type, String name) {
-        Field field = type.field(name);
-        if (field == null) {
-            throw at.error(type.name() + " has no field '" + name + "'; its fields: "
-                    + String.join(", ", type.fields().stream().map(Field::name).toList()));
-        }
-        return field;
-    }
-
     private String parameter(YamlNode node) {
-        String name = node.text("a parameter name");
-        if (!parameters.containsKey(name)) {
-            throw node.error("unknown parameter '" + name + "' (not in " + RulesetLoader.PARAMETERS_FILE + "; a range is named by a bound, name.min or name.max)");
-        }
-        return name;
+        return RulesetLoader.parameterName(node, parameters);
     }
 
     private static void only(YamlNode node, Map<String, YamlNode> members, String... allowed) {
@@ -358,13 +344,5 @@ final class ExpressionLoader {
                 throw node.error("'" + key + "' does not go with '" + allowed[0] + "' (here: " + String.join(", ", allowed) + ")");
             }
         }
-    }
-
-    private static YamlNode required(YamlNode parent, Map<String, YamlNode> members, String key) {
-        YamlNode value = members.get(key);
-        if (value == null) {
-            throw parent.error("'" + key + "' is required here");
-        }
-        return value;
     }
 }

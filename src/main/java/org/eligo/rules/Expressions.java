@@ -1,6 +1,5 @@
 package org.eligo.rules;
 
-import java.math.BigDecimal;
 import java.util.List;
 
 import org.eligo.facts.Field;
@@ -120,10 +119,5 @@ public final class Expressions {
 
     /** The sum of {@code each} over the {@code months} months before M (each evaluated for its month). */
     public record MonthsBefore(Value months, Value each) implements Value {
-    }
-
-    /** A number bound in a rule file for reading: whole numbers from 1 to 120 in counts. */
-    static boolean isCount(BigDecimal value) {
-        return value.signum() > 0 && value.stripTrailingZeros().scale() <= 0 && value.compareTo(BigDecimal.valueOf(120)) <= 0;
     }
 }

@@ -65,7 +65,7 @@ public final class RulesetLoader {
     public static final Pattern ID = Pattern.compile("[a-z0-9][a-z0-9-]{0,63}");
     private static final Pattern NAME = Pattern.compile("[a-z][a-z0-9_]{0,63}");
     private static final Pattern TEMPLATE_ID = Pattern.compile("[a-z][a-z0-9_{}]{0,63}");
-    private static final Set<String> OPERATORS = Set.of("<", "<=", ">", ">=", "==", "!=");
+    static final Set<String> OPERATORS = Set.of("<", "<=", ">", ">=", "==", "!=");
     private static final Set<String> PERIOD_PARTS = Set.of("period.year", "period.month");
     /** The most subchecks a count may ask for (positions are stored as smallint). */
     static final int MAX_COUNT = 120;
@@ -111,6 +111,7 @@ public final class RulesetLoader {
         Set<String> ids = new HashSet<>();
         Map<String, Map<String, String>> ownFiles = new HashMap<>();
         Map<Path, Map<String, String>> extending = new LinkedHashMap<>();
+        Map<Path, String> bases = new HashMap<>();
         try (Stream<Path> children = Files.list(directory)) {
             for (Path child : children.sorted().toList()) {
                 String childName = child.getFileName().toString();
@@ -137,12 +138,13 @@ public final class RulesetLoader {
                     ownFiles.put(ruleset.id(), files);
                 } else {
                     extending.put(child, files);
+                    bases.put(child, base);
                 }
             }
             // A state's folder extends a ruleset of this folder: its files carry the base's, under base/.
             for (Map.Entry<Path, Map<String, String>> entry : extending.entrySet()) {
                 Path child = entry.getKey();
-                String base = extendsId(child, entry.getValue());
+                String base = bases.get(child);
                 Map<String, String> baseFiles = ownFiles.get(base);
                 if (baseFiles == null) {
                     throw new RuleFileException(child.resolve(RULESET_FILE), 0, "extends '" + base + "', which is not a ruleset of "
@@ -808,7 +810,11 @@ public final class RulesetLoader {
     }
 
     private static Field field(YamlNode node, FactType type) {
-        String name = node.text("a field name");
+        return field(node, type, node.text("a field name"));
+    }
+
+    /** {@code type}'s field {@code name}, or a load error at {@code node} listing the type's fields. */
+    static Field field(YamlNode node, FactType type, String name) {
         Field field = type.field(name);
         if (field == null) {
             throw node.error(type.name() + " has no field '" + name + "'; its fields: "
@@ -817,7 +823,7 @@ public final class RulesetLoader {
         return field;
     }
 
-    private static String parameterName(YamlNode node, Map<String, Parameter> parameters) {
+    static String parameterName(YamlNode node, Map<String, Parameter> parameters) {
         String name = node.text("a parameter name");
         if (parameters.containsKey(name)) {
             return name;
@@ -843,7 +849,7 @@ public final class RulesetLoader {
         return name;
     }
 
-    private static YamlNode required(YamlNode parent, Map<String, YamlNode> members, String key) {
+    static YamlNode required(YamlNode parent, Map<String, YamlNode> members, String key) {
         YamlNode value = members.get(key);
         if (value == null) {
             throw parent.error("'" + key + "' is required here");
