@@ -19,6 +19,7 @@ import org.eligo.facts.Facts;
 import org.eligo.rules.Ruleset;
 import org.eligo.rules.RulesetLoader;
 import org.eligo.rules.RulesetRegistry;
+import org.eligo.rules.WhatIf;
 import org.eligo.support.Db;
 import org.eligo.support.Ids;
 import org.eligo.support.Requests;
@@ -100,7 +101,10 @@ public class DeterminationService {
         return redriven;
     }
 
-    /** Evaluates without storing, on the facts active at {@code as_of} (default now). Body: {"period", "ruleset", "as_of"}. */
+    /**
+     * Evaluates without storing, on the facts active at {@code as_of} (default now), with the ruleset's
+     * parameters or, for a what-if, some of them taking other values. Body: {"period", "ruleset", "as_of", "parameters"}.
+     */
     @Transactional
     public DeterminationView evaluate(String beneficiaryId, JsonNode body, List<FieldError> errors) {
         Requests.requireBeneficiaryId(beneficiaryId);
@@ -115,6 +119,9 @@ public class DeterminationService {
                 errors.add(FieldError.at("/as_of", "must be an RFC 3339 timestamp, e.g. 2027-05-02T10:00:00Z"));
             }
         }
+        JsonNode whatIf = body.get("parameters");
+        boolean asked = whatIf != null && !whatIf.isNull();
+        Map<String, java.math.BigDecimal> values = asked && ruleset != null ? WhatIf.read(ruleset, whatIf, errors) : Map.of();
         fail(errors);
         Instant explicit = requestedAsOf;
         return db.inCurrent(connection -> {
@@ -129,7 +136,19 @@ public class DeterminationService {
             // Time travel uses the rules in force at that instant, not today's (the response names the version).
             Ruleset used = explicit == null ? ruleset : rulesets.inForceAt(connection, ruleset.id(), at);
             List<Fact> active = facts.activeFor(List.of(beneficiaryId), at).getOrDefault(beneficiaryId, List.of());
-            return maker.make(used, beneficiaryId, period, active, at, now, DeterminationTrigger.REQUEST, null, false);
+            if (!asked) {
+                return maker.make(used, beneficiaryId, period, active, at, now, DeterminationTrigger.REQUEST, null, false);
+            }
+            // The version in force at as_of may be an older one, with other parameters: read them again against it.
+            List<FieldError> mistakes = new ArrayList<>();
+            Map<String, java.math.BigDecimal> usedValues = used == ruleset ? values : WhatIf.read(used, whatIf, mistakes);
+            if (!mistakes.isEmpty()) {
+                throw ProblemException.badRequest("The what-if parameters do not fit the ruleset version in force at as_of ("
+                        + used.version() + ").", mistakes);
+            }
+            DeterminationView made = maker.make(used.withValues(usedValues), beneficiaryId, period, active, at, now,
+                    DeterminationTrigger.REQUEST, null, false);
+            return made.withRuleset(new DeterminationView.RulesetRef(used.id(), used.version(), used.sha256(), WhatIf.echo(used, usedValues)));
         });
     }
 

@@ -2,6 +2,7 @@ package org.eligo.determinations;
 
 import java.time.Instant;
 import java.util.List;
+import java.util.Map;
 
 import com.fasterxml.jackson.annotation.JsonInclude;
 
@@ -23,9 +24,25 @@ public record DeterminationView(@Schema(nullable = true, description = "null for
                                 @JsonInclude(JsonInclude.Include.NON_NULL)
                                 @Schema(description = "With ?expand=facts: every fact a subcheck read, with its message_id") List<Fact> facts) implements org.eligo.auth.AboutBeneficiary {
 
-    /** The exact ruleset files a determination was made with. */
+    /**
+     * The exact ruleset files a determination was made with; for a what-if evaluation, also the
+     * parameter values it used instead of the files' (a stored determination never has any).
+     */
     @Schema(name = "RulesetRef")
-    public record RulesetRef(String id, String version, String sha256) {
+    public record RulesetRef(String id, String version, String sha256,
+                             @JsonInclude(JsonInclude.Include.NON_NULL)
+                             @Schema(description = "Only on a what-if evaluation: the parameters it was asked to evaluate with, by name, "
+                                     + "each in place of the ruleset's value on every date it has one")
+                             Map<String, Object> parameters) {
+
+        public RulesetRef(String id, String version, String sha256) {
+            this(id, version, sha256, null);
+        }
+    }
+
+    /** This determination with another ruleset reference (a what-if evaluation's, which names its parameters). */
+    public DeterminationView withRuleset(RulesetRef changed) {
+        return new DeterminationView(id, beneficiaryId, period, changed, evaluatedAt, factsAsOf, trigger, rerunId, result, checks, facts);
     }
 
     /**

@@ -51,7 +51,12 @@ public class DeterminationResource {
     @Schema(name = "EvaluationRequest", additionalProperties = Schema.False.class)
     record EvaluationRequest(@Schema(required = true, pattern = "^\\d{4}-\\d{2}$", example = "2027-07") String period,
                              String ruleset,
-                             @Schema(format = "date-time", description = "evaluate on the facts active at this instant; default now") String asOf) {
+                             @Schema(format = "date-time", description = "evaluate on the facts active at this instant; default now") String asOf,
+                             @Schema(description = "What-if: parameters of the ruleset (a state option, a threshold) to evaluate with "
+                                     + "instead of the ruleset's values, by name: true or false for a switch, YYYY-MM-DD for a date, "
+                                     + "a number otherwise (not negative, whole if the parameter's values are, months at most 12). "
+                                     + "Derived parameters follow. The answer names them in ruleset.parameters.",
+                                     example = "{\"application_review_months\": 3}") java.util.Map<String, Object> parameters) {
     }
 
     /** A page of determinations, newest first. */
@@ -100,12 +105,12 @@ public class DeterminationResource {
     @RequestBody(required = true, content = @Content(mediaType = MediaType.APPLICATION_JSON, schema = @Schema(implementation = EvaluationRequest.class)))
     @APIResponse(responseCode = "200", description = "The evaluation, not stored",
             content = @Content(mediaType = MediaType.APPLICATION_JSON, schema = @Schema(implementation = DeterminationView.class)))
-    @APIResponse(responseCode = "400", description = "Invalid period, ruleset, as_of or beneficiary id",
+    @APIResponse(responseCode = "400", description = "Invalid period, ruleset, as_of, parameters or beneficiary id",
             content = @Content(mediaType = Problem.MEDIA_TYPE, schema = @Schema(implementation = Problem.class)))
     @Allowed({Role.CASEWORKER, Role.ANALYST})
     public DeterminationView evaluate(@PathParam("beneficiary_id") String beneficiaryId, InputStream body) {
         List<FieldError> errors = new ArrayList<>();
-        JsonNode request = bodies.readObject(body, MAX_BODY, Set.of("period", "ruleset", "as_of"), errors);
+        JsonNode request = bodies.readObject(body, MAX_BODY, Set.of("period", "ruleset", "as_of", "parameters"), errors);
         return determinations.evaluate(beneficiaryId, request, errors);
     }
 
