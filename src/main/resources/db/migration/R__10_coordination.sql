@@ -6,6 +6,7 @@
 --   17773  audit checkpoints (R__30_hash_chains.sql, org.eligo.audit.Checkpoints)
 --   17774  partition maintenance (R__50_partitions.sql)
 --   17775  applying fact-type declarations at start (org.eligo.facts.FactTypeSchema)
+--   17776  sealing the ledger into blocks (org.eligo.ledger.Sealer)
 
 -- Serialises all fact writers of the same beneficiaries: transaction-scoped advisory locks, taken in
 -- ascending hash order so that two transactions locking overlapping sets wait for each other instead

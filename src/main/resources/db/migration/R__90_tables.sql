@@ -58,6 +58,10 @@ LANGUAGE sql IMMUTABLE AS $$
     ('audit_checkpoint_head',       'record',             NULL, NULL,   NULL,               'SELECT'),
     ('retention_purge',             'record',             NULL, NULL,   NULL,               'SELECT'),
     ('access_log',                  'record',             NULL, NULL,   NULL,               'SELECT, INSERT'),
+    -- The ledger (V8__ledger.sql): entries written with each write transaction, blocks and keys by the sealer.
+    ('ledger_entry',                'record',             NULL, NULL,   NULL,               'SELECT, INSERT'),
+    ('ledger_block',                'record',             NULL, NULL,   NULL,               'SELECT, INSERT'),
+    ('ledger_key',                  'record',             NULL, NULL,   NULL,               'SELECT, INSERT'),
     -- Flyway's own. Read with the pool's login where pods do not migrate (readiness, validation).
     ('flyway_schema_history',       'mutable',            NULL, NULL,   NULL,               'SELECT')
 $$;

@@ -52,9 +52,7 @@ public class DevKeysConfigSourceFactory implements ConfigSourceFactory {
 
     @Override
     public Iterable<ConfigSource> getConfigSources(ConfigSourceContext context) {
-        if (!EmbeddedDatabaseConfigSourceFactory.buildingRuntimeConfig()
-                || EmbeddedDatabaseConfigSourceFactory.isSet(context.getValue(EmbeddedDatabaseConfigSourceFactory.URL))
-                || !Boolean.parseBoolean(EmbeddedDatabaseConfigSourceFactory.value(context, "eligo.embedded-postgres.enabled", "true"))
+        if (!EmbeddedDatabaseConfigSourceFactory.embeddedQuickStart(context)
                 || !Boolean.parseBoolean(EmbeddedDatabaseConfigSourceFactory.value(context, "eligo.auth.enabled", "true"))) {
             return List.of();
         }

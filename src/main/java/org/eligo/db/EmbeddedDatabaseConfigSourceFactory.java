@@ -57,6 +57,15 @@ public class EmbeddedDatabaseConfigSourceFactory implements ConfigSourceFactory 
         return StackWalker.getInstance().walk(frames -> frames.anyMatch(frame -> frame.getClassName().equals(RUNTIME_CONFIG_CLASS)));
     }
 
+    /**
+     * Whether the runtime configuration being built is the embedded quick start's: no datasource URL
+     * and the embedded database enabled. The development keys (tokens, the ledger) are made only then.
+     */
+    public static boolean embeddedQuickStart(ConfigSourceContext context) {
+        return buildingRuntimeConfig() && !isSet(context.getValue(URL))
+                && Boolean.parseBoolean(value(context, "eligo.embedded-postgres.enabled", "true"));
+    }
+
     public static boolean isSet(ConfigValue value) {
         return value != null && value.getValue() != null && !value.getValue().isBlank();
     }

@@ -104,9 +104,11 @@ public class Determinations implements PanacheRepositoryBase<Determination, Stri
     }
 
     private final Db db;
+    private final org.eligo.ledger.Ledger ledger;
 
-    public Determinations(Db db) {
+    public Determinations(Db db, org.eligo.ledger.Ledger ledger) {
         this.db = db;
+        this.ledger = ledger;
     }
 
     /** Stores {@code determinations} (each with its id) and their fact links. */
@@ -155,6 +157,10 @@ public class Determinations implements PanacheRepositoryBase<Determination, Stri
             throw new UncheckedIOException(e);
         }
         boolean hasLinks = linked;
+        for (DeterminationView x : determinations) {
+            ledger.record(LEDGER_TABLE + "/" + x.id(), canonical(x.id(), x.beneficiaryId(), x.period(), x.ruleset().id(), x.ruleset().sha256(),
+                    x.ruleset().version(), x.evaluatedAt(), x.factsAsOf(), x.trigger(), x.rerunId(), x.result(), document(x.checks()), factIds(x)));
+        }
         db.inCurrent(connection -> {
             try (PreparedStatement statement = connection.prepareStatement(INSERT_DETERMINATIONS)) {
                 statement.setString(1, rows.toString());
@@ -225,6 +231,33 @@ public class Determinations implements PanacheRepositoryBase<Determination, Stri
     // ---------------------------------------------------------------------------------------------
     // The checks document. Its keys are fixed here, not by the API's serialisation: stored documents
     // are hashed into the audit trail and must read back the same for as long as they are kept.
+
+    /** The checks document as text, as it is stored. */
+    static String document(List<CheckOutcome> checks) {
+        StringWriter text = new StringWriter(1024);
+        try (JsonGenerator json = DOCUMENTS.getFactory().createGenerator(text)) {
+            document(json, checks);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        return text.toString();
+    }
+
+    /** A determination's ledger leaves are labelled determination/&lt;id&gt;. */
+    public static final String LEDGER_TABLE = "determination";
+
+    /**
+     * A determination's canonical content (README, "The ledger"): its row, its checks document as
+     * stored, and the ids of the facts it read (its determination_fact links), sorted.
+     */
+    public static byte[] canonical(String id, String beneficiaryId, String period, String rulesetId, String rulesetSha256, String rulesetVersion,
+                                   java.time.Instant evaluatedAt, java.time.Instant factsAsOf, String trigger, String rerunId, String result,
+                                   String checks, java.util.Collection<String> factIds) {
+        return org.eligo.ledger.Canonical.object().put("id", id).put("beneficiary_id", beneficiaryId).put("period", period)
+                .put("ruleset_id", rulesetId).put("ruleset_sha256", rulesetSha256).put("ruleset_version", rulesetVersion)
+                .put("evaluated_at", evaluatedAt).put("facts_as_of", factsAsOf).put("trigger", trigger).put("rerun_id", rerunId)
+                .put("result", result).putJson("checks", checks).put("fact_ids", List.copyOf(new TreeSet<>(factIds))).bytes();
+    }
 
     /** Writes the checks document (the format above) where {@code json} stands. */
     private static void document(JsonGenerator json, List<CheckOutcome> checks) throws IOException {

@@ -29,6 +29,8 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.ObjectReader;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 
+import org.eligo.ledger.Canonical;
+import org.eligo.ledger.Ledger;
 import org.eligo.support.Db;
 import org.eligo.support.Ids;
 import org.eligo.support.Timestamps;
@@ -163,8 +165,10 @@ public class Facts implements PanacheRepositoryBase<Fact, String> {
     private final Db db;
     private final Ids ids;
     private final FactTypes types;
+    private final Ledger ledger;
 
-    public Facts(Db db, Ids ids, FactTypes types) {
+    public Facts(Db db, Ids ids, FactTypes types, Ledger ledger) {
+        this.ledger = ledger;
         this.db = db;
         this.ids = ids;
         this.types = types;
@@ -511,7 +515,7 @@ public class Facts implements PanacheRepositoryBase<Fact, String> {
         });
     }
 
-    private static void revoke(Connection connection, Instant at, List<String> factIds, List<String> revokedBy) throws SQLException {
+    private void revoke(Connection connection, Instant at, List<String> factIds, List<String> revokedBy) throws SQLException {
         if (factIds.isEmpty()) {
             return;
         }
@@ -525,10 +529,13 @@ public class Facts implements PanacheRepositoryBase<Fact, String> {
                 throw new IllegalStateException("expected to revoke " + factIds.size() + " facts but revoked " + revoked);
             }
         }
+        for (int i = 0; i < factIds.size(); i++) {
+            ledger.record(revocationLabel(factIds.get(i)), revocation(factIds.get(i), at, revokedBy.get(i)));
+        }
     }
 
-    private static void insert(Connection connection, Instant at, List<NewFact> facts, List<String> factIds,
-                               List<String> revokedBy, String replayId) throws SQLException {
+    private void insert(Connection connection, Instant at, List<NewFact> facts, List<String> factIds,
+                        List<String> revokedBy, String replayId) throws SQLException {
         int n = facts.size();
         String[] beneficiaries = new String[n];
         String[] messages = new String[n];
@@ -560,6 +567,38 @@ public class Facts implements PanacheRepositoryBase<Fact, String> {
             statement.setArray(11, connection.createArrayOf("text", data));
             statement.executeUpdate();
         }
+        for (int i = 0; i < n; i++) {
+            String id = factIds.get(i);
+            ledger.record(LEDGER_TABLE + "/" + id, canonical(id, beneficiaries[i], messages[i], at, replayId, typeNames[i], keys[i],
+                    facts.get(i).withdrawn(), data[i]));
+            if (revokedBy.get(i) != null) {
+                // Revoked from birth (processed after a newer message for its key): its revocation is a record of its own, as any later one.
+                ledger.record(revocationLabel(id), revocation(id, at, revokedBy.get(i)));
+            }
+        }
+    }
+
+    /** A fact's ledger leaves are labelled fact/&lt;id&gt;, its revocation's fact/&lt;id&gt;/revocation. */
+    public static final String LEDGER_TABLE = "fact";
+
+    public static String revocationLabel(String factId) {
+        return LEDGER_TABLE + "/" + factId + "/revocation";
+    }
+
+    /**
+     * A fact's canonical content (README, "The ledger"): everything but its revocation, which is a
+     * record of its own ({@link #revocation}) because it comes later.
+     */
+    public static byte[] canonical(String id, String beneficiaryId, String messageId, Instant createdAt, String replayId, String type,
+                                   String factKey, boolean withdrawn, String data) {
+        return Canonical.object().put("id", id).put("beneficiary_id", beneficiaryId).put("message_id", messageId)
+                .put("created_at", createdAt).put("replay_id", replayId).put("type", type).put("fact_key", factKey)
+                .put("withdrawn", withdrawn).putJson("data", data).bytes();
+    }
+
+    /** A revocation's canonical content: which fact, when, and by which newer fact. */
+    public static byte[] revocation(String factId, Instant revokedAt, String revokedBy) {
+        return Canonical.object().put("id", factId).put("revoked_at", revokedAt).put("revoked_by", revokedBy).bytes();
     }
 
     // ---------------------------------------------------------------- the schema step's probe

@@ -28,6 +28,8 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.ObjectReader;
 
 import org.eligo.facts.FactTypes;
+import org.eligo.ledger.Canonical;
+import org.eligo.ledger.Ledger;
 import org.eligo.support.Db;
 import org.eligo.support.Timestamps;
 import org.eligo.work.Failure;
@@ -77,7 +79,7 @@ public class Messages implements PanacheRepositoryBase<Message, String> {
             INSERT INTO message (id, source, external_id, type, beneficiary_id, occurred_at, data, traceparent)
             SELECT m.id, m.source, m.external_id, m.type, m.beneficiary_id, m.occurred_at::timestamptz, m.data::jsonb, ?
               FROM m JOIN claimed c ON c.message_id = m.id
-            RETURNING id
+            RETURNING id, received_at, occurred_at
             """;
 
     /** Stored messages with the given keys, in one statement. Binds text[] of sources and external ids, pairwise. */
@@ -214,11 +216,16 @@ public class Messages implements PanacheRepositoryBase<Message, String> {
     public record Settled(String id, String type, String beneficiaryId, String data) {
     }
 
+    /** A message's ledger leaves are labelled message/&lt;id&gt;. */
+    public static final String LEDGER_TABLE = "message";
+
     private final Db db;
     private final FactTypes types;
     private final ObjectReader reader;
+    private final Ledger ledger;
 
-    public Messages(Db db, FactTypes types, ObjectMapper mapper) {
+    public Messages(Db db, FactTypes types, ObjectMapper mapper, Ledger ledger) {
+        this.ledger = ledger;
         this.db = db;
         this.types = types;
         // Decimals read back exactly as stored (35.50 stays 35.50), not through a double.
@@ -254,9 +261,18 @@ public class Messages implements PanacheRepositoryBase<Message, String> {
                     statement.setArray(c + 1, connection.createArrayOf("text", columns[c]));
                 }
                 statement.setString(columns.length + 1, traceparent);
+                Map<String, Integer> positions = new HashMap<>();
+                for (int i = 0; i < n; i++) {
+                    positions.put(columns[0][i], i);
+                }
                 try (ResultSet rs = statement.executeQuery()) {
                     while (rs.next()) {
-                        inserted.add(rs.getString(1));
+                        String id = rs.getString(1);
+                        inserted.add(id);
+                        int i = positions.get(id);
+                        // Hashed as stored: the database's received_at, and occurred_at as it kept it (microseconds).
+                        ledger.record(LEDGER_TABLE + "/" + id, canonical(id, columns[1][i], columns[2][i], columns[3][i], columns[4][i],
+                                Timestamps.read(rs, 3), Timestamps.read(rs, 2), columns[6][i], traceparent));
                     }
                 }
             }
@@ -526,5 +542,17 @@ public class Messages implements PanacheRepositoryBase<Message, String> {
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
+    }
+
+    /**
+     * A message's canonical content (README, "The ledger"): what was submitted and when it was
+     * received, as stored; not its processing state (status, attempts, last_error, next_attempt_at,
+     * processed_at), which moves.
+     */
+    public static byte[] canonical(String id, String source, String externalId, String type, String beneficiaryId, java.time.Instant occurredAt,
+                                   java.time.Instant receivedAt, String data, String traceparent) {
+        return Canonical.object().put("id", id).put("source", source).put("external_id", externalId).put("type", type)
+                .put("beneficiary_id", beneficiaryId).put("occurred_at", occurredAt).put("received_at", receivedAt)
+                .putJson("data", data).put("traceparent", traceparent).bytes();
     }
 }

@@ -34,7 +34,7 @@ import io.quarkus.runtime.annotations.RegisterForReflection;
         MessageView.class, Receipt.class, MessageResource.BatchReceipt.class,
         org.eligo.ingest.MessageStatus.class, org.eligo.reruns.RerunStatus.class,
         org.eligo.auth.AccessLog.Entry.class, org.eligo.auth.AccessLog.Page.class,
-        Integrity.class, Integrity.Checked.class, Integrity.BadRecord.class,
+        Integrity.class, Integrity.Checked.class, Integrity.BadRecord.class, org.eligo.ledger.Sealer.KeyInUse.class,
         Replay.class, Replay.Change.class, Replay.Failure.class,
         RerunView.class, RerunView.Accepted.class, RerunView.Change.class, RerunResource.ChangePage.class,
         RulesetResource.RulesetView.class, RulesetRegistry.Activation.class,

@@ -33,6 +33,7 @@ class AuthTest {
     private static final String AGENCY = "agency", CASEWORKER = "caseworker", ANALYST = "analyst";
     private static final Set<String> READERS = Set.of(CASEWORKER, ANALYST);
     private static final Set<String> ANALYSTS = Set.of(ANALYST);
+    private static final Set<String> EVERYONE = Set.of(AGENCY, CASEWORKER, ANALYST);
 
     /** One call per endpoint, with who may make it. Bodies are minimal: an allowed call may still be a 400 or 404. */
     private record Call(String method, String template, String path, String body, Set<String> allowed) {
@@ -63,6 +64,7 @@ class AuthTest {
             new Call("GET", "/v1/reruns/{id}/changes", "/v1/reruns/run_01ARZ3NDEKTSV4RRFFQ69G5FAV/changes", null, ANALYSTS),
             new Call("POST", "/v1/replays", "/v1/replays", "{}", ANALYSTS),
             new Call("GET", "/v1/integrity/verify", "/v1/integrity/verify?full=false", null, ANALYSTS),
+            new Call("GET", "/v1/integrity/public-key", "/v1/integrity/public-key", null, EVERYONE),
             new Call("GET", "/v1/access-log", "/v1/access-log", null, ANALYSTS));
 
     private static Response call(RequestSpecification request, Call call) {

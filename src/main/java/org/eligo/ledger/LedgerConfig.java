@@ -1,0 +1,35 @@
+package org.eligo.ledger;
+
+import java.time.Duration;
+import java.util.Optional;
+
+import io.smallrye.config.ConfigMapping;
+import io.smallrye.config.WithDefault;
+
+/** The ledger's sealing and keys ({@code eligo.ledger.*}). */
+@ConfigMapping(prefix = "eligo.ledger")
+public interface LedgerConfig {
+
+    /** How often committed entries are sealed into a block (the longest a write waits to be provable). */
+    @WithDefault("1s")
+    Duration sealInterval();
+
+    /**
+     * The Ed25519 private key that signs blocks: a PKCS#8 PEM ("-----BEGIN PRIVATE KEY-----"), from a
+     * Secret every pod shares. The database never sees it, so whoever can rewrite the database cannot
+     * sign a block. On the embedded quick start a development key is made in
+     * {@code eligo.ledger.dev-key-directory}. An instance without one does not seal (and says so at start).
+     */
+    Optional<String> signingKey();
+
+    /**
+     * Public keys of earlier signing keys whose blocks still verify: X.509 PEMs ("-----BEGIN PUBLIC
+     * KEY-----"), one after another. Only these and the signing key's own public key are trusted;
+     * a block signed by any other key fails verification.
+     */
+    Optional<String> trustedPublicKeys();
+
+    /** Where the embedded quick start keeps its development signing key. */
+    @WithDefault("data/dev-ledger")
+    String devKeyDirectory();
+}
