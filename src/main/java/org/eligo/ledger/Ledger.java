@@ -28,7 +28,8 @@ import org.eligo.support.Db;
 @ApplicationScoped
 public class Ledger {
 
-    static final String INSERT = "INSERT INTO ledger_entry (labels, leaves, root) VALUES (?::text[], ?, ?)";
+    /** The entry insert: labels, the leaf hashes packed in label order, their Merkle root (public for tests that adopt rows they stored). */
+    public static final String INSERT = "INSERT INTO ledger_entry (labels, leaves, root) VALUES (?::text[], ?, ?)";
 
     /** A leaf: its label and hash. */
     public record Leaf(String label, byte[] hash) {

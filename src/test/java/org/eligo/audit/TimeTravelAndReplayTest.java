@@ -22,8 +22,10 @@ import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 
+import org.eligo.facts.Facts;
 import org.eligo.rules.RulesetLoader;
 import org.eligo.testing.Sql;
+import org.eligo.testing.TestLedger;
 import org.junit.jupiter.api.Test;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -122,6 +124,7 @@ class TimeTravelAndReplayTest {
         String fact = "fact_" + UlidCreator.getMonotonicUlid();
         Sql.update("INSERT INTO message (id, source, external_id, type, beneficiary_id, data, status, attempts) VALUES (?, 'old-feed', ?, 'income.monthly', ?, ?::jsonb, 'PROCESSED', 1)",
                 message, externalId, beneficiary, "{\"year\": 2027, \"month\": " + month + ", \"amount_cents\": " + cents + "}");
+        TestLedger.adoptMessages(message);
         String failure = Sql.firstFailure("BEGIN",
                 supersedes == null ? "SELECT 1" : "UPDATE fact SET revoked_at = clock_timestamp(), revoked_by = '" + fact + "' WHERE id = '" + supersedes + "'",
                 "INSERT INTO fact (id, beneficiary_id, message_id, created_at, type, fact_key, data) VALUES ('" + fact + "', '"
@@ -129,6 +132,12 @@ class TimeTravelAndReplayTest {
                         + "', '{\"year\": 2027, \"month\": " + wrongMonth + ", \"amount_cents\": " + wrongCents + "}')",
                 "COMMIT");
         assertEquals(null, failure);
+        // In the ledger as the service would have recorded them: the message as received; then the processing transaction's revocation and new fact.
+        if (supersedes == null) {
+            TestLedger.adoptFacts(fact);
+        } else {
+            TestLedger.adopt(Facts.revocationLabel(supersedes), Facts.LEDGER_TABLE + "/" + fact);
+        }
         return new String[] {message, fact};
     }
 

@@ -21,6 +21,7 @@ import java.util.List;
 import jakarta.inject.Inject;
 
 import org.eligo.testing.Sql;
+import org.eligo.testing.TestLedger;
 import org.junit.jupiter.api.Test;
 
 import com.github.f4b6a3.ulid.UlidCreator;
@@ -82,6 +83,7 @@ class FactSupersessionTest {
         assertTrue(older.compareTo(newer) < 0);
         Sql.update("INSERT INTO message (id, source, external_id, type, beneficiary_id, data) VALUES (?, ?, 'old', 'income.monthly', ?, ?::jsonb)",
                 older, source, beneficiary, "{\"year\": 2027, \"month\": 5, \"amount_cents\": 100}");
+        TestLedger.adoptMessages(older);
         String olderFact = factOf(older);
 
         Response bornRevoked = fact(olderFact);
@@ -149,6 +151,7 @@ class FactSupersessionTest {
         String other = "msg_" + UlidCreator.getUlid();
         Sql.update("INSERT INTO message (id, source, external_id, type, beneficiary_id, data, status) "
                 + "VALUES (?, ?, 'k2', 'income.monthly', ?, '{}'::jsonb, 'PROCESSED')", other, source, beneficiary);
+        TestLedger.adoptMessages(other);
 
         IllegalStateException refused = assertThrows(IllegalStateException.class, () -> Sql.update(
                 "INSERT INTO fact (id, beneficiary_id, message_id, created_at, type, fact_key, data) "

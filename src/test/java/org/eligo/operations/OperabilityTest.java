@@ -14,6 +14,7 @@ import static org.hamcrest.Matchers.nullValue;
 import java.util.Map;
 
 import org.eligo.testing.Sql;
+import org.eligo.testing.TestLedger;
 import org.junit.jupiter.api.Test;
 
 import com.github.f4b6a3.ulid.UlidCreator;
@@ -61,6 +62,7 @@ class OperabilityTest {
         String poison = "msg_" + UlidCreator.getMonotonicUlid();
         Sql.update("INSERT INTO message (id, source, external_id, type, beneficiary_id, data) VALUES (?, ?, 'p', 'income.monthly', ?, ?::jsonb)",
                 poison, unique("poison"), unique("P"), "{\"year\": 2027, \"month\": \"June\", \"amount_cents\": 1}");
+        TestLedger.adoptMessages(poison);
         awaitStatus(poison, "FAILED");
 
         given().post("/v1/messages/" + poison + "/retry").then().statusCode(202)

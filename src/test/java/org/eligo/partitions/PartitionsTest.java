@@ -19,6 +19,7 @@ import java.util.List;
 import jakarta.inject.Inject;
 
 import org.eligo.testing.Sql;
+import org.eligo.testing.TestLedger;
 import org.junit.jupiter.api.Test;
 
 import com.github.f4b6a3.ulid.UlidCreator;
@@ -157,6 +158,8 @@ class PartitionsTest {
         Sql.update("INSERT INTO message (id, source, external_id, type, beneficiary_id, received_at, data, status, attempts) "
                 + "VALUES (?, ?, ?, 'income.monthly', ?, ?::timestamptz, ?::jsonb, 'PROCESSED', 1)",
                 id, source, externalId, beneficiary, at.toString(), dataOf(cents));
+        // History as the service would have written it: in the ledger too.
+        TestLedger.adoptMessages(id);
         return id;
     }
 }

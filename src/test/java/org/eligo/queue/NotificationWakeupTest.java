@@ -4,6 +4,7 @@ import static org.eligo.testing.Api.awaitProcessed;
 import static org.eligo.testing.Api.unique;
 
 import org.eligo.testing.Sql;
+import org.eligo.testing.TestLedger;
 import org.junit.jupiter.api.Test;
 
 import com.github.f4b6a3.ulid.UlidCreator;
@@ -25,6 +26,7 @@ class NotificationWakeupTest {
         String id = "msg_" + UlidCreator.getMonotonicUlid();
         Sql.update("INSERT INTO message (id, source, external_id, type, beneficiary_id, data) VALUES (?, ?, 'n', 'person.birthdate', ?, ?::jsonb)",
                 id, unique("other-instance"), unique("B"), "{\"birth_date\": \"1980-05-05\"}");
+        TestLedger.adoptMessages(id);
         awaitProcessed(id);
     }
 }

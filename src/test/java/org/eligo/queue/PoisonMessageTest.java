@@ -11,6 +11,7 @@ import static org.hamcrest.Matchers.equalTo;
 import static org.hamcrest.Matchers.hasSize;
 
 import org.eligo.testing.Sql;
+import org.eligo.testing.TestLedger;
 import org.junit.jupiter.api.Test;
 
 import com.github.f4b6a3.ulid.UlidCreator;
@@ -29,6 +30,7 @@ class PoisonMessageTest {
         String poison = "msg_" + UlidCreator.getMonotonicUlid();
         Sql.update("INSERT INTO message (id, source, external_id, type, beneficiary_id, data) VALUES (?, ?, 'p', 'income.monthly', ?, ?::jsonb)",
                 poison, source, beneficiary, "{\"year\": 2027, \"month\": \"April\", \"amount_cents\": 1}");
+        TestLedger.adoptMessages(poison);
         String healthy = submit(income(source, "ok", beneficiary, 2027, 4, 1, null));
 
         awaitProcessed(healthy).then().body("fact_ids", hasSize(1));

@@ -13,6 +13,7 @@ import java.time.Duration;
 import java.util.Map;
 
 import org.eligo.testing.Sql;
+import org.eligo.testing.TestLedger;
 import org.junit.jupiter.api.Test;
 
 import com.github.f4b6a3.ulid.UlidCreator;
@@ -37,6 +38,7 @@ class WorkLeftForOthersTest {
         String foreignMessage = "msg_" + UlidCreator.getUlid(System.currentTimeMillis() - 60_000L);
         Sql.update("INSERT INTO message (id, source, external_id, type, beneficiary_id, data) VALUES (?, 'newer-version', ?, 'newer.type', ?, '{}'::jsonb)",
                 foreignMessage, foreignMessage, beneficiary);
+        TestLedger.adoptMessages(foreignMessage);
         Sql.update("INSERT INTO determination_queue (beneficiary_id, period, ruleset_id, requested_at, next_attempt_at)"
                 + " VALUES (?, '2027-07', 'a-newer-program', clock_timestamp() - interval '1 minute', clock_timestamp() - interval '1 minute')", beneficiary);
         // A run of one beneficiary, created first: the workers would take it before any run of the same size.
