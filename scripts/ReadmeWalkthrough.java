@@ -89,11 +89,13 @@ public final class ReadmeWalkthrough {
     static final Pattern SERVICE_WARNING = Pattern.compile(" (WARN|ERROR) +\\[");
     /**
      * The warnings the quick start gives by design: quarkus:run passes its own version as a system
-     * property that no extension reads, and the quick start signs no audit checkpoints.
+     * property that no extension reads.
      */
     static final List<String> EXPECTED_WARNINGS = List.of(
-            "Unrecognized configuration key \"quarkus.plugin.version\"",
-            "eligo.audit.signing-key is not set");
+            "Unrecognized configuration key \"quarkus.plugin.version\"");
+
+    /** Where the walk-through leaves the receipt it fetched, to be checked again once the service and its database are down. */
+    static final String RECEIPT = "receipt.json";
 
     /** A date on which the 2027 rule is in effect, for the second pass. */
     static final String LATER = "2027-07-15T12:00:00Z";
@@ -133,7 +135,36 @@ public final class ReadmeWalkthrough {
                 lines.subList(Math.max(0, lines.size() - 60), lines.size()).forEach(System.err::println);
             }
         }
+        checkReceiptOffline(clone, log);
         System.out.println("readme: " + name + ": walk-through OK");
+    }
+
+    /**
+     * The walk-through's receipt, checked again with the service stopped and its embedded database
+     * down (its port no longer answers): the proof needs neither.
+     */
+    static void checkReceiptOffline(Path clone, Path log) throws Exception {
+        Path receipt = clone.resolve(RECEIPT);
+        if (!Files.exists(receipt)) {
+            fail("the walk-through left no " + RECEIPT + " to check offline");
+        }
+        Matcher port = Pattern.compile("Embedded PostgreSQL is up on port (\\d+)").matcher(Files.readString(log));
+        if (!port.find()) {
+            fail("the service's log does not say on which port its embedded PostgreSQL ran");
+        }
+        try (java.net.Socket socket = new java.net.Socket()) {
+            socket.connect(new java.net.InetSocketAddress("localhost", Integer.parseInt(port.group(1))), 2000);
+            fail("the embedded PostgreSQL still answers on port " + port.group(1) + " after the service stopped");
+        } catch (java.io.IOException down) {
+            // the database is down, as it must be for this check
+        }
+        Process check = new ProcessBuilder("java", "scripts/CheckReceipt.java", RECEIPT, "data/dev-ledger/public-key.pem")
+                .directory(clone.toFile()).redirectErrorStream(true).start();
+        String said = new String(check.getInputStream().readAllBytes(), StandardCharsets.UTF_8).strip();
+        if (check.waitFor() != 0) {
+            fail("the receipt did not check offline: " + said);
+        }
+        System.out.println("readme: with the service and its database stopped: " + said);
     }
 
     /** The first line of the first shell block under "## Quick start". */

@@ -3,10 +3,11 @@
 --
 -- Advisory lock classes (the first of the two keys), one per purpose, so no two purposes collide:
 --   17772  a beneficiary (second key: hashtext of its id), here, and only here
---   17773  audit checkpoints (R__30_hash_chains.sql, org.eligo.audit.Checkpoints)
+--   17773  (was: the hash chains' checkpoints, replaced by the ledger; not reused)
 --   17774  partition maintenance (R__50_partitions.sql)
 --   17775  applying fact-type declarations at start (org.eligo.facts.FactTypeSchema)
 --   17776  sealing the ledger into blocks (org.eligo.ledger.Sealer)
+--   17777  the scheduled incremental verification of the ledger (org.eligo.ledger.Verifications)
 
 -- Serialises all fact writers of the same beneficiaries: transaction-scoped advisory locks, taken in
 -- ascending hash order so that two transactions locking overlapping sets wait for each other instead

@@ -49,6 +49,29 @@ BEGIN
 END
 $$;
 
+-- A revocation names the fact that rightly supersedes: a fact of the same beneficiary, type and key
+-- from a later-received message (message ids order receipt, as processing decides: Facts), or a
+-- replay's new fact of the same message (the same key, re-derived; or another, when today's parsers
+-- read the message differently).
+-- Checked at commit (a deferred constraint trigger), because a revoking fact is inserted after the
+-- fact it revokes (the partial unique index of active facts lets one key have only one at a time).
+-- Verification checks the same rule (org.eligo.ledger.LedgerVerifier), for a revocation written
+-- with this trigger off.
+CREATE OR REPLACE FUNCTION eligo_fact_revocation_guard() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+    IF NEW.revoked_by IS NOT NULL AND NOT EXISTS (
+        SELECT 1 FROM fact g
+         WHERE g.id = NEW.revoked_by AND g.id <> NEW.id AND g.beneficiary_id = NEW.beneficiary_id
+           AND ((g.type = NEW.type AND g.fact_key = NEW.fact_key AND g.message_id > NEW.message_id)
+                OR (g.replay_id IS NOT NULL AND g.message_id = NEW.message_id))) THEN
+        RAISE EXCEPTION 'eligo: fact % may only be revoked by a fact of its key from a later message (or a replay of its message), not by %', NEW.id, NEW.revoked_by
+            USING ERRCODE = 'insufficient_privilege';
+    END IF;
+    RETURN NULL;
+END
+$$;
+
 -- New facts are created now (a fact cannot be slipped into the past).
 CREATE OR REPLACE FUNCTION eligo_fact_insert_guard() RETURNS trigger
 LANGUAGE plpgsql AS $$

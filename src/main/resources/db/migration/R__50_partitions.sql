@@ -118,9 +118,9 @@ BEGIN
         LOOP
             EXECUTE format('ALTER TABLE %I DETACH PARTITION %I', family.parent, part.relname);
             EXECUTE format('DROP TABLE %I', part.relname);
-            INSERT INTO retention_purge (table_name, partition, ids_from, ids_before)
+            INSERT INTO retention_purge (table_name, partition, ids_from, ids_before, retention_months)
             VALUES (family.parent, part.relname, eligo_ulid_floor(family.prefix, part.month::timestamp AT TIME ZONE 'UTC'),
-                    eligo_ulid_floor(family.prefix, (part.month + interval '1 month')::timestamp AT TIME ZONE 'UTC'));
+                    eligo_ulid_floor(family.prefix, (part.month + interval '1 month')::timestamp AT TIME ZONE 'UTC'), retention_months);
             IF family.parent = 'message' THEN
                 DELETE FROM message_key k
                  WHERE k.message_id >= eligo_ulid_floor('msg_', part.month::timestamp AT TIME ZONE 'UTC')
@@ -133,12 +133,9 @@ BEGIN
 END
 $$;
 
--- Whether a record absent from its table was removed by retention.
-CREATE OR REPLACE FUNCTION eligo_purged(table_name text, id text) RETURNS boolean
-LANGUAGE sql STABLE AS $$
-    SELECT EXISTS (SELECT 1 FROM retention_purge r
-                    WHERE r.table_name = eligo_purged.table_name AND eligo_purged.id >= r.ids_from AND eligo_purged.id < r.ids_before)
-$$;
+-- (Whether a record absent from its table was removed by retention is the verifier's to say now,
+-- from the purges the ledger holds: org.eligo.ledger.LedgerVerifier.)
+DROP FUNCTION IF EXISTS eligo_purged(text, text);
 
 -- ---------------------------------------------------------------------------------------------------
 -- Who may call what: the service maintains partitions through these two functions only.

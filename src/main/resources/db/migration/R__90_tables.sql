@@ -14,21 +14,20 @@
 -- kind: what may happen to a row once written, which decides the table's triggers
 -- (eligo_kind_triggers() below):
 --   record              written once: never updated, deleted or truncated
---   message             content immutable, processing state moves, never deleted; chained; owns its
+--   message             content immutable, processing state moves, never deleted; owns its
 --                       idempotency key; wakes the workers
 --   message key         never updated; deleted only with its message (retention)
---   fact                revoked once and otherwise never changed, never deleted; created now, from a
---                       stored message; chained, and so is its revocation
---   determination       a record, chained at commit; at most once per rerun
+--   fact                revoked once (by a newer fact of its key, or a replay's of its message) and
+--                       otherwise never changed, never deleted; created now, from a stored message
+--   determination       a record; at most once per rerun
 --   determination part  a record, written with its determination in the same transaction, for its
 --                       beneficiary (its fact links)
---   chain head          moved by chain appends; never deleted or truncated
 --   mutable             working state (queues, progress, indexes kept by the service): no guards
 -- partitioned: monthly partitions (R__50_partitions.sql), families in creation order (retention drops
 --   in reverse), their ids' prefix and the partition key column; NULL: not partitioned.
 -- eligo_service may: the privileges of the role the service works as (UPDATE (columns): only those
 --   columns); NULL: none. Partitions get none: the service works on the parents only, so a partition
---   cannot be written around the parent's statement triggers (chains, key ownership).
+--   cannot be written around the parent's statement triggers (key ownership, fact links).
 -- (A change of the function's columns needs a DROP FUNCTION eligo_tables() before it.)
 CREATE OR REPLACE FUNCTION eligo_tables()
 RETURNS TABLE (name text, kind text, partition_order integer, id_prefix text, partition_key text, service_may text)
@@ -50,18 +49,13 @@ LANGUAGE sql IMMUTABLE AS $$
     ('rerun_item',                  'mutable',            NULL, NULL,   NULL,               'SELECT, INSERT, UPDATE'),
     ('rerun_determination',         'record',             NULL, NULL,   NULL,               'SELECT, INSERT'),
     ('beneficiary_facts_changed',   'mutable',            NULL, NULL,   NULL,               'SELECT, INSERT, UPDATE'),
-    -- Chain rows are written only by eligo_chain_append, checkpoints only through
-    -- eligo_audit_checkpoint (SECURITY DEFINER, R__30_hash_chains.sql): the service only reads them.
-    ('audit_record',                'record',             NULL, NULL,   NULL,               'SELECT'),
-    ('audit_head',                  'chain head',         NULL, NULL,   NULL,               'SELECT'),
-    ('audit_checkpoint',            'record',             NULL, NULL,   NULL,               'SELECT'),
-    ('audit_checkpoint_head',       'record',             NULL, NULL,   NULL,               'SELECT'),
     ('retention_purge',             'record',             NULL, NULL,   NULL,               'SELECT'),
     ('access_log',                  'record',             NULL, NULL,   NULL,               'SELECT, INSERT'),
     -- The ledger (V8__ledger.sql): entries written with each write transaction, blocks and keys by the sealer.
     ('ledger_entry',                'record',             NULL, NULL,   NULL,               'SELECT, INSERT'),
     ('ledger_block',                'record',             NULL, NULL,   NULL,               'SELECT, INSERT'),
     ('ledger_key',                  'record',             NULL, NULL,   NULL,               'SELECT, INSERT'),
+    ('ledger_verification',         'mutable',            NULL, NULL,   NULL,               'SELECT, INSERT, UPDATE'),
     -- Flyway's own. Read with the pool's login where pods do not migrate (readiness, validation).
     ('flyway_schema_history',       'mutable',            NULL, NULL,   NULL,               'SELECT')
 $$;
@@ -89,12 +83,15 @@ LANGUAGE sql IMMUTABLE AS $$
          'TRIGGER %I BEFORE UPDATE ON %I FOR EACH ROW EXECUTE FUNCTION eligo_fact_update_guard()', false),
         ('{message key}', '_immutable',
          'TRIGGER %I BEFORE UPDATE ON %I FOR EACH ROW EXECUTE FUNCTION eligo_refuse_change()', false),
-        ('{message,fact,chain head}', '_no_delete',
+        ('{message,fact}', '_no_delete',
          'TRIGGER %I BEFORE DELETE ON %I FOR EACH ROW EXECUTE FUNCTION eligo_refuse_change()', false),
-        ('{record,determination,determination part,message,message key,fact,chain head}', '_no_truncate',
+        ('{record,determination,determination part,message,message key,fact}', '_no_truncate',
          'TRIGGER %I BEFORE TRUNCATE ON %I FOR EACH STATEMENT EXECUTE FUNCTION eligo_refuse_change()', true),
         ('{fact}', '_created_now',
          'TRIGGER %I BEFORE INSERT ON %I FOR EACH ROW EXECUTE FUNCTION eligo_fact_insert_guard()', false),
+        -- At commit, when the revoking fact exists (it is inserted after the fact it revokes).
+        ('{fact}', '_revoked_rightly',
+         'CONSTRAINT TRIGGER %I AFTER INSERT OR UPDATE ON %I DEFERRABLE INITIALLY DEFERRED FOR EACH ROW WHEN (NEW.revoked_by IS NOT NULL) EXECUTE FUNCTION eligo_fact_revocation_guard()', false),
         -- What partitioned tables cannot hold themselves (R__20_guards.sql, R__40_determinations.sql)
         ('{message}', '_owns_key',
          'TRIGGER %I AFTER INSERT ON %I REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION eligo_message_owns_key()', false),
@@ -106,18 +103,6 @@ LANGUAGE sql IMMUTABLE AS $$
          'TRIGGER %I AFTER INSERT ON %I REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION eligo_determination_parts_guard()', false),
         ('{determination}', '_once_per_rerun',
          'TRIGGER %I AFTER INSERT ON %I REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION eligo_determination_once_per_rerun()', false),
-        -- Hash chains (R__30_hash_chains.sql, R__40_determinations.sql)
-        ('{message}', '_chain',
-         'TRIGGER %I AFTER INSERT ON %I REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION eligo_chain_messages()', false),
-        ('{fact}', '_chain',
-         'TRIGGER %I AFTER INSERT ON %I REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION eligo_chain_facts()', false),
-        ('{fact}', '_chain_revocation',
-         'TRIGGER %I AFTER UPDATE ON %I REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION eligo_chain_revocations()', false),
-        ('{determination}', '_named_to_chain',
-         'TRIGGER %I AFTER INSERT ON %I REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION eligo_name_determinations_to_chain()', false),
-        -- At commit, when the determination's fact links exist.
-        ('{determination}', '_chain',
-         'CONSTRAINT TRIGGER %I AFTER INSERT ON %I DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION eligo_chain_determination()', false),
         -- Waking the workers (R__10_coordination.sql)
         ('{message}', '_received',
          'TRIGGER %I AFTER INSERT ON %I FOR EACH STATEMENT EXECUTE FUNCTION eligo_notify_message_received()', false)

@@ -175,10 +175,11 @@ public class Endpoints {
      * missing here.
      */
     @RegisterForReflection(methods = true, fields = false, targets = {
-            org.eligo.audit.rest.IntegrityResource.class, org.eligo.auth.rest.AccessLogResource.class,
+            org.eligo.ledger.rest.IntegrityResource.class, org.eligo.auth.rest.AccessLogResource.class,
             org.eligo.determinations.rest.DeterminationResource.class, org.eligo.facts.rest.FactResource.class,
             org.eligo.facts.rest.FactTypeResource.class,
-            org.eligo.ingest.rest.MessageResource.class, org.eligo.ledger.rest.PublicKeyResource.class, org.eligo.replays.rest.ReplayResource.class,
+            org.eligo.ingest.rest.MessageResource.class, org.eligo.ledger.rest.PublicKeyResource.class, org.eligo.ledger.rest.ReceiptResource.class,
+            org.eligo.ledger.rest.VerificationResource.class, org.eligo.replays.rest.ReplayResource.class,
             org.eligo.reruns.rest.RerunResource.class, org.eligo.rules.rest.RulesetResource.class,
             org.eligo.stats.StatsResource.class,
     })

@@ -314,4 +314,76 @@ public class Determinations implements PanacheRepositoryBase<Determination, Stri
         JsonNode value = node.get(field);
         return value == null || value.isNull() ? null : value.textValue();
     }
+
+    /**
+     * Every stored determination in its ledger form, in id order, with the fact ids its links name
+     * (one pass over each table, merged by determination id), streamed. In the caller's transaction.
+     */
+    static final String ALL_IN_LEDGER_FORM = """
+            SELECT d.id, d.beneficiary_id, d.period, d.ruleset_id, d.ruleset_sha256, d.ruleset_version, d.evaluated_at, d.facts_as_of,
+                   d.trigger, d.rerun_id, d.result, d.checks::text, d.ledger_tx::text,
+                   (SELECT array_agg(l.fact_id) FROM determination_fact l WHERE l.determination_id = d.id AND l.beneficiary_id = d.beneficiary_id)
+              FROM determination d ORDER BY d.id COLLATE "C"
+            """;
+
+    @Transactional(Transactional.TxType.MANDATORY)
+    public void forEachRecorded(org.eligo.ledger.Recorded.Sink sink) {
+        db.inCurrent(connection -> {
+            try (PreparedStatement statement = connection.prepareStatement(ALL_IN_LEDGER_FORM)) {
+                statement.setFetchSize(2000);
+                try (java.sql.ResultSet rs = statement.executeQuery()) {
+                    while (rs.next() && sink.accept(recordedRow(rs))) {
+                        // streamed
+                    }
+                }
+            }
+            return null;
+        });
+    }
+
+    /** One determination in its ledger form (for a receipt). Binds the id. */
+    static final String ONE_IN_LEDGER_FORM = ALL_IN_LEDGER_FORM.replace("ORDER BY d.id COLLATE \"C\"", "WHERE d.id = ?");
+
+    /** Some determinations in their ledger form. Binds text[]. */
+    static final String SOME_IN_LEDGER_FORM = ALL_IN_LEDGER_FORM.replace("ORDER BY d.id COLLATE \"C\"", "WHERE d.id = ANY(?::text[]) ORDER BY d.id COLLATE \"C\"");
+
+    /** The stored determinations among {@code ids} in their ledger form (for verifying what was sealed lately). */
+    @Transactional(Transactional.TxType.MANDATORY)
+    public List<org.eligo.ledger.Recorded> recorded(java.util.Collection<String> ids) {
+        return db.inCurrent(connection -> {
+            List<org.eligo.ledger.Recorded> found = new ArrayList<>();
+            try (PreparedStatement statement = connection.prepareStatement(SOME_IN_LEDGER_FORM)) {
+                statement.setArray(1, connection.createArrayOf("text", ids.toArray()));
+                try (java.sql.ResultSet rs = statement.executeQuery()) {
+                    while (rs.next()) {
+                        found.add(recordedRow(rs));
+                    }
+                }
+            }
+            return found;
+        });
+    }
+
+    /** One determination in its ledger form (for a receipt); empty when it is not stored. */
+    @Transactional(Transactional.TxType.MANDATORY)
+    public Optional<org.eligo.ledger.Recorded> recorded(String id) {
+        return db.inCurrent(connection -> {
+            try (PreparedStatement statement = connection.prepareStatement(ONE_IN_LEDGER_FORM)) {
+                statement.setString(1, id);
+                try (java.sql.ResultSet rs = statement.executeQuery()) {
+                    return rs.next() ? Optional.of(recordedRow(rs)) : Optional.<org.eligo.ledger.Recorded>empty();
+                }
+            }
+        });
+    }
+
+    /** A row of {@link #ALL_IN_LEDGER_FORM} as the ledger sees it. */
+    private static org.eligo.ledger.Recorded recordedRow(java.sql.ResultSet rs) throws java.sql.SQLException {
+        java.sql.Array links = rs.getArray(14);
+        List<String> factIds = links == null ? List.of() : List.of((String[]) links.getArray());
+        return new org.eligo.ledger.Recorded(LEDGER_TABLE + "/" + rs.getString(1), canonical(rs.getString(1), rs.getString(2),
+                rs.getString(3), rs.getString(4), rs.getString(5), rs.getString(6), org.eligo.support.Timestamps.read(rs, 7),
+                org.eligo.support.Timestamps.read(rs, 8), rs.getString(9), rs.getString(10), rs.getString(11), rs.getString(12), factIds),
+                rs.getString(13));
+    }
 }

@@ -618,4 +618,102 @@ public class Facts implements PanacheRepositoryBase<Fact, String> {
             }
         }
     }
+
+    // ---------------------------------------------------------------- verification
+
+    /**
+     * Every stored fact in its ledger form, in id order, each followed by its revocation if it has
+     * one (which is label order: fact/&lt;id&gt; before fact/&lt;id&gt;/revocation), streamed. In the
+     * caller's transaction.
+     */
+    static final String ALL_IN_LEDGER_FORM = """
+            SELECT id, beneficiary_id, message_id, created_at, replay_id, type, fact_key, withdrawn, data::text, revoked_at, revoked_by
+              FROM fact ORDER BY id COLLATE "C"
+            """;
+
+    /** The same, for the given ids. Binds text[]. */
+    static final String SOME_IN_LEDGER_FORM = ALL_IN_LEDGER_FORM.replace("ORDER BY id COLLATE \"C\"", "WHERE id = ANY(?::text[]) ORDER BY id COLLATE \"C\"");
+
+    @Transactional(Transactional.TxType.MANDATORY)
+    public void forEachRecorded(org.eligo.ledger.Recorded.Sink sink) {
+        db.inCurrent(connection -> {
+            try (PreparedStatement statement = connection.prepareStatement(ALL_IN_LEDGER_FORM)) {
+                statement.setFetchSize(5000);
+                try (ResultSet rs = statement.executeQuery()) {
+                    while (rs.next()) {
+                        for (org.eligo.ledger.Recorded recorded : recordedRow(rs)) {
+                            if (!sink.accept(recorded)) {
+                                return null;
+                            }
+                        }
+                    }
+                }
+            }
+            return null;
+        });
+    }
+
+    /** The stored facts among {@code ids} in their ledger form, each followed by its revocation if it has one. */
+    @Transactional(Transactional.TxType.MANDATORY)
+    public List<org.eligo.ledger.Recorded> recorded(Collection<String> ids) {
+        return db.inCurrent(connection -> {
+            List<org.eligo.ledger.Recorded> found = new ArrayList<>();
+            try (PreparedStatement statement = connection.prepareStatement(SOME_IN_LEDGER_FORM)) {
+                statement.setArray(1, connection.createArrayOf("text", ids.toArray()));
+                try (ResultSet rs = statement.executeQuery()) {
+                    while (rs.next()) {
+                        found.addAll(recordedRow(rs));
+                    }
+                }
+            }
+            return found;
+        });
+    }
+
+    /** A fact's row as the ledger sees it: its creation, and its revocation when it has one. */
+    private static List<org.eligo.ledger.Recorded> recordedRow(ResultSet rs) throws SQLException {
+        String id = rs.getString(1);
+        org.eligo.ledger.Recorded fact = new org.eligo.ledger.Recorded(LEDGER_TABLE + "/" + id, canonical(id, rs.getString(2), rs.getString(3),
+                Timestamps.read(rs, 4), rs.getString(5), rs.getString(6), rs.getString(7), rs.getBoolean(8), rs.getString(9)));
+        if (rs.getString(11) == null && rs.getObject(10) == null) {
+            return List.of(fact);
+        }
+        return List.of(fact, new org.eligo.ledger.Recorded(revocationLabel(id), revocation(id, Timestamps.read(rs, 10), rs.getString(11))));
+    }
+
+    /**
+     * The first revoked fact whose revoker does not rightly supersede it (a fact of its key from a
+     * later message, or a replay's fact of its message: the rule eligo_fact_revocation_guard enforces
+     * at commit), for a revocation written with that trigger off.
+     */
+    static final String WRONGLY_REVOKED = """
+            SELECT f.id FROM fact f LEFT JOIN fact g ON g.id = f.revoked_by
+             WHERE f.revoked_by IS NOT NULL
+               AND (g.id IS NULL OR g.id = f.id OR g.beneficiary_id <> f.beneficiary_id
+                    OR NOT ((g.type = f.type AND g.fact_key = f.fact_key AND g.message_id > f.message_id)
+                            OR (g.replay_id IS NOT NULL AND g.message_id = f.message_id)))
+             ORDER BY f.id LIMIT 1
+            """;
+
+    /** The newest fact of the first key that has facts but no active one (every fact of it revoked: a revocation without a successor). */
+    static final String KEY_LEFT_WITHOUT_ACTIVE = """
+            SELECT max(id) FROM fact GROUP BY beneficiary_id, type, fact_key HAVING bool_and(revoked_at IS NOT NULL) ORDER BY 1 LIMIT 1
+            """;
+
+    /** The first fact whose revocation breaks the revocation rules, with why; empty when none does. */
+    @Transactional(Transactional.TxType.MANDATORY)
+    public Optional<String[]> firstWronglyRevoked() {
+        return db.inCurrent(connection -> {
+            for (String[] check : new String[][] {
+                    {WRONGLY_REVOKED, "revoked by a fact that does not supersede it (not one of its key from a later message, nor a replay of its message)"},
+                    {KEY_LEFT_WITHOUT_ACTIVE, "its key has no active fact left (revoked without a successor)"}}) {
+                try (PreparedStatement statement = connection.prepareStatement(check[0]); ResultSet rs = statement.executeQuery()) {
+                    if (rs.next() && rs.getString(1) != null) {
+                        return Optional.of(new String[] {rs.getString(1), check[1]});
+                    }
+                }
+            }
+            return Optional.<String[]>empty();
+        });
+    }
 }

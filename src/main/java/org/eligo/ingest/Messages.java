@@ -555,4 +555,54 @@ public class Messages implements PanacheRepositoryBase<Message, String> {
                 .put("beneficiary_id", beneficiaryId).put("occurred_at", occurredAt).put("received_at", receivedAt)
                 .putJson("data", data).put("traceparent", traceparent).bytes();
     }
+
+    /**
+     * Every stored message in its ledger form, in id order (which is label order), streamed: for
+     * verification (org.eligo.ledger.LedgerVerifier). In the caller's transaction.
+     */
+    static final String ALL_IN_LEDGER_FORM = """
+            SELECT id, source, external_id, type, beneficiary_id, occurred_at, received_at, data::text, traceparent
+              FROM message ORDER BY id COLLATE "C"
+            """;
+
+    /** The same, for the given ids. Binds text[]. */
+    static final String SOME_IN_LEDGER_FORM = ALL_IN_LEDGER_FORM.replace("ORDER BY id COLLATE \"C\"", "WHERE id = ANY(?::text[]) ORDER BY id COLLATE \"C\"");
+
+    @Transactional(TxType.MANDATORY)
+    public void forEachRecorded(org.eligo.ledger.Recorded.Sink sink) {
+        db.inCurrent(connection -> {
+            try (PreparedStatement statement = connection.prepareStatement(ALL_IN_LEDGER_FORM)) {
+                statement.setFetchSize(5000);
+                try (ResultSet rs = statement.executeQuery()) {
+                    while (rs.next() && sink.accept(recordedRow(rs))) {
+                        // streamed
+                    }
+                }
+            }
+            return null;
+        });
+    }
+
+    /** The stored messages among {@code ids} in their ledger form (for verifying what was sealed lately). */
+    @Transactional(TxType.MANDATORY)
+    public List<org.eligo.ledger.Recorded> recorded(Collection<String> ids) {
+        return db.inCurrent(connection -> {
+            List<org.eligo.ledger.Recorded> found = new ArrayList<>();
+            try (PreparedStatement statement = connection.prepareStatement(SOME_IN_LEDGER_FORM)) {
+                statement.setArray(1, connection.createArrayOf("text", ids.toArray()));
+                try (ResultSet rs = statement.executeQuery()) {
+                    while (rs.next()) {
+                        found.add(recordedRow(rs));
+                    }
+                }
+            }
+            return found;
+        });
+    }
+
+    private static org.eligo.ledger.Recorded recordedRow(ResultSet rs) throws SQLException {
+        return new org.eligo.ledger.Recorded(LEDGER_TABLE + "/" + rs.getString(1), canonical(rs.getString(1), rs.getString(2),
+                rs.getString(3), rs.getString(4), rs.getString(5), Timestamps.read(rs, 6), Timestamps.read(rs, 7), rs.getString(8),
+                rs.getString(9)));
+    }
 }

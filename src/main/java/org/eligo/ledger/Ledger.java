@@ -112,4 +112,193 @@ public class Ledger {
             leaves.clear();
         }
     }
+
+    // ---------------------------------------------------------------- reading, for verification and receipts
+
+    /** An entry as stored: its id, writing transaction, labels, leaf hashes and root. */
+    public record StoredEntry(long id, long tx, List<String> labels, List<byte[]> leaves, byte[] root, java.time.Instant createdAt) {
+
+        /** Whether the root is the Merkle root over the leaves, one leaf per label. */
+        public boolean rootHolds() {
+            return !leaves.isEmpty() && leaves.size() == labels.size() && java.util.Arrays.equals(Merkle.root(leaves), root);
+        }
+    }
+
+    /**
+     * Every entry in (tx, id) order, streamed. (e.tx, qualified: a bare "tx" in ORDER BY would name the
+     * output column, the text, and sort 1000 before 784.)
+     */
+    static final String ALL_ENTRIES = "SELECT e.id, e.tx::text, e.labels, e.leaves, e.root, e.created_at FROM ledger_entry e ORDER BY e.tx, e.id";
+
+    /** The entries a transaction wrote. Binds the tx (decimal). */
+    static final String ENTRIES_OF_TX = "SELECT id, tx::text, labels, leaves, root, created_at FROM ledger_entry WHERE tx = ?::xid8 ORDER BY id";
+
+    /**
+     * Every leaf with the entry that holds it, in label order (byte order: labels are ASCII), streamed.
+     * A leaf's hash is cut from its entry's packed leaves.
+     */
+    static final String ALL_LEAVES = """
+            SELECT l.label, substring(e.leaves FROM (l.n::integer - 1) * 32 + 1 FOR 32), e.id, e.tx::text
+              FROM ledger_entry e CROSS JOIN LATERAL unnest(e.labels) WITH ORDINALITY AS l(label, n)
+             ORDER BY l.label COLLATE "C", e.tx, e.id
+            """;
+
+    /** A leaf and where it is. */
+    public record PlacedLeaf(String label, byte[] hash, long entryId, long tx) {
+    }
+
+    /** Takes streamed items; false stops the stream (verification found what it looks for). */
+    @FunctionalInterface
+    public interface Sink<T> {
+        boolean accept(T item) throws java.sql.SQLException;
+    }
+
+    @jakarta.transaction.Transactional(jakarta.transaction.Transactional.TxType.MANDATORY)
+    public void forEachEntry(Sink<StoredEntry> sink) {
+        db.inCurrent(connection -> {
+            try (PreparedStatement statement = connection.prepareStatement(ALL_ENTRIES)) {
+                statement.setFetchSize(2000);
+                try (java.sql.ResultSet rs = statement.executeQuery()) {
+                    while (rs.next() && sink.accept(entry(rs))) {
+                        // streamed
+                    }
+                }
+            }
+            return null;
+        });
+    }
+
+    /** The entries' roots of a block's range, in (tx, id) order. Binds from_tx, to_tx. */
+    static final String ROOTS_IN_RANGE = "SELECT id, root FROM ledger_entry WHERE tx >= ?::xid8 AND tx < ?::xid8 ORDER BY tx, id";
+
+    /** An entry's id and root. */
+    public record EntryRoot(long id, byte[] root) {
+    }
+
+    /** The roots of the entries a block covers, in the order its root is built over them. */
+    @jakarta.transaction.Transactional(jakarta.transaction.Transactional.TxType.MANDATORY)
+    public List<EntryRoot> entryRoots(Block block) {
+        return db.inCurrent(connection -> {
+            List<EntryRoot> roots = new ArrayList<>();
+            try (PreparedStatement statement = connection.prepareStatement(ROOTS_IN_RANGE)) {
+                statement.setString(1, block.fromTx());
+                statement.setString(2, block.toTx());
+                try (java.sql.ResultSet rs = statement.executeQuery()) {
+                    while (rs.next()) {
+                        roots.add(new EntryRoot(rs.getLong(1), rs.getBytes(2)));
+                    }
+                }
+            }
+            return roots;
+        });
+    }
+
+    /** The entries of transactions from one bound (included) to another (excluded; null: all after). Binds the bounds. */
+    static final String ENTRIES_BETWEEN = """
+            SELECT e.id, e.tx::text, e.labels, e.leaves, e.root, e.created_at FROM ledger_entry e
+             WHERE e.tx >= ?::xid8 AND (?::xid8 IS NULL OR e.tx < ?::xid8) ORDER BY e.tx, e.id
+            """;
+
+    /** The entries of the transactions from {@code fromTx} (included) to {@code toTx} (excluded; null for every later one), in (tx, id) order. */
+    @jakarta.transaction.Transactional(jakarta.transaction.Transactional.TxType.MANDATORY)
+    public List<StoredEntry> entriesBetween(String fromTx, String toTx) {
+        return db.inCurrent(connection -> {
+            List<StoredEntry> entries = new ArrayList<>();
+            try (PreparedStatement statement = connection.prepareStatement(ENTRIES_BETWEEN)) {
+                statement.setString(1, fromTx);
+                statement.setString(2, toTx);
+                statement.setString(3, toTx);
+                try (java.sql.ResultSet rs = statement.executeQuery()) {
+                    while (rs.next()) {
+                        entries.add(entry(rs));
+                    }
+                }
+            }
+            return entries;
+        });
+    }
+
+    @jakarta.transaction.Transactional(jakarta.transaction.Transactional.TxType.MANDATORY)
+    public List<StoredEntry> entriesOf(long tx) {
+        return db.inCurrent(connection -> {
+            List<StoredEntry> entries = new ArrayList<>();
+            try (PreparedStatement statement = connection.prepareStatement(ENTRIES_OF_TX)) {
+                statement.setString(1, Long.toUnsignedString(tx));
+                try (java.sql.ResultSet rs = statement.executeQuery()) {
+                    while (rs.next()) {
+                        entries.add(entry(rs));
+                    }
+                }
+            }
+            return entries;
+        });
+    }
+
+    /** Work with a leaf cursor, which lives for the call. */
+    @FunctionalInterface
+    public interface CursorWork {
+        void run(LeafCursor leaves) throws java.sql.SQLException;
+    }
+
+    /**
+     * Runs {@code work} with a cursor over every leaf in label order (in the caller's transaction). The
+     * cursor lives only during the call: its statement is this call's, closed with it. {@code work}
+     * must not throw to stop early (a transactional method's exception would roll the caller back); it
+     * simply stops pulling.
+     */
+    @jakarta.transaction.Transactional(jakarta.transaction.Transactional.TxType.MANDATORY)
+    public void withLeavesInLabelOrder(CursorWork work) {
+        db.inCurrent(connection -> {
+            try (PreparedStatement statement = connection.prepareStatement(ALL_LEAVES)) {
+                statement.setFetchSize(5000);
+                try (java.sql.ResultSet rs = statement.executeQuery()) {
+                    work.run(new LeafCursor(rs));
+                }
+            }
+            return null;
+        });
+    }
+
+    /** A pull cursor over leaves in label order, with one leaf of look-ahead. */
+    public static final class LeafCursor {
+        private final java.sql.ResultSet rs;
+        private PlacedLeaf next;
+        private boolean done;
+
+        LeafCursor(java.sql.ResultSet rs) {
+            this.rs = rs;
+        }
+
+        /** The next leaf without taking it; null at the end. */
+        public PlacedLeaf peek() throws java.sql.SQLException {
+            if (next == null && !done) {
+                if (rs.next()) {
+                    next = new PlacedLeaf(rs.getString(1), rs.getBytes(2), rs.getLong(3), Long.parseUnsignedLong(rs.getString(4)));
+                } else {
+                    done = true;
+                }
+            }
+            return next;
+        }
+
+        public PlacedLeaf take() throws java.sql.SQLException {
+            PlacedLeaf leaf = peek();
+            next = null;
+            return leaf;
+        }
+    }
+
+    private static StoredEntry entry(java.sql.ResultSet rs) throws java.sql.SQLException {
+        String[] labels = (String[]) rs.getArray(3).getArray();
+        byte[] packed = rs.getBytes(4);
+        List<byte[]> leaves = new ArrayList<>(packed.length / 32);
+        for (int i = 0; i + 32 <= packed.length; i += 32) {
+            leaves.add(java.util.Arrays.copyOfRange(packed, i, i + 32));
+        }
+        if (packed.length % 32 != 0) {
+            leaves.add(new byte[0]);
+        }
+        return new StoredEntry(rs.getLong(1), Long.parseUnsignedLong(rs.getString(2)), List.of(labels), leaves, rs.getBytes(5),
+                org.eligo.support.Timestamps.read(rs, 6));
+    }
 }

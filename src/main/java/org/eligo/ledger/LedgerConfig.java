@@ -29,6 +29,20 @@ public interface LedgerConfig {
      */
     Optional<String> trustedPublicKeys();
 
+    /**
+     * How long an entry may stay unsealed before verification calls it wrong: a block removed (the
+     * newest one's entries would be unsealed again), or no instance sealing.
+     */
+    @WithDefault("5m")
+    Duration sealGrace();
+
+    /**
+     * How often the blocks sealed since the last verified one are verified, with the records their
+     * entries name (a Quarkus scheduler interval; {@code off} turns it off). One instance at a time.
+     */
+    @WithDefault("5m")
+    String verifyInterval();
+
     /** Where the embedded quick start keeps its development signing key. */
     @WithDefault("data/dev-ledger")
     String devKeyDirectory();

@@ -127,6 +127,13 @@ public class Sealer {
                     }
                 }
             }
+            if (bound != null && Long.compareUnsigned(Long.parseUnsignedLong(bound), Long.parseUnsignedLong(fromTx)) < 0) {
+                // Transaction ids went backwards: the database was restored from a dump into a new cluster
+                // (pg_upgrade keeps them). Nothing written now could be sealed; say so rather than stall quietly.
+                LOG.errorf("Ledger sealing is stuck: the database's transaction ids (%s) are behind the last block's bound (%s), as after a"
+                        + " restore from a dump into a new cluster. Advance them past it (pg_resetwal -x) before writing more.", bound, fromTx);
+                return OptionalLong.empty();
+            }
             if (entryLeaves.isEmpty()) {
                 return OptionalLong.empty();
             }
@@ -198,6 +205,79 @@ public class Sealer {
             listed.sort(java.util.Comparator.comparing(KeyInUse::inUseFrom, java.util.Comparator.nullsLast(java.util.Comparator.naturalOrder())));
             return listed;
         });
+    }
+
+    /** A block as stored, with its digest and signature. */
+    public record StoredBlock(Block block, byte[] digest, byte[] signature) {
+    }
+
+    static final String ALL_BLOCKS = """
+            SELECT id, from_tx::text, to_tx::text, entries, root, prev_digest, sealed_at, key_id, digest, signature FROM ledger_block ORDER BY id
+            """;
+
+    /** The block whose transaction range holds tx. Binds tx twice. */
+    static final String BLOCK_OF_TX = """
+            SELECT id, from_tx::text, to_tx::text, entries, root, prev_digest, sealed_at, key_id, digest, signature FROM ledger_block
+             WHERE from_tx <= ?::xid8 AND to_tx > ?::xid8
+            """;
+
+
+    /** Blocks from an id on. Binds the id. */
+    static final String BLOCKS_FROM = """
+            SELECT id, from_tx::text, to_tx::text, entries, root, prev_digest, sealed_at, key_id, digest, signature FROM ledger_block
+             WHERE id >= ? ORDER BY id
+            """;
+
+    /** The blocks from {@code id} on (for an incremental verification; seconds' worth of blocks between runs, so read whole). */
+    @Transactional(Transactional.TxType.MANDATORY)
+    public List<StoredBlock> blocksFrom(long id) {
+        return db.inCurrent(connection -> {
+            List<StoredBlock> blocks = new ArrayList<>();
+            try (PreparedStatement statement = connection.prepareStatement(BLOCKS_FROM)) {
+                statement.setLong(1, id);
+                try (ResultSet rs = statement.executeQuery()) {
+                    while (rs.next()) {
+                        blocks.add(block(rs));
+                    }
+                }
+            }
+            return blocks;
+        });
+    }
+
+    @Transactional(Transactional.TxType.MANDATORY)
+    public void forEachBlock(Ledger.Sink<StoredBlock> sink) {
+        db.inCurrent(connection -> {
+            try (PreparedStatement statement = connection.prepareStatement(ALL_BLOCKS)) {
+                statement.setFetchSize(2000);
+                try (ResultSet rs = statement.executeQuery()) {
+                    while (rs.next() && sink.accept(block(rs))) {
+                        // streamed
+                    }
+                }
+            }
+            return null;
+        });
+    }
+
+    /** The block that sealed transaction {@code tx}'s entries, if one has. */
+    @Transactional(Transactional.TxType.MANDATORY)
+    public java.util.Optional<StoredBlock> blockOf(long tx) {
+        return db.inCurrent(connection -> {
+            try (PreparedStatement statement = connection.prepareStatement(BLOCK_OF_TX)) {
+                statement.setString(1, Long.toUnsignedString(tx));
+                statement.setString(2, Long.toUnsignedString(tx));
+                try (ResultSet rs = statement.executeQuery()) {
+                    return rs.next() ? java.util.Optional.of(block(rs)) : java.util.Optional.<StoredBlock>empty();
+                }
+            }
+        });
+    }
+
+    private static StoredBlock block(ResultSet rs) throws SQLException {
+        Block block = new Block(rs.getLong(1), rs.getString(2), rs.getString(3), rs.getInt(4), rs.getBytes(5), rs.getBytes(6),
+                org.eligo.support.Timestamps.read(rs, 7), rs.getString(8));
+        return new StoredBlock(block, rs.getBytes(9), rs.getBytes(10));
     }
 
     private static boolean tryLock(Connection connection) throws SQLException {

@@ -40,7 +40,7 @@ public class PartitionFunctions {
      * transaction, so a purge another instance committed meanwhile is not taken for one of ours).
      */
     static final String PURGED_HERE = """
-            SELECT id, table_name, partition, ids_from, ids_before, purged_at FROM retention_purge
+            SELECT id, table_name, partition, ids_from, ids_before, purged_at, retention_months FROM retention_purge
              WHERE xmin = pg_current_xact_id()::xid ORDER BY id
             """;
 
@@ -59,7 +59,7 @@ public class PartitionFunctions {
                 try (PreparedStatement statement = connection.prepareStatement(PURGED_HERE); ResultSet rs = statement.executeQuery()) {
                     while (rs.next()) {
                         ledger.record(LEDGER_TABLE + "/" + rs.getLong(1), canonical(rs.getLong(1), rs.getString(2), rs.getString(3),
-                                rs.getString(4), rs.getString(5), org.eligo.support.Timestamps.read(rs, 6)));
+                                rs.getString(4), rs.getString(5), org.eligo.support.Timestamps.read(rs, 6), rs.getInt(7)));
                     }
                 }
             }
@@ -67,10 +67,11 @@ public class PartitionFunctions {
         });
     }
 
-    /** A purge's canonical content (README, "The ledger"): which table, which partition, which ids, when. */
-    public static byte[] canonical(long id, String table, String partition, String idsFrom, String idsBefore, java.time.Instant purgedAt) {
+    /** A purge's canonical content (README, "The ledger"): which table, which partition, which ids, when, under which retention. */
+    public static byte[] canonical(long id, String table, String partition, String idsFrom, String idsBefore, java.time.Instant purgedAt,
+                                   Integer retentionMonths) {
         return org.eligo.ledger.Canonical.object().put("id", id).put("table_name", table).put("partition", partition)
-                .put("ids_from", idsFrom).put("ids_before", idsBefore).put("purged_at", purgedAt).bytes();
+                .put("ids_from", idsFrom).put("ids_before", idsBefore).put("purged_at", purgedAt).put("retention_months", retentionMonths).bytes();
     }
 
     private static int call(Connection connection, String sql, int argument) throws SQLException {
@@ -84,5 +85,67 @@ public class PartitionFunctions {
                 return rs.getInt(1);
             }
         }
+    }
+
+    // ---------------------------------------------------------------- verification
+
+    /** Every purge in its ledger form, with the range it excuses. Few rows: read whole. */
+    static final String ALL_PURGES = """
+            SELECT id, table_name, partition, ids_from, ids_before, purged_at, retention_months FROM retention_purge ORDER BY id
+            """;
+
+    /**
+     * The first purge that is not the drop of a whole month that had expired under the retention it
+     * names: a family's partition of that month, its id range exactly the month's, and the month
+     * older than the retention when it was purged (what eligo_drop_expired_partitions does).
+     */
+    static final String FIRST_INVALID_PURGE = """
+            SELECT r.id FROM retention_purge r
+              LEFT JOIN eligo_partitioned_tables() t ON t.parent = r.table_name
+             WHERE t.parent IS NULL OR r.retention_months IS NULL OR r.retention_months < 12
+                OR r.partition !~ ('^' || r.table_name || '_[0-9]{6}$')
+                OR CASE WHEN r.partition ~ ('^' || r.table_name || '_[0-9]{6}$') THEN
+                        r.ids_from <> eligo_ulid_floor(t.prefix, to_date(right(r.partition, 6), 'YYYYMM')::timestamp AT TIME ZONE 'UTC')
+                     OR r.ids_before <> eligo_ulid_floor(t.prefix, (to_date(right(r.partition, 6), 'YYYYMM') + interval '1 month')::timestamp AT TIME ZONE 'UTC')
+                     OR to_date(right(r.partition, 6), 'YYYYMM')
+                        >= (date_trunc('month', r.purged_at AT TIME ZONE 'UTC') - make_interval(months => r.retention_months))::date
+                   ELSE true END
+             ORDER BY r.id LIMIT 1
+            """;
+
+    /** A purge as verification reads it: its ledger form and the id range of its table it excuses. */
+    public record Purge(org.eligo.ledger.Recorded recorded, long id, String table, String idsFrom, String idsBefore) {
+
+        /** Whether this purge removed the record {@code id} of {@code table} (ids order by creation, so a month is a range). */
+        public boolean removed(String table, String id) {
+            return this.table.equals(table) && id.compareTo(idsFrom) >= 0 && id.compareTo(idsBefore) < 0;
+        }
+    }
+
+    @Transactional(Transactional.TxType.MANDATORY)
+    public java.util.List<Purge> purges() {
+        return db.inCurrent(connection -> {
+            java.util.List<Purge> purges = new java.util.ArrayList<>();
+            try (PreparedStatement statement = connection.prepareStatement(ALL_PURGES); ResultSet rs = statement.executeQuery()) {
+                while (rs.next()) {
+                    long id = rs.getLong(1);
+                    Integer retention = (Integer) rs.getObject(7);
+                    purges.add(new Purge(new org.eligo.ledger.Recorded(LEDGER_TABLE + "/" + id, canonical(id, rs.getString(2), rs.getString(3),
+                            rs.getString(4), rs.getString(5), org.eligo.support.Timestamps.read(rs, 6), retention)),
+                            id, rs.getString(2), rs.getString(4), rs.getString(5)));
+                }
+            }
+            return purges;
+        });
+    }
+
+    /** The id of the first purge that is not a whole expired month (see {@link #FIRST_INVALID_PURGE}); empty when none. */
+    @Transactional(Transactional.TxType.MANDATORY)
+    public java.util.OptionalLong firstInvalidPurge() {
+        return db.inCurrent(connection -> {
+            try (PreparedStatement statement = connection.prepareStatement(FIRST_INVALID_PURGE); ResultSet rs = statement.executeQuery()) {
+                return rs.next() ? java.util.OptionalLong.of(rs.getLong(1)) : java.util.OptionalLong.empty();
+            }
+        });
     }
 }

@@ -18,6 +18,7 @@ public class Ids {
     public static final String DETERMINATION = "det_";
     public static final String RERUN = "run_";
     public static final String REPLAY = "rpl_";
+    public static final String VERIFICATION = "ver_";
 
     private static final int ULID_LENGTH = 26;
 

@@ -1,6 +1,6 @@
 package org.eligo.support;
 
-import org.eligo.audit.Integrity;
+import org.eligo.ledger.Integrity;
 import org.eligo.determinations.DeterminationDiff;
 import org.eligo.determinations.DeterminationView;
 import org.eligo.determinations.rest.DeterminationResource;
@@ -35,6 +35,8 @@ import io.quarkus.runtime.annotations.RegisterForReflection;
         org.eligo.ingest.MessageStatus.class, org.eligo.reruns.RerunStatus.class,
         org.eligo.auth.AccessLog.Entry.class, org.eligo.auth.AccessLog.Page.class,
         Integrity.class, Integrity.Checked.class, Integrity.BadRecord.class, org.eligo.ledger.Sealer.KeyInUse.class,
+        org.eligo.ledger.Receipts.Receipt.class, org.eligo.ledger.Receipts.Leaf.class, org.eligo.ledger.Receipts.Entry.class,
+        org.eligo.ledger.Receipts.SealedBlock.class, org.eligo.ledger.Verifications.Run.class, org.eligo.ledger.Verifications.Progress.class,
         Replay.class, Replay.Change.class, Replay.Failure.class,
         RerunView.class, RerunView.Accepted.class, RerunView.Change.class, RerunResource.ChangePage.class,
         RulesetResource.RulesetView.class, RulesetRegistry.Activation.class,

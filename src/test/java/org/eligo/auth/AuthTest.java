@@ -65,6 +65,9 @@ class AuthTest {
             new Call("POST", "/v1/replays", "/v1/replays", "{}", ANALYSTS),
             new Call("GET", "/v1/integrity/verify", "/v1/integrity/verify?full=false", null, ANALYSTS),
             new Call("GET", "/v1/integrity/public-key", "/v1/integrity/public-key", null, EVERYONE),
+            new Call("POST", "/v1/integrity/verifications", "/v1/integrity/verifications", null, ANALYSTS),
+            new Call("GET", "/v1/integrity/verifications/{id}", "/v1/integrity/verifications/ver_01ARZ3NDEKTSV4RRFFQ69G5FAV", null, ANALYSTS),
+            new Call("GET", "/v1/determinations/{id}/receipt", "/v1/determinations/det_01ARZ3NDEKTSV4RRFFQ69G5FAV/receipt", null, READERS),
             new Call("GET", "/v1/access-log", "/v1/access-log", null, ANALYSTS));
 
     private static Response call(RequestSpecification request, Call call) {

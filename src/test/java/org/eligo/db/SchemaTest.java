@@ -67,7 +67,7 @@ class SchemaTest {
                        AND (has_table_privilege('eligo_service', c.oid, 'DELETE') OR has_table_privilege('eligo_service', c.oid, 'TRUNCATE'))
                      ORDER BY 1"""));
             assertEquals(List.of("fact", "message"), database.strings("""
-                    SELECT c.relname FROM pg_class c WHERE c.relname IN ('message', 'fact', 'determination', 'audit_record')
+                    SELECT c.relname FROM pg_class c WHERE c.relname IN ('message', 'fact', 'determination', 'ledger_entry', 'ledger_block')
                        AND has_any_column_privilege('eligo_service', c.oid, 'UPDATE')
                      ORDER BY 1"""));
             assertEquals(List.of("false"), database.strings("SELECT has_column_privilege('eligo_service', 'message', 'data', 'UPDATE')::text"));
@@ -82,7 +82,7 @@ class SchemaTest {
 
             // What an edit of the list would leave behind: a trigger and a privilege it no longer names.
             database.execute("CREATE TRIGGER rerun_no_delete BEFORE DELETE ON rerun FOR EACH ROW EXECUTE FUNCTION eligo_refuse_change()",
-                    "GRANT DELETE ON audit_record TO eligo_service");
+                    "GRANT DELETE ON ledger_entry TO eligo_service");
             // Flyway runs a repeatable migration again when its checksum changed.
             database.execute("UPDATE flyway_schema_history SET checksum = checksum + 1 WHERE version IS NULL");
             MigrateResult again = database.flyway().load().migrate();

@@ -132,6 +132,16 @@ class LedgerPrimitivesTest {
             }
 
             @Override
+            public java.time.Duration sealGrace() {
+                return java.time.Duration.ofMinutes(5);
+            }
+
+            @Override
+            public String verifyInterval() {
+                return "5m";
+            }
+
+            @Override
             public String devKeyDirectory() {
                 return "data/dev-ledger";
             }

@@ -91,8 +91,10 @@ class PartitionsTest {
         assertEquals(0, Sql.count("SELECT count(*) FROM message WHERE id = ?", ancient));
         assertEquals(0, Sql.count("SELECT count(*) FROM message_key WHERE message_id = ?", ancient));
         assertEquals(1, Sql.count("SELECT count(*) FROM retention_purge WHERE partition = 'message_201802'"));
-        // The link and its content hash stay; verify tells a purged month from a removed row.
-        assertEquals(1, Sql.count("SELECT count(*) FROM audit_record WHERE record_id = ?", ancient));
+        // Its ledger leaf stays; verify tells a purged month (a purge the ledger holds) from a removed row.
+        assertEquals(1, Sql.count("SELECT count(*) FROM ledger_entry WHERE 'message/' || ? = ANY(labels)", ancient));
+        assertEquals(1, Sql.count("SELECT count(*) FROM ledger_entry e JOIN retention_purge r ON 'retention_purge/' || r.id = ANY(e.labels)"
+                + " WHERE r.partition = 'message_201802' AND r.retention_months IS NOT NULL"));
         given().get("/v1/integrity/verify").then().log().ifValidationFails().statusCode(200).body("ok", equalTo(true));
         // The key is free again: the same submission is a new message.
         post("/v1/messages", income(source, "a", beneficiary, 2027, 6, 5, null)).then().statusCode(202);
@@ -125,9 +127,9 @@ class PartitionsTest {
         assertTrue(shortRetention != null && shortRetention.contains("is refused"), shortRetention);
         String truncate = Sql.firstFailure("TRUNCATE " + month);
         assertTrue(truncate != null && truncate.contains("immutable"), truncate);
-        String append = Sql.firstFailure("SET ROLE eligo_service",
-                "SELECT eligo_chain_append(ARRAY['message'], ARRAY['message'], ARRAY['msg_x'], ARRAY['B'], ARRAY['{}'])");
-        assertTrue(append != null && append.contains("permission denied"), append);
+        String purge = Sql.firstFailure("SET ROLE eligo_service",
+                "INSERT INTO retention_purge (table_name, partition, ids_from, ids_before) VALUES ('message', 'message_202409', 'msg_0', 'msg_1')");
+        assertTrue(purge != null && purge.contains("permission denied"), purge);
     }
 
     @Test

@@ -51,6 +51,11 @@ public class ProblemException extends RuntimeException {
         return new ProblemException(new Problem("urn:eligo:problem:conflict", "Conflict", 409, detail, errors));
     }
 
+    /** 409 that a later request will not meet: the state it needs is on its way (a write not sealed yet, say). */
+    public static ProblemException notYet(String detail, Duration retryAfter) {
+        return new ProblemException(new Problem("urn:eligo:problem:not-yet", "Not yet", 409, detail, null), retryAfter);
+    }
+
     public static ProblemException tooLarge(String detail, List<FieldError> errors) {
         return new ProblemException(new Problem("urn:eligo:problem:too-large", "Content too large", 413, detail, errors));
     }

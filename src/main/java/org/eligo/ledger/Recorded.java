@@ -1,0 +1,22 @@
+package org.eligo.ledger;
+
+/**
+ * A stored record as the ledger sees it: its leaf label ('&lt;table&gt;/&lt;id&gt;') and its canonical
+ * content recomputed from what is stored now. Each table's owner reads its records in label order
+ * ({@code forEachRecorded}), so verification can walk them beside the ledger's leaves.
+ *
+ * @param ledgerTx for a determination, the transaction its row says wrote it (determination.ledger_tx),
+ *                 which must be the entry's; null otherwise
+ */
+public record Recorded(String label, byte[] canonical, String ledgerTx) {
+
+    public Recorded(String label, byte[] canonical) {
+        this(label, canonical, null);
+    }
+
+    /** What verification does with each record, in label order; false stops the walk (the first bad record is found). */
+    @FunctionalInterface
+    public interface Sink {
+        boolean accept(Recorded recorded) throws java.sql.SQLException;
+    }
+}
