@@ -53,12 +53,15 @@ mkdir -p "$WORK/keys"
 openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out "$WORK/keys/private.pem" 2>/dev/null
 openssl pkey -in "$WORK/keys/private.pem" -pubout -out "$WORK/keys/public.pem"
 token() { "$JAVA" src/main/java/org/eligo/auth/DevToken.java --keys "$WORK/keys" "$@"; }
+# The ledger's signing key (Ed25519), as a Secret would give it: every instance seals, one at a time.
+openssl genpkey -algorithm ed25519 -out "$WORK/keys/ledger.pem" 2>/dev/null
 AGENCY=$(token agency bench); ANALYST=$(token analyst)
 
 start_service() { # $1 = instance number, $2 = message workers
   local port=$((PORT + $1))
   QUARKUS_DATASOURCE_JDBC_URL="jdbc:postgresql://localhost:$PGPORT/postgres" QUARKUS_DATASOURCE_USERNAME=postgres QUARKUS_DATASOURCE_PASSWORD= \
   MP_JWT_VERIFY_PUBLICKEY_LOCATION="$WORK/keys/public.pem" MP_JWT_VERIFY_ISSUER=eligo-dev \
+  ELIGO_LEDGER_SIGNING_KEY="$(cat "$WORK/keys/ledger.pem")" \
   ELIGO_CLOCK=2027-07-15T12:00:00Z ELIGO_QUEUE_WORKERS="$2" ELIGO_RERUNS_WORKERS="$2" ELIGO_INGEST_MAX_BACKLOG=100000000 \
   QUARKUS_HTTP_PORT=$port QUARKUS_LOG_LEVEL=WARN \
     "${SERVICE_JAVA:-$JAVA}" ${SERVICE_OPTS-${BENCH_JAVA_OPTS:-}} -jar "${SERVICE_JAR:-target/quarkus-app/quarkus-run.jar}" >>"$WORK/service-$1.log" 2>&1 &
@@ -149,6 +152,23 @@ for clients in $READ_CLIENTS; do
   report "(e) GET determination?expand=facts, $clients clients, $DETERMINATIONS stored" \
     "p50 $(echo "$READ" | awk '{ print $2 }') ms" "p99 $(echo "$READ" | awk '{ print $3 }') ms, $(echo "$READ" | awk -v s="$READ_SECONDS" '{ w = int(s / 4); if (w > 5) w = 5; printf "%.0f", $1 / (s - w) }')/s, errors $(echo "$READ" | awk '{ print $5 }')"
 done
+
+# --- (g) the audit trail: rows it wrote, and a full verification -----------------------------------
+# Rows in the tables that prove the records (the hash chains' before issue 17, the ledger's after),
+# per message end to end and after the reruns; then GET /v1/integrity/verify over everything.
+audit_rows() {
+  local total=0 table count
+  for table in audit_record audit_checkpoint_head audit_checkpoint ledger_entry ledger_block; do
+    count=$("${PSQL[@]}" -At -c "select count(*) from $table" 2>/dev/null || echo 0)
+    total=$((total + count))
+  done
+  echo "$total"
+}
+report "(g) audit trail rows, all writes of the run" "$(audit_rows)" "per message and determination: $(awk -v r="$(audit_rows)" -v m="$N" -v d="$DETERMINATIONS" 'BEGIN { printf "%.3f", r / (m + d) }')"
+t0=$(now)
+VERIFY=$(curl -sf -m 3600 -H "Authorization: Bearer $ANALYST" "localhost:$PORT/v1/integrity/verify")
+VERIFY_SECONDS=$(awk -v a="$t0" -v b="$(now)" 'BEGIN { printf "%.1f", b - a }')
+report "(g) full verification of $N messages, $DETERMINATIONS determinations" "$VERIFY_SECONDS s" "ok $(echo "$VERIFY" | sed -n 's/.*"ok":\([a-z]*\).*/\1/p')"
 
 # --- (f) memory and start-up ----------------------------------------------------------------------
 RSS_KB=$(awk '/VmHWM/ { print $2 }' "/proc/${PIDS[0]}/status")

@@ -82,6 +82,15 @@ class PartitionsTest {
         String ancient = oldMessage(LocalDate.of(2018, 2, 5), source, "a", beneficiary, 5);
         // The oldest month inside retention: it ended less than seven years before this month began.
         String kept = oldMessage(YearMonth.now(ZoneOffset.UTC).minusMonths(84).atDay(5), source, "b", beneficiary, 6);
+        // A determination of that month too, in the ledger as the service would have written it.
+        String oldDetermination = (String) Sql.rows("""
+                INSERT INTO determination (id, beneficiary_id, period, ruleset_id, ruleset_sha256, ruleset_version, evaluated_at, facts_as_of,
+                                           trigger, result, checks)
+                SELECT eligo_ulid_floor('det_', '2018-02-05T10:00:00Z'), ?, '2018-02', v.ruleset_id, v.sha256, v.version,
+                       '2018-02-05T10:00:00Z', '2018-02-05T10:00:00Z', 'request', 'SKIPPED', '[]'
+                  FROM ruleset_version v WHERE v.ruleset_id = 'medicaid-community-engagement' LIMIT 1
+                RETURNING id""", beneficiary).get(0).get("id");
+        TestLedger.adopt("determination/" + oldDetermination);
         given().get("/v1/integrity/verify").then().log().ifValidationFails().statusCode(200).body("ok", equalTo(true));
 
         Partitions.Maintenance done = partitions.maintain();
@@ -96,6 +105,9 @@ class PartitionsTest {
         assertEquals(1, Sql.count("SELECT count(*) FROM ledger_entry e JOIN retention_purge r ON 'retention_purge/' || r.id = ANY(e.labels)"
                 + " WHERE r.partition = 'message_201802' AND r.retention_months IS NOT NULL"));
         given().get("/v1/integrity/verify").then().log().ifValidationFails().statusCode(200).body("ok", equalTo(true));
+        // A purged determination has no receipt any more, and the answer names the purge.
+        given().get("/v1/determinations/" + oldDetermination + "/receipt").then().statusCode(404).contentType("application/problem+json")
+                .body("detail", org.hamcrest.Matchers.containsString("removed by retention purge"));
         // The key is free again: the same submission is a new message.
         post("/v1/messages", income(source, "a", beneficiary, 2027, 6, 5, null)).then().statusCode(202);
         assertEquals(1, Sql.count("SELECT count(*) FROM message WHERE id = ?", kept));

@@ -75,8 +75,9 @@ public final class TestLedger {
     /**
      * Adopts records by label, as one entry with their leaves in the order given: {@code message/<id>},
      * {@code fact/<id>}, {@code fact/<id>/revocation} (the fact must be revoked) or
-     * {@code determination/<id>}. For a transaction that wrote records of several kinds, e.g. a
-     * revocation and the fact that revokes.
+     * {@code determination/<id>} (whose ledger_tx is then set to the entry's transaction, with
+     * triggers off, as the service's one transaction would have it). For a transaction that wrote
+     * records of several kinds, e.g. a revocation and the fact that revokes.
      */
     public static void adopt(String... labels) {
         if (labels.length == 0) {
@@ -108,6 +109,16 @@ public final class TestLedger {
                 statement.setArray(1, connection.createArrayOf("text", labels));
                 statement.setBytes(2, packed);
                 statement.setBytes(3, Merkle.root(hashes));
+                statement.executeUpdate();
+            }
+            // A determination names the transaction that wrote it and its entry (ledger_tx, how a receipt
+            // finds the entry): this one's, as the service's single transaction would have made them agree.
+            try (java.sql.Statement statement = connection.createStatement()) {
+                statement.execute("SET LOCAL session_replication_role = replica");
+            }
+            try (PreparedStatement statement = connection.prepareStatement(
+                    "UPDATE determination SET ledger_tx = pg_current_xact_id() WHERE 'determination/' || id = ANY(?::text[])")) {
+                statement.setArray(1, connection.createArrayOf("text", labels));
                 statement.executeUpdate();
             }
             connection.commit();
