@@ -164,6 +164,7 @@ audit_rows() {
   done
   echo "$total"
 }
+report "(f) service peak RSS before the verification" "$(( $(awk '/VmHWM/ { print $2 }' "/proc/${PIDS[0]}/status") / 1024 )) MB"
 report "(g) audit trail rows, all writes of the run" "$(audit_rows)" "per message and determination: $(awk -v r="$(audit_rows)" -v m="$N" -v d="$DETERMINATIONS" 'BEGIN { printf "%.3f", r / (m + d) }')"
 t0=$(now)
 VERIFY=$(curl -sf -m 3600 -H "Authorization: Bearer $ANALYST" "localhost:$PORT/v1/integrity/verify")

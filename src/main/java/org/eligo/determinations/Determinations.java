@@ -159,7 +159,8 @@ public class Determinations implements PanacheRepositoryBase<Determination, Stri
         boolean hasLinks = linked;
         for (DeterminationView x : determinations) {
             ledger.record(LEDGER_TABLE + "/" + x.id(), canonical(x.id(), x.beneficiaryId(), x.period(), x.ruleset().id(), x.ruleset().sha256(),
-                    x.ruleset().version(), x.evaluatedAt(), x.factsAsOf(), x.trigger(), x.rerunId(), x.result(), document(x.checks()), factIds(x)));
+                    x.ruleset().version(), x.evaluatedAt(), x.factsAsOf(), x.trigger(), x.rerunId(), x.result(), canonicalChecks(x.checks()),
+                    factIds(x)));
         }
         db.inCurrent(connection -> {
             try (PreparedStatement statement = connection.prepareStatement(INSERT_DETERMINATIONS)) {
@@ -232,17 +233,6 @@ public class Determinations implements PanacheRepositoryBase<Determination, Stri
     // The checks document. Its keys are fixed here, not by the API's serialisation: stored documents
     // are hashed into the audit trail and must read back the same for as long as they are kept.
 
-    /** The checks document as text, as it is stored. */
-    static String document(List<CheckOutcome> checks) {
-        StringWriter text = new StringWriter(1024);
-        try (JsonGenerator json = DOCUMENTS.getFactory().createGenerator(text)) {
-            document(json, checks);
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
-        return text.toString();
-    }
-
     /** A determination's ledger leaves are labelled determination/&lt;id&gt;. */
     public static final String LEDGER_TABLE = "determination";
 
@@ -253,10 +243,78 @@ public class Determinations implements PanacheRepositoryBase<Determination, Stri
     public static byte[] canonical(String id, String beneficiaryId, String period, String rulesetId, String rulesetSha256, String rulesetVersion,
                                    java.time.Instant evaluatedAt, java.time.Instant factsAsOf, String trigger, String rerunId, String result,
                                    String checks, java.util.Collection<String> factIds) {
-        return org.eligo.ledger.Canonical.object().put("id", id).put("beneficiary_id", beneficiaryId).put("period", period)
-                .put("ruleset_id", rulesetId).put("ruleset_sha256", rulesetSha256).put("ruleset_version", rulesetVersion)
+        return canonical(id, beneficiaryId, period, rulesetId, rulesetSha256, rulesetVersion, evaluatedAt, factsAsOf, trigger, rerunId, result,
+                (Object) checks, factIds);
+    }
+
+    /** The same, with the checks already in canonical form (the write path: {@link #canonicalChecks}). */
+    public static byte[] canonical(String id, String beneficiaryId, String period, String rulesetId, String rulesetSha256, String rulesetVersion,
+                                   java.time.Instant evaluatedAt, java.time.Instant factsAsOf, String trigger, String rerunId, String result,
+                                   org.eligo.ledger.Canonical.Raw checks, java.util.Collection<String> factIds) {
+        return canonical(id, beneficiaryId, period, rulesetId, rulesetSha256, rulesetVersion, evaluatedAt, factsAsOf, trigger, rerunId, result,
+                (Object) checks, factIds);
+    }
+
+    private static byte[] canonical(String id, String beneficiaryId, String period, String rulesetId, String rulesetSha256, String rulesetVersion,
+                                    java.time.Instant evaluatedAt, java.time.Instant factsAsOf, String trigger, String rerunId, String result,
+                                    Object checks, java.util.Collection<String> factIds) {
+        org.eligo.ledger.Canonical content = org.eligo.ledger.Canonical.object().put("id", id).put("beneficiary_id", beneficiaryId)
+                .put("period", period).put("ruleset_id", rulesetId).put("ruleset_sha256", rulesetSha256).put("ruleset_version", rulesetVersion)
                 .put("evaluated_at", evaluatedAt).put("facts_as_of", factsAsOf).put("trigger", trigger).put("rerun_id", rerunId)
-                .put("result", result).putJson("checks", checks).put("fact_ids", List.copyOf(new TreeSet<>(factIds))).bytes();
+                .put("result", result).put("fact_ids", List.copyOf(new TreeSet<>(factIds)));
+        return (checks instanceof String text ? content.putJson("checks", text) : content.put("checks", checks)).bytes();
+    }
+
+    /**
+     * The checks document in canonical form, written straight from the outcomes: exactly what
+     * {@code Canonical.putJson} makes of the stored document (keys sorted: a check's id, result,
+     * subchecks, title; a subcheck's detail, fact_ids, id, result, title; a null detail kept), without
+     * writing it as text and reading it back into a tree for every determination of a rerun.
+     * LedgerTest checks it against the stored document.
+     */
+    static org.eligo.ledger.Canonical.Raw canonicalChecks(List<CheckOutcome> checks) {
+        StringBuilder out = new StringBuilder(2048);
+        out.append('[');
+        for (int c = 0; c < checks.size(); c++) {
+            CheckOutcome check = checks.get(c);
+            out.append(c == 0 ? "{\"id\":" : ",{\"id\":");
+            text(out, check.id());
+            out.append(",\"result\":");
+            text(out, check.result());
+            out.append(",\"subchecks\":[");
+            for (int i = 0; i < check.subchecks().size(); i++) {
+                SubcheckOutcome subcheck = check.subchecks().get(i);
+                out.append(i == 0 ? "{\"detail\":" : ",{\"detail\":");
+                text(out, subcheck.detail());
+                out.append(",\"fact_ids\":[");
+                for (int f = 0; f < subcheck.factIds().size(); f++) {
+                    if (f > 0) {
+                        out.append(',');
+                    }
+                    text(out, subcheck.factIds().get(f));
+                }
+                out.append("],\"id\":");
+                text(out, subcheck.id());
+                out.append(",\"result\":");
+                text(out, subcheck.result());
+                out.append(",\"title\":");
+                text(out, subcheck.title());
+                out.append('}');
+            }
+            out.append("],\"title\":");
+            text(out, check.title());
+            out.append('}');
+        }
+        return new org.eligo.ledger.Canonical.Raw(out.append(']').toString());
+    }
+
+    /** A string of the checks document, or null, as the canonical form writes nested values. */
+    private static void text(StringBuilder out, String value) {
+        if (value == null) {
+            out.append("null");
+        } else {
+            org.eligo.ledger.Canonical.string(out, value);
+        }
     }
 
     /** Writes the checks document (the format above) where {@code json} stands. */

@@ -48,6 +48,14 @@ public final class Canonical {
 
     private static final DateTimeFormatter INSTANT = DateTimeFormatter.ofPattern("uuuu-MM-dd'T'HH:mm:ss.SSSSSS'Z'").withZone(ZoneOffset.UTC);
 
+    /**
+     * Nested JSON already in canonical form, written as it is: for a writer that builds a large
+     * nested value straight from its objects rather than through text and a tree (a determination's
+     * checks, on the write path). It must be exactly what {@link #putJson} would make of the stored text.
+     */
+    public record Raw(String json) {
+    }
+
     private final TreeMap<String, Object> members = new TreeMap<>();
 
     private Canonical() {
@@ -129,6 +137,8 @@ public final class Canonical {
             string(out, instant(i));
         } else if (value instanceof LocalDate d) {
             string(out, d.toString());
+        } else if (value instanceof Raw raw) {
+            out.append(raw.json());
         } else if (value instanceof JsonNode node) {
             json(out, node);
         } else if (value instanceof List<?> list) {
@@ -185,7 +195,8 @@ public final class Canonical {
         }
     }
 
-    private static void string(StringBuilder out, String s) {
+    /** A JSON string as this form writes it (for a {@link Raw} value's writer). */
+    public static void string(StringBuilder out, String s) {
         out.append('"');
         for (int i = 0; i < s.length(); i++) {
             char c = s.charAt(i);
