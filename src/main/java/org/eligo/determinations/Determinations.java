@@ -240,7 +240,7 @@ public class Determinations implements PanacheRepositoryBase<Determination, Stri
      * A determination's canonical content (README, "The ledger"): its row, its checks document as
      * stored, and the ids of the facts it read (its determination_fact links), sorted.
      */
-    public static byte[] canonical(String id, String beneficiaryId, String period, String rulesetId, String rulesetSha256, String rulesetVersion,
+    public static org.eligo.ledger.Canonical canonical(String id, String beneficiaryId, String period, String rulesetId, String rulesetSha256, String rulesetVersion,
                                    java.time.Instant evaluatedAt, java.time.Instant factsAsOf, String trigger, String rerunId, String result,
                                    String checks, java.util.Collection<String> factIds) {
         return canonical(id, beneficiaryId, period, rulesetId, rulesetSha256, rulesetVersion, evaluatedAt, factsAsOf, trigger, rerunId, result,
@@ -248,21 +248,21 @@ public class Determinations implements PanacheRepositoryBase<Determination, Stri
     }
 
     /** The same, with the checks already in canonical form (the write path: {@link #canonicalChecks}). */
-    public static byte[] canonical(String id, String beneficiaryId, String period, String rulesetId, String rulesetSha256, String rulesetVersion,
+    public static org.eligo.ledger.Canonical canonical(String id, String beneficiaryId, String period, String rulesetId, String rulesetSha256, String rulesetVersion,
                                    java.time.Instant evaluatedAt, java.time.Instant factsAsOf, String trigger, String rerunId, String result,
                                    org.eligo.ledger.Canonical.Raw checks, java.util.Collection<String> factIds) {
         return canonical(id, beneficiaryId, period, rulesetId, rulesetSha256, rulesetVersion, evaluatedAt, factsAsOf, trigger, rerunId, result,
                 (Object) checks, factIds);
     }
 
-    private static byte[] canonical(String id, String beneficiaryId, String period, String rulesetId, String rulesetSha256, String rulesetVersion,
+    private static org.eligo.ledger.Canonical canonical(String id, String beneficiaryId, String period, String rulesetId, String rulesetSha256, String rulesetVersion,
                                     java.time.Instant evaluatedAt, java.time.Instant factsAsOf, String trigger, String rerunId, String result,
                                     Object checks, java.util.Collection<String> factIds) {
         org.eligo.ledger.Canonical content = org.eligo.ledger.Canonical.object().put("id", id).put("beneficiary_id", beneficiaryId)
                 .put("period", period).put("ruleset_id", rulesetId).put("ruleset_sha256", rulesetSha256).put("ruleset_version", rulesetVersion)
                 .put("evaluated_at", evaluatedAt).put("facts_as_of", factsAsOf).put("trigger", trigger).put("rerun_id", rerunId)
                 .put("result", result).put("fact_ids", List.copyOf(new TreeSet<>(factIds)));
-        return (checks instanceof String text ? content.putJson("checks", text) : content.put("checks", checks)).bytes();
+        return checks instanceof String text ? content.putJson("checks", text) : content.put("checks", checks);
     }
 
     /**
@@ -273,7 +273,10 @@ public class Determinations implements PanacheRepositoryBase<Determination, Stri
      * LedgerTest checks it against the stored document.
      */
     static org.eligo.ledger.Canonical.Raw canonicalChecks(List<CheckOutcome> checks) {
-        StringBuilder out = new StringBuilder(2048);
+        return new org.eligo.ledger.Canonical.Raw(out -> writeCanonicalChecks(out, checks));
+    }
+
+    private static void writeCanonicalChecks(StringBuilder out, List<CheckOutcome> checks) {
         out.append('[');
         for (int c = 0; c < checks.size(); c++) {
             CheckOutcome check = checks.get(c);
@@ -305,7 +308,7 @@ public class Determinations implements PanacheRepositoryBase<Determination, Stri
             text(out, check.title());
             out.append('}');
         }
-        return new org.eligo.ledger.Canonical.Raw(out.append(']').toString());
+        out.append(']');
     }
 
     /** A string of the checks document, or null, as the canonical form writes nested values. */

@@ -589,16 +589,16 @@ public class Facts implements PanacheRepositoryBase<Fact, String> {
      * A fact's canonical content (README, "The ledger"): everything but its revocation, which is a
      * record of its own ({@link #revocation}) because it comes later.
      */
-    public static byte[] canonical(String id, String beneficiaryId, String messageId, Instant createdAt, String replayId, String type,
+    public static Canonical canonical(String id, String beneficiaryId, String messageId, Instant createdAt, String replayId, String type,
                                    String factKey, boolean withdrawn, String data) {
         return Canonical.object().put("id", id).put("beneficiary_id", beneficiaryId).put("message_id", messageId)
                 .put("created_at", createdAt).put("replay_id", replayId).put("type", type).put("fact_key", factKey)
-                .put("withdrawn", withdrawn).putJson("data", data).bytes();
+                .put("withdrawn", withdrawn).putJson("data", data);
     }
 
     /** A revocation's canonical content: which fact, when, and by which newer fact. */
-    public static byte[] revocation(String factId, Instant revokedAt, String revokedBy) {
-        return Canonical.object().put("id", factId).put("revoked_at", revokedAt).put("revoked_by", revokedBy).bytes();
+    public static Canonical revocation(String factId, Instant revokedAt, String revokedBy) {
+        return Canonical.object().put("id", factId).put("revoked_at", revokedAt).put("revoked_by", revokedBy);
     }
 
     // ---------------------------------------------------------------- the schema step's probe

@@ -549,11 +549,11 @@ public class Messages implements PanacheRepositoryBase<Message, String> {
      * received, as stored; not its processing state (status, attempts, last_error, next_attempt_at,
      * processed_at), which moves.
      */
-    public static byte[] canonical(String id, String source, String externalId, String type, String beneficiaryId, java.time.Instant occurredAt,
+    public static Canonical canonical(String id, String source, String externalId, String type, String beneficiaryId, java.time.Instant occurredAt,
                                    java.time.Instant receivedAt, String data, String traceparent) {
         return Canonical.object().put("id", id).put("source", source).put("external_id", externalId).put("type", type)
                 .put("beneficiary_id", beneficiaryId).put("occurred_at", occurredAt).put("received_at", receivedAt)
-                .putJson("data", data).put("traceparent", traceparent).bytes();
+                .putJson("data", data).put("traceparent", traceparent);
     }
 
     /**

@@ -53,9 +53,24 @@ public class Ledger {
         return new Leaf(label, sha.digest());
     }
 
+    /** The leaf of a record whose canonical content is hashed straight from its writer (no copy of its bytes). */
+    public static Leaf leaf(String label, Canonical content) {
+        MessageDigest sha = Merkle.sha256();
+        sha.update((byte) 0x00);
+        sha.update(label.getBytes(StandardCharsets.UTF_8));
+        sha.update((byte) 0x00);
+        content.digestInto(sha);
+        return new Leaf(label, sha.digest());
+    }
+
     /** Adds a record to the current transaction's entry (which must be an active transaction). */
     public void record(String label, byte[] canonical) {
         pending().add(leaf(label, canonical));
+    }
+
+    /** Adds a record to the current transaction's entry, hashing its canonical content as it is written. */
+    public void record(String label, Canonical content) {
+        pending().add(leaf(label, content));
     }
 
     private Pending pending() {

@@ -244,7 +244,7 @@ public class LedgerVerifier {
                 }
                 continue;
             }
-            if (!Arrays.equals(Ledger.leaf(label, recorded.canonical()).hash(), leaf.getValue())) {
+            if (!Arrays.equals(Ledger.leaf(label, recorded.content()).hash(), leaf.getValue())) {
                 throw new Found(table, idOf(label), label.endsWith(REVOCATION) ? "its revocation is not what the ledger holds (altered)"
                         : "its content is not what the ledger holds (altered)");
             }
@@ -447,7 +447,7 @@ public class LedgerVerifier {
             if (again != null && again.label().equals(recorded.label())) {
                 throw new Found(table, id, "in two ledger entries (" + leaf.entryId() + " and " + again.entryId() + ")");
             }
-            if (!Arrays.equals(Ledger.leaf(recorded.label(), recorded.canonical()).hash(), leaf.hash())) {
+            if (!Arrays.equals(Ledger.leaf(recorded.label(), recorded.content()).hash(), leaf.hash())) {
                 throw new Found(table, id, revocation ? "its revocation is not what the ledger holds (altered)"
                         : "its content is not what the ledger holds (altered)");
             }

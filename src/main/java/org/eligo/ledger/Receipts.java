@@ -78,7 +78,7 @@ public class Receipts {
             throw ProblemException.notFound("Determination " + id + " was written before the ledger existed: it has no receipt");
         }
         long tx = Long.parseUnsignedLong(recorded.ledgerTx());
-        Ledger.Leaf leaf = Ledger.leaf(recorded.label(), recorded.canonical());
+        Ledger.Leaf leaf = Ledger.leaf(recorded.label(), recorded.content());
         Ledger.StoredEntry entry = null;
         int leafIndex = -1;
         for (Ledger.StoredEntry candidate : ledger.entriesOf(tx)) {
@@ -108,7 +108,7 @@ public class Receipts {
         HexFormat hex = HexFormat.of();
         String publicKey = keys.trusted().containsKey(block.block().keyId()) ? keys.trusted().get(block.block().keyId()).pem() : null;
         return new Receipt(
-                new Leaf(recorded.label(), new String(recorded.canonical(), StandardCharsets.UTF_8), hex.formatHex(leaf.hash())),
+                new Leaf(recorded.label(), recorded.content().text(), hex.formatHex(leaf.hash())),
                 new Entry(entry.id(), leafIndex, entry.leaves().size(), Merkle.path(entry.leaves(), leafIndex).stream().map(hex::formatHex).toList(),
                         hex.formatHex(entry.root())),
                 new SealedBlock(block.block().id(), entryIndex, roots.size(), Merkle.path(blockLeaves, entryIndex).stream().map(hex::formatHex).toList(),

@@ -8,10 +8,10 @@ package org.eligo.ledger;
  * @param ledgerTx for a determination, the transaction its row says wrote it (determination.ledger_tx),
  *                 which must be the entry's; null otherwise
  */
-public record Recorded(String label, byte[] canonical, String ledgerTx) {
+public record Recorded(String label, Canonical content, String ledgerTx) {
 
-    public Recorded(String label, byte[] canonical) {
-        this(label, canonical, null);
+    public Recorded(String label, Canonical content) {
+        this(label, content, null);
     }
 
     /** What verification does with each record, in label order; false stops the walk (the first bad record is found). */

@@ -68,10 +68,10 @@ public class PartitionFunctions {
     }
 
     /** A purge's canonical content (README, "The ledger"): which table, which partition, which ids, when, under which retention. */
-    public static byte[] canonical(long id, String table, String partition, String idsFrom, String idsBefore, java.time.Instant purgedAt,
+    public static org.eligo.ledger.Canonical canonical(long id, String table, String partition, String idsFrom, String idsBefore, java.time.Instant purgedAt,
                                    Integer retentionMonths) {
         return org.eligo.ledger.Canonical.object().put("id", id).put("table_name", table).put("partition", partition)
-                .put("ids_from", idsFrom).put("ids_before", idsBefore).put("purged_at", purgedAt).put("retention_months", retentionMonths).bytes();
+                .put("ids_from", idsFrom).put("ids_before", idsBefore).put("purged_at", purgedAt).put("retention_months", retentionMonths);
     }
 
     private static int call(Connection connection, String sql, int argument) throws SQLException {

@@ -182,13 +182,23 @@ public class Reruns implements PanacheRepositoryBase<Rerun, String> {
      * Every running run with no pending item left is DONE. In a transaction of its own after each
      * chunk, never inside one (two chunks holding a run FOR SHARE must not both wait to update it);
      * a run held by a chunk just passing over it is skipped and finished at the next pass.
+     *
+     * <p>Two statements: the running runs are locked first ({@link #LOCK_RUNNING}), and only then are
+     * their items looked at, by a statement whose snapshot is taken after the locks are held. In one
+     * statement, a retry committed while it waited for a run's lock would be re-checked against the
+     * run's new row (RUNNING again) but against the old snapshot's items (still FAILED, none
+     * pending), and the run would be marked DONE with its retried items pending (seen under load:
+     * RerunTest's retry found the run DONE with nothing failed). A retry updates the items before it
+     * locks the run, so after the lock either its items are visible here as pending, or it has not
+     * committed and, finding the run DONE, sets it RUNNING again itself.
      */
+    static final String LOCK_RUNNING = "SELECT id FROM rerun WHERE status = '%s' FOR UPDATE SKIP LOCKED".formatted(RerunStatus.RUNNING);
+
+    /** The second statement of finishing: binds text[] of the runs locked by {@link #LOCK_RUNNING}. */
     static final String FINISH = """
-            UPDATE rerun SET status = '%1$s', finished_at = clock_timestamp()
-             WHERE id IN (SELECT r.id FROM rerun r
-                           WHERE r.status = '%2$s'
-                             AND NOT EXISTS (SELECT 1 FROM rerun_item i WHERE i.rerun_id = r.id AND i.state = '%3$s')
-                             FOR UPDATE SKIP LOCKED)
+            UPDATE rerun r SET status = '%1$s', finished_at = clock_timestamp()
+             WHERE r.id = ANY(?::text[]) AND r.status = '%2$s'
+               AND NOT EXISTS (SELECT 1 FROM rerun_item i WHERE i.rerun_id = r.id AND i.state = '%3$s')
             """.formatted(RerunStatus.DONE, RerunStatus.RUNNING, RerunItemState.PENDING);
 
     /** Pending items of runs whose ruleset is outside ?: work this instance leaves for others. Binds text[]. */
@@ -393,7 +403,22 @@ public class Reruns implements PanacheRepositoryBase<Rerun, String> {
     /** Marks DONE every running run with no pending item left (see {@link #FINISH}: in a transaction of its own). */
     @Transactional(Transactional.TxType.MANDATORY)
     public void finishRuns() {
-        db.inCurrent(connection -> update(connection, FINISH));
+        db.inCurrent(connection -> {
+            List<String> locked = new ArrayList<>();
+            try (PreparedStatement statement = connection.prepareStatement(LOCK_RUNNING); ResultSet rs = statement.executeQuery()) {
+                while (rs.next()) {
+                    locked.add(rs.getString(1));
+                }
+            }
+            if (locked.isEmpty()) {
+                return null;
+            }
+            try (PreparedStatement statement = connection.prepareStatement(FINISH)) {
+                statement.setArray(1, connection.createArrayOf("text", locked.toArray()));
+                statement.executeUpdate();
+            }
+            return null;
+        });
     }
 
     /** Pending items of runs of rulesets outside {@code rulesetIds}: work this instance leaves for others. */

@@ -95,7 +95,7 @@ class LedgerTest {
         return entry;
     }
 
-    private static byte[] storedMessage(String id) throws Exception {
+    private static Canonical storedMessage(String id) throws Exception {
         try (Connection connection = Sql.connect(); PreparedStatement statement = connection.prepareStatement(
                 "SELECT id, source, external_id, type, beneficiary_id, occurred_at, received_at, data::text, traceparent FROM message WHERE id = ?")) {
             statement.setString(1, id);
@@ -107,21 +107,21 @@ class LedgerTest {
         }
     }
 
-    private static byte[][] storedFact(String id) throws Exception {
+    private static Canonical[] storedFact(String id) throws Exception {
         try (Connection connection = Sql.connect(); PreparedStatement statement = connection.prepareStatement(
                 "SELECT id, beneficiary_id, message_id, created_at, replay_id, type, fact_key, withdrawn, data::text, revoked_at, revoked_by FROM fact WHERE id = ?")) {
             statement.setString(1, id);
             try (ResultSet rs = statement.executeQuery()) {
                 assertTrue(rs.next());
-                byte[] fact = Facts.canonical(rs.getString(1), rs.getString(2), rs.getString(3), Timestamps.read(rs, 4), rs.getString(5),
+                Canonical fact = Facts.canonical(rs.getString(1), rs.getString(2), rs.getString(3), Timestamps.read(rs, 4), rs.getString(5),
                         rs.getString(6), rs.getString(7), rs.getBoolean(8), rs.getString(9));
-                byte[] revocation = rs.getString(11) == null ? null : Facts.revocation(rs.getString(1), Timestamps.read(rs, 10), rs.getString(11));
-                return new byte[][] {fact, revocation};
+                Canonical revocation = rs.getString(11) == null ? null : Facts.revocation(rs.getString(1), Timestamps.read(rs, 10), rs.getString(11));
+                return new Canonical[] {fact, revocation};
             }
         }
     }
 
-    private static byte[] storedDetermination(String id) throws Exception {
+    private static Canonical storedDetermination(String id) throws Exception {
         try (Connection connection = Sql.connect(); PreparedStatement statement = connection.prepareStatement("""
                 SELECT d.id, d.beneficiary_id, d.period, d.ruleset_id, d.ruleset_sha256, d.ruleset_version, d.evaluated_at, d.facts_as_of,
                        d.trigger, d.rerun_id, d.result, d.checks::text,

@@ -136,7 +136,7 @@ public final class TestLedger {
         return leaves;
     }
 
-    private static byte[] canonical(Connection connection, String label) throws SQLException {
+    private static org.eligo.ledger.Canonical canonical(Connection connection, String label) throws SQLException {
         String[] parts = label.split("/", -1);
         if (parts.length == 2 && parts[0].equals(Messages.LEDGER_TABLE)) {
             return message(connection, parts[1]);
@@ -153,7 +153,7 @@ public final class TestLedger {
         throw new IllegalArgumentException("not a label this helper adopts: " + label);
     }
 
-    private static byte[] message(Connection connection, String id) throws SQLException {
+    private static org.eligo.ledger.Canonical message(Connection connection, String id) throws SQLException {
         try (PreparedStatement statement = connection.prepareStatement(
                 "SELECT id, source, external_id, type, beneficiary_id, occurred_at, received_at, data::text, traceparent FROM message WHERE id = ?")) {
             statement.setString(1, id);
@@ -165,7 +165,7 @@ public final class TestLedger {
         }
     }
 
-    private static byte[] fact(Connection connection, String id, boolean revocation) throws SQLException {
+    private static org.eligo.ledger.Canonical fact(Connection connection, String id, boolean revocation) throws SQLException {
         try (PreparedStatement statement = connection.prepareStatement(
                 "SELECT id, beneficiary_id, message_id, created_at, replay_id, type, fact_key, withdrawn, data::text, revoked_at, revoked_by"
                         + " FROM fact WHERE id = ?")) {
@@ -184,7 +184,7 @@ public final class TestLedger {
         }
     }
 
-    private static byte[] determination(Connection connection, String id) throws SQLException {
+    private static org.eligo.ledger.Canonical determination(Connection connection, String id) throws SQLException {
         try (PreparedStatement statement = connection.prepareStatement("""
                 SELECT d.id, d.beneficiary_id, d.period, d.ruleset_id, d.ruleset_sha256, d.ruleset_version, d.evaluated_at, d.facts_as_of,
                        d.trigger, d.rerun_id, d.result, d.checks::text,
