@@ -43,17 +43,10 @@ public class Ledger {
         this.db = db;
     }
 
-    /** The leaf of a record: SHA-256(0x00 || label || 0x00 || canonical content), label '&lt;table&gt;/&lt;id&gt;'. */
-    public static Leaf leaf(String label, byte[] canonical) {
-        MessageDigest sha = Merkle.sha256();
-        sha.update((byte) 0x00);
-        sha.update(label.getBytes(StandardCharsets.UTF_8));
-        sha.update((byte) 0x00);
-        sha.update(canonical);
-        return new Leaf(label, sha.digest());
-    }
-
-    /** The leaf of a record whose canonical content is hashed straight from its writer (no copy of its bytes). */
+    /**
+     * The leaf of a record: SHA-256(0x00 || label || 0x00 || canonical content), label
+     * '&lt;table&gt;/&lt;id&gt;', the content hashed straight from its writer (no copy of its bytes).
+     */
     public static Leaf leaf(String label, Canonical content) {
         MessageDigest sha = Merkle.sha256();
         sha.update((byte) 0x00);
@@ -63,12 +56,7 @@ public class Ledger {
         return new Leaf(label, sha.digest());
     }
 
-    /** Adds a record to the current transaction's entry (which must be an active transaction). */
-    public void record(String label, byte[] canonical) {
-        pending().add(leaf(label, canonical));
-    }
-
-    /** Adds a record to the current transaction's entry, hashing its canonical content as it is written. */
+    /** Adds a record to the current transaction's entry (which must be an active transaction), hashing its canonical content as it is written. */
     public void record(String label, Canonical content) {
         pending().add(leaf(label, content));
     }
