@@ -140,16 +140,20 @@ public class Determinations implements PanacheRepositoryBase<Determination, Stri
                 json.writeFieldName("checks");
                 document(json, x.checks());
                 json.writeEndObject();
+                Set<String> factIds = factIds(x);
                 link.writeStartArray();
                 link.writeString(x.id());
                 link.writeString(x.beneficiaryId());
                 link.writeStartArray();
-                for (String factId : factIds(x)) {
+                for (String factId : factIds) {
                     link.writeString(factId);
                     linked = true;
                 }
                 link.writeEndArray();
                 link.writeEndArray();
+                ledger.record(LEDGER_TABLE + "/" + x.id(), canonical(x.id(), x.beneficiaryId(), x.period(), x.ruleset().id(), x.ruleset().sha256(),
+                        x.ruleset().version(), x.evaluatedAt(), x.factsAsOf(), x.trigger(), x.rerunId(), x.result(), canonicalChecks(x.checks()),
+                        factIds));
             }
             json.writeEndArray();
             link.writeEndArray();
@@ -157,11 +161,6 @@ public class Determinations implements PanacheRepositoryBase<Determination, Stri
             throw new UncheckedIOException(e);
         }
         boolean hasLinks = linked;
-        for (DeterminationView x : determinations) {
-            ledger.record(LEDGER_TABLE + "/" + x.id(), canonical(x.id(), x.beneficiaryId(), x.period(), x.ruleset().id(), x.ruleset().sha256(),
-                    x.ruleset().version(), x.evaluatedAt(), x.factsAsOf(), x.trigger(), x.rerunId(), x.result(), canonicalChecks(x.checks()),
-                    factIds(x)));
-        }
         db.inCurrent(connection -> {
             try (PreparedStatement statement = connection.prepareStatement(INSERT_DETERMINATIONS)) {
                 statement.setString(1, rows.toString());
@@ -388,7 +387,7 @@ public class Determinations implements PanacheRepositoryBase<Determination, Stri
             """;
 
     @Transactional(Transactional.TxType.MANDATORY)
-    public void forEachRecorded(org.eligo.ledger.Recorded.Sink sink) {
+    public void forEachRecorded(org.eligo.ledger.Ledger.Sink<org.eligo.ledger.Recorded> sink) {
         db.inCurrent(connection -> {
             try (PreparedStatement statement = connection.prepareStatement(ALL_IN_LEDGER_FORM)) {
                 statement.setFetchSize(2000);

@@ -569,7 +569,7 @@ public class Messages implements PanacheRepositoryBase<Message, String> {
     static final String SOME_IN_LEDGER_FORM = ALL_IN_LEDGER_FORM.replace("ORDER BY id COLLATE \"C\"", "WHERE id = ANY(?::text[]) ORDER BY id COLLATE \"C\"");
 
     @Transactional(TxType.MANDATORY)
-    public void forEachRecorded(org.eligo.ledger.Recorded.Sink sink) {
+    public void forEachRecorded(org.eligo.ledger.Ledger.Sink<org.eligo.ledger.Recorded> sink) {
         db.inCurrent(connection -> {
             try (PreparedStatement statement = connection.prepareStatement(ALL_IN_LEDGER_FORM)) {
                 statement.setFetchSize(5000);

@@ -1,7 +1,6 @@
 package org.eligo.ledger;
 
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.math.BigDecimal;
 import java.math.BigInteger;
 import java.nio.charset.StandardCharsets;
@@ -298,20 +297,5 @@ public final class Canonical {
             }
         }
         out.append('"');
-    }
-
-    /** For tests and readers: JSON text as this form writes nested values. */
-    static String canonicalJson(String json) {
-        try {
-            StringBuilder out = new StringBuilder();
-            json(out, EXACT.readTree(json));
-            return out.toString();
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
-    }
-
-    static byte[] utf8(String s) {
-        return s.getBytes(StandardCharsets.UTF_8);
     }
 }

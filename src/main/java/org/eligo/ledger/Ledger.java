@@ -171,6 +171,43 @@ public class Ledger {
         });
     }
 
+    /**
+     * The bound a block may be sealed up to, and the roots of the entries from {@code fromTx} to it,
+     * in one statement so both come from its snapshot (pg_current_snapshot is the statement's): the
+     * oldest transaction still running, below which every transaction has finished (Sealer says why
+     * that skips nothing and seals nothing twice). Binds the previous block's to_tx.
+     */
+    static final String SEALABLE = """
+            SELECT b.bound::text, e.root
+              FROM (SELECT pg_snapshot_xmin(pg_current_snapshot()) AS bound) AS b
+              LEFT JOIN ledger_entry e ON e.tx >= ?::xid8 AND e.tx < b.bound
+             ORDER BY e.tx, e.id
+            """;
+
+    /** What a block could seal now: the bound, and the roots of the entries below it, in (tx, id) order. */
+    public record Sealable(String bound, List<byte[]> roots) {
+    }
+
+    @jakarta.transaction.Transactional(jakarta.transaction.Transactional.TxType.MANDATORY)
+    public Sealable sealable(String fromTx) {
+        return db.inCurrent(connection -> {
+            String bound = null;
+            List<byte[]> roots = new ArrayList<>();
+            try (PreparedStatement statement = connection.prepareStatement(SEALABLE)) {
+                statement.setString(1, fromTx);
+                try (java.sql.ResultSet rs = statement.executeQuery()) {
+                    while (rs.next()) {
+                        bound = rs.getString(1);
+                        if (rs.getBytes(2) != null) {
+                            roots.add(rs.getBytes(2));
+                        }
+                    }
+                }
+            }
+            return new Sealable(bound, roots);
+        });
+    }
+
     /** The entries' roots of a block's range, in (tx, id) order. Binds from_tx, to_tx. */
     static final String ROOTS_IN_RANGE = "SELECT id, root FROM ledger_entry WHERE tx >= ?::xid8 AND tx < ?::xid8 ORDER BY tx, id";
 

@@ -70,6 +70,16 @@ public class LedgerKeys {
         return Optional.ofNullable(signingPublic);
     }
 
+    /** Whether configuration trusts the key {@code keyId}. */
+    public boolean trusts(String keyId) {
+        return keyId != null && trusted.containsKey(keyId);
+    }
+
+    /** A trusted key by id, if configuration trusts it. */
+    public Optional<TrustedKey> trustedKey(String keyId) {
+        return Optional.ofNullable(keyId == null ? null : trusted.get(keyId));
+    }
+
     /** The trusted public keys by id: the signing key's first. */
     public Map<String, TrustedKey> trusted() {
         return Map.copyOf(trusted);

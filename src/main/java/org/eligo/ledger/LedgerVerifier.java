@@ -98,6 +98,14 @@ public class LedgerVerifier {
         long lastBlockId;
         byte[] lastDigest;
 
+        /** A block checked: the head moves to it. */
+        void sealed(Sealer.StoredBlock stored) {
+            blocks++;
+            head = HexFormat.of().formatHex(stored.digest());
+            lastBlockId = stored.block().id();
+            lastDigest = stored.digest();
+        }
+
         /** Every so many records, says how far the walk is. */
         void recordDone() {
             long done = messages + facts + determinations;
@@ -158,6 +166,7 @@ public class LedgerVerifier {
     public Run verifySince(long after, byte[] afterDigest) {
         Counts counts = new Counts();
         try {
+            List<PartitionFunctions.Purge> purges = partitions.purges();
             List<Sealer.StoredBlock> blocks = sealer.blocksFrom(Math.max(after, 1));
             byte[] previousDigest = Sealer.GENESIS;
             String previousTo = Sealer.FIRST_TX;
@@ -182,21 +191,15 @@ public class LedgerVerifier {
                     }
                 }
                 checkBlock(stored, entries.stream().map(Ledger.StoredEntry::root).toList(), previousDigest, previousTo);
-                checkLeaves(entries, counts);
+                checkLeaves(entries, counts, purges);
                 previousDigest = stored.digest();
                 previousTo = stored.block().toTx();
-                counts.blocks++;
-                counts.head = HexFormat.of().formatHex(previousDigest);
-                counts.lastBlockId = stored.block().id();
-                counts.lastDigest = previousDigest;
+                counts.sealed(stored);
             }
-            java.time.Instant unsealedSince = now().minus(config.sealGrace());
+            java.time.Instant unsealedSince = facts.now().minus(config.sealGrace());
             for (Ledger.StoredEntry entry : ledger.entriesBetween(previousTo, null)) {
                 counts.unsealed++;
-                if (entry.createdAt().isBefore(unsealedSince)) {
-                    throw new Found("ledger_entry", Long.toString(entry.id()), "not sealed " + config.sealGrace()
-                            + " after it was written (a block removed, or no instance is sealing: eligo.ledger.signing-key)");
-                }
+                sealedInTime(entry, unsealedSince);
             }
         } catch (Found found) {
             return new Run(new Integrity(false, counts.checked(), counts.head, found.record, found.problem), null);
@@ -204,14 +207,46 @@ public class LedgerVerifier {
         return new Run(new Integrity(true, counts.checked(), counts.head, null, null), new Through(counts.lastBlockId, counts.lastDigest));
     }
 
+    /** An entry still unsealed seal-grace after it was written: a block removed, or nothing sealing. */
+    private void sealedInTime(Ledger.StoredEntry entry, java.time.Instant unsealedSince) {
+        if (entry.createdAt().isBefore(unsealedSince)) {
+            throw new Found("ledger_entry", Long.toString(entry.id()), "not sealed " + config.sealGrace()
+                    + " after it was written (a block removed, or no instance is sealing: eligo.ledger.signing-key)");
+        }
+    }
+
+    /** A stored record against the leaf the ledger holds for it: its content, and for a determination its ledger_tx. */
+    private static void matches(Recorded recorded, Ledger.PlacedLeaf leaf, String table) {
+        String id = idOf(recorded.label());
+        if (!Arrays.equals(Ledger.leaf(recorded.label(), recorded.content()).hash(), leaf.hash())) {
+            throw new Found(table, id, recorded.label().endsWith(REVOCATION) ? "its revocation is not what the ledger holds (altered)"
+                    : "its content is not what the ledger holds (altered)");
+        }
+        if (recorded.ledgerTx() != null && Long.parseUnsignedLong(recorded.ledgerTx()) != leaf.tx()) {
+            throw new Found(table, id, "its ledger_tx does not name the transaction whose entry holds it (its receipt would be lost)");
+        }
+    }
+
+    /** A leaf whose record is not stored: removed, unless a purge removed its month; an un-revoked fact's revocation. */
+    private static void gone(String label, List<PartitionFunctions.Purge> purges) {
+        String table = tableOf(label);
+        String id = idOf(label);
+        if (label.endsWith(REVOCATION)) {
+            throw new Found(table, id, "the ledger holds its revocation, but it is not revoked (un-revoked or removed)");
+        }
+        if (!purged(purges, table, id)) {
+            throw new Found(table, id, "in the ledger but no longer stored (removed behind the service's back)");
+        }
+    }
+
     /** The records the entries' leaves name, as stored now, against those leaves. */
-    private void checkLeaves(List<Ledger.StoredEntry> entries, Counts counts) {
+    private void checkLeaves(List<Ledger.StoredEntry> entries, Counts counts, List<PartitionFunctions.Purge> purges) {
         Map<String, java.util.List<String>> idsByTable = new java.util.HashMap<>();
-        Map<String, byte[]> leaves = new java.util.HashMap<>();
+        java.util.TreeMap<String, Ledger.PlacedLeaf> leaves = new java.util.TreeMap<>();
         for (Ledger.StoredEntry entry : entries) {
             for (int i = 0; i < entry.labels().size(); i++) {
                 String label = entry.labels().get(i);
-                if (leaves.put(label, entry.leaves().get(i)) != null) {
+                if (leaves.put(label, new Ledger.PlacedLeaf(label, entry.leaves().get(i), entry.id(), entry.tx())) != null) {
                     throw new Found(tableOf(label), idOf(label), "in two ledger entries");
                 }
                 idsByTable.computeIfAbsent(tableOf(label), t -> new ArrayList<>()).add(idOf(label));
@@ -223,34 +258,22 @@ public class LedgerVerifier {
                 case Determinations.LEDGER_TABLE -> determinations.recorded(ids);
                 case Facts.LEDGER_TABLE -> facts.recorded(ids);
                 case Messages.LEDGER_TABLE -> messages.recorded(ids);
-                case PartitionFunctions.LEDGER_TABLE -> partitions.purges().stream().map(PartitionFunctions.Purge::recorded).toList();
+                case PartitionFunctions.LEDGER_TABLE -> purges.stream().map(PartitionFunctions.Purge::recorded).toList();
                 default -> throw new Found(table, ids.get(0), "a leaf of a table the ledger does not record");
             };
             found.forEach(r -> stored.put(r.label(), r));
         });
-        List<PartitionFunctions.Purge> purges = idsByTable.containsKey(Messages.LEDGER_TABLE) || idsByTable.containsKey(Determinations.LEDGER_TABLE)
-                ? partitions.purges() : List.of();
-        for (Map.Entry<String, byte[]> leaf : new java.util.TreeMap<>(leaves).entrySet()) {
-            String label = leaf.getKey();
-            String table = tableOf(label);
-            Recorded recorded = stored.get(label);
+        for (Ledger.PlacedLeaf leaf : leaves.values()) {
+            Recorded recorded = stored.get(leaf.label());
             if (recorded == null) {
-                if (label.endsWith(REVOCATION)) {
-                    throw new Found(table, idOf(label), "the ledger holds its revocation, but it is not revoked (un-revoked or removed)");
-                }
-                String id = idOf(label);
-                if (!purged(purges, table, id)) {
-                    throw new Found(table, id, "in the ledger but no longer stored (removed behind the service's back)");
-                }
+                gone(leaf.label(), purges);
                 continue;
             }
-            if (!Arrays.equals(Ledger.leaf(label, recorded.content()).hash(), leaf.getValue())) {
-                throw new Found(table, idOf(label), label.endsWith(REVOCATION) ? "its revocation is not what the ledger holds (altered)"
-                        : "its content is not what the ledger holds (altered)");
-            }
+            String table = tableOf(leaf.label());
+            matches(recorded, leaf, table);
             switch (table) {
                 case Determinations.LEDGER_TABLE -> counts.determinations++;
-                case Facts.LEDGER_TABLE -> counts.facts += label.endsWith(REVOCATION) ? 0 : 1;
+                case Facts.LEDGER_TABLE -> counts.facts += leaf.label().endsWith(REVOCATION) ? 0 : 1;
                 case Messages.LEDGER_TABLE -> counts.messages++;
                 default -> { }
             }
@@ -272,16 +295,6 @@ public class LedgerVerifier {
         return rest.endsWith(REVOCATION) ? rest.substring(0, rest.length() - REVOCATION.length()) : rest;
     }
 
-    private java.time.Instant now() {
-        return db.inCurrent(connection -> {
-            try (java.sql.PreparedStatement statement = connection.prepareStatement("SELECT clock_timestamp()");
-                 java.sql.ResultSet rs = statement.executeQuery()) {
-                rs.next();
-                return org.eligo.support.Timestamps.read(rs, 1);
-            }
-        });
-    }
-
     // ------------------------------------------------------------------------------------ blocks
 
     private void blocksAndEntries(Counts counts) {
@@ -299,15 +312,12 @@ public class LedgerVerifier {
             checkBlock(stored, inBlock, previousDigest[0], previousTo[0]);
             previousDigest[0] = stored.digest();
             previousTo[0] = stored.block().toTx();
-            counts.blocks++;
-            counts.head = HexFormat.of().formatHex(stored.digest());
-            counts.lastBlockId = stored.block().id();
-            counts.lastDigest = stored.digest();
+            counts.sealed(stored);
             inBlock.clear();
             at[0]++;
         };
         Found[] first = {null};
-        java.time.Instant unsealedSince = now().minus(config.sealGrace());
+        java.time.Instant unsealedSince = facts.now().minus(config.sealGrace());
         ledger.forEachEntry(entry -> keepGoing(first, () -> {
             counts.entries++;
             if (!entry.rootHolds()) {
@@ -320,10 +330,7 @@ public class LedgerVerifier {
                 inBlock.add(entry.root());
             } else {
                 counts.unsealed++;
-                if (entry.createdAt().isBefore(unsealedSince)) {
-                    throw new Found("ledger_entry", Long.toString(entry.id()), "not sealed " + config.sealGrace()
-                            + " after it was written (a block removed, or no instance is sealing: eligo.ledger.signing-key)");
-                }
+                sealedInTime(entry, unsealedSince);
             }
         }));
         rethrow(first);
@@ -346,7 +353,7 @@ public class LedgerVerifier {
         if (!Arrays.equals(block.digest(), stored.digest())) {
             throw new Found("ledger_block", id, "its digest is not over its header (a block rewritten)");
         }
-        if (keys.trusted().get(block.keyId()) == null) {
+        if (!keys.trusts(block.keyId())) {
             throw new Found("ledger_block", id, "signed with key " + block.keyId() + ", which this service does not trust (eligo.ledger.trusted-public-keys)");
         }
         if (!keys.verify(block.keyId(), stored.digest(), stored.signature())) {
@@ -447,27 +454,14 @@ public class LedgerVerifier {
             if (again != null && again.label().equals(recorded.label())) {
                 throw new Found(table, id, "in two ledger entries (" + leaf.entryId() + " and " + again.entryId() + ")");
             }
-            if (!Arrays.equals(Ledger.leaf(recorded.label(), recorded.content()).hash(), leaf.hash())) {
-                throw new Found(table, id, revocation ? "its revocation is not what the ledger holds (altered)"
-                        : "its content is not what the ledger holds (altered)");
-            }
-            if (recorded.ledgerTx() != null && Long.parseUnsignedLong(recorded.ledgerTx()) != leaf.tx()) {
-                throw new Found(table, id, "its ledger_tx does not name the transaction whose entry holds it (its receipt would be lost)");
-            }
+            matches(recorded, leaf, table);
         }
 
         /** Takes every leaf before {@code label} (all that are left when null): each is a record that is gone. */
         void leavesBefore(String label) throws SQLException {
             for (Ledger.PlacedLeaf leaf = leaves.peek(); leaf != null && (label == null || leaf.label().compareTo(label) < 0); leaf = leaves.peek()) {
                 leaves.take();
-                String table = tableOf(leaf.label());
-                String id = idOf(leaf.label());
-                if (leaf.label().endsWith(REVOCATION)) {
-                    throw new Found(table, id, "the ledger holds its revocation, but it is not revoked (un-revoked or removed)");
-                }
-                if (!purged(purges, table, id)) {
-                    throw new Found(table, id, "in the ledger but no longer stored (removed behind the service's back)");
-                }
+                gone(leaf.label(), purges);
             }
         }
     }

@@ -50,7 +50,8 @@ public final class Merkle {
 
     /**
      * The audit path of leaf {@code index}: the sibling hashes from the leaf up to the root (RFC 6962,
-     * 2.1.1, PATH(m, D[n])).
+     * 2.1.1, PATH(m, D[n])). Checking one (RFC 9162, 2.1.3.2) is the receipt holder's:
+     * scripts/CheckReceipt.java.
      */
     public static List<byte[]> path(List<byte[]> leafHashes, int index) {
         List<byte[]> path = new ArrayList<>();
@@ -71,38 +72,6 @@ public final class Merkle {
             path(leaves, from + k, to, index - k, out);
             out.add(root(leaves, from, from + k));
         }
-    }
-
-    /**
-     * The root an audit path leads to from a leaf hash at {@code index} of {@code size} leaves
-     * (RFC 9162, 2.1.3.2, the verification of an inclusion proof); null if the path has the wrong length.
-     */
-    public static byte[] rootFromPath(byte[] leafHash, int index, int size, List<byte[]> path) {
-        if (index < 0 || index >= size) {
-            return null;
-        }
-        long fn = index;
-        long sn = size - 1L;
-        byte[] r = leafHash;
-        for (byte[] p : path) {
-            if (sn == 0) {
-                return null;
-            }
-            if ((fn & 1) == 1 || fn == sn) {
-                r = nodeHash(p, r);
-                if ((fn & 1) == 0) {
-                    while ((fn & 1) == 0 && fn != 0) {
-                        fn >>= 1;
-                        sn >>= 1;
-                    }
-                }
-            } else {
-                r = nodeHash(r, p);
-            }
-            fn >>= 1;
-            sn >>= 1;
-        }
-        return sn == 0 ? r : null;
     }
 
     /** The largest power of two smaller than n (n > 1). */

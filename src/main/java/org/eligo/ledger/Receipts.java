@@ -106,7 +106,7 @@ public class Receipts {
         }
         List<byte[]> blockLeaves = roots.stream().map(r -> Merkle.leafHash(r.root())).toList();
         HexFormat hex = HexFormat.of();
-        String publicKey = keys.trusted().containsKey(block.block().keyId()) ? keys.trusted().get(block.block().keyId()).pem() : null;
+        String publicKey = keys.trustedKey(block.block().keyId()).map(LedgerKeys.TrustedKey::pem).orElse(null);
         return new Receipt(
                 new Leaf(recorded.label(), recorded.content().text(), hex.formatHex(leaf.hash())),
                 new Entry(entry.id(), leafIndex, entry.leaves().size(), Merkle.path(entry.leaves(), leafIndex).stream().map(hex::formatHex).toList(),

@@ -44,16 +44,6 @@ public class Sealer {
 
     static final String LAST = "SELECT id, to_tx::text, digest FROM ledger_block ORDER BY id DESC LIMIT 1";
 
-    /**
-     * The bound and the entries below it, in one statement so both come from its snapshot
-     * (pg_current_snapshot is the statement's). Binds the previous block's to_tx.
-     */
-    static final String ENTRIES = """
-            SELECT b.bound::text, e.root
-              FROM (SELECT pg_snapshot_xmin(pg_current_snapshot()) AS bound) AS b
-              LEFT JOIN ledger_entry e ON e.tx >= ?::xid8 AND e.tx < b.bound
-             ORDER BY e.tx, e.id
-            """;
 
     static final String INSERT_KEY = """
             INSERT INTO ledger_key (key_id, public_key, first_block, first_used) VALUES (?, ?, ?, ?)
@@ -72,10 +62,12 @@ public class Sealer {
 
     private final Db db;
     private final LedgerKeys keys;
+    private final Ledger ledger;
 
-    public Sealer(Db db, LedgerKeys keys) {
+    public Sealer(Db db, LedgerKeys keys, Ledger ledger) {
         this.db = db;
         this.keys = keys;
+        this.ledger = ledger;
     }
 
     @Scheduled(every = "${eligo.ledger.seal-interval:1s}", delayed = "1s", concurrentExecution = Scheduled.ConcurrentExecution.SKIP)
@@ -113,20 +105,9 @@ public class Sealer {
                     previous = rs.getBytes(3);
                 }
             }
-            String bound = null;
-            List<byte[]> entryLeaves = new ArrayList<>();
-            try (PreparedStatement statement = connection.prepareStatement(ENTRIES)) {
-                statement.setString(1, fromTx);
-                try (ResultSet rs = statement.executeQuery()) {
-                    while (rs.next()) {
-                        bound = rs.getString(1);
-                        byte[] root = rs.getBytes(2);
-                        if (root != null) {
-                            entryLeaves.add(Merkle.leafHash(root));
-                        }
-                    }
-                }
-            }
+            Ledger.Sealable sealable = ledger.sealable(fromTx);
+            String bound = sealable.bound();
+            List<byte[]> entryLeaves = sealable.roots().stream().map(Merkle::leafHash).toList();
             if (bound != null && Long.compareUnsigned(Long.parseUnsignedLong(bound), Long.parseUnsignedLong(fromTx)) < 0) {
                 // Transaction ids went backwards: the database was restored from a dump into a new cluster
                 // (pg_upgrade keeps them). Nothing written now could be sealed; say so rather than stall quietly.

@@ -171,7 +171,7 @@ public class Verifications {
             return null;
         }
         LedgerVerifier.Through from = lastSound();
-        createInOwnTransaction(id, "incremental", null, null);
+        create(id, "incremental", null, null);
         return verifier.verifySince(from.block(), from.digest());
     }
 
@@ -185,12 +185,8 @@ public class Verifications {
 
     // ------------------------------------------------------------------------------ the table
 
+    /** A run's row, in a transaction of its own (an incremental run's own transaction is a read-only snapshot). */
     @Transactional(Transactional.TxType.REQUIRES_NEW)
-    void createInOwnTransaction(String id, String kind, String requestedBy, Long total) {
-        create(id, kind, requestedBy, total);
-    }
-
-    @Transactional
     void create(String id, String kind, String requestedBy, Long total) {
         db.inCurrent(connection -> {
             try (PreparedStatement statement = connection.prepareStatement(INSERT)) {

@@ -131,7 +131,7 @@ class ReceiptTest {
     }
 
     /** RFC 9162's inclusion-proof verification, written out again here rather than borrowed from the service. */
-    private static byte[] fold(byte[] leafHash, int index, int size, List<String> path) throws Exception {
+    static byte[] fold(byte[] leafHash, int index, int size, List<String> path) throws Exception {
         long fn = index;
         long sn = size - 1L;
         byte[] r = leafHash;
