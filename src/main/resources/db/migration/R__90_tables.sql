@@ -56,6 +56,10 @@ LANGUAGE sql IMMUTABLE AS $$
     ('ledger_block',                'record',             NULL, NULL,   NULL,               'SELECT, INSERT'),
     ('ledger_key',                  'record',             NULL, NULL,   NULL,               'SELECT, INSERT'),
     ('ledger_verification',         'mutable',            NULL, NULL,   NULL,               'SELECT, INSERT, UPDATE'),
+    -- Bulk imports (V10__imports.sql): staged lines deleted as they are stored; the report kept.
+    ('import',                      'mutable',            NULL, NULL,   NULL,               'SELECT, INSERT, UPDATE'),
+    ('import_line',                 'mutable',            NULL, NULL,   NULL,               'SELECT, INSERT, DELETE'),
+    ('import_rejection',            'record',             NULL, NULL,   NULL,               'SELECT, INSERT'),
     -- Flyway's own. Read with the pool's login where pods do not migrate (readiness, validation).
     ('flyway_schema_history',       'mutable',            NULL, NULL,   NULL,               'SELECT')
 $$;

@@ -66,6 +66,11 @@ public class Caller {
         }
     }
 
+    /** The sources this caller may submit for; null when any (authentication off). A bulk import checks each line against them. */
+    public Set<String> submittableSources() {
+        return unrestricted ? null : sources;
+    }
+
     /** An agency reads only its own sources' messages; caseworkers and analysts read all. */
     public void requireMayReadMessageOf(String source) {
         if (unrestricted || has(Role.CASEWORKER) || has(Role.ANALYST)) {

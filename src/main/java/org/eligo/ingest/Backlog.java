@@ -31,6 +31,11 @@ public class Backlog {
         return size() + incoming > config.maxBacklog();
     }
 
+    /** How many more messages the backlog takes before it is at its limit (0: full); what a bulk import stores next at most. */
+    public long room() {
+        return Math.max(0, config.maxBacklog() - size());
+    }
+
     public ProblemException full() {
         return ProblemException.unavailable("The backlog of unprocessed messages is at its limit of " + config.maxBacklog()
                 + "; retry later.", config.retryAfter());

@@ -92,7 +92,7 @@ public class MessageParser {
     }
 
     /** Validates one message object at {@code pointer}; returns it, or null with {@code errors} added. */
-    IncomingMessage validate(JsonNode node, String pointer, LocalDate today, List<FieldError> errors) {
+    public IncomingMessage validate(JsonNode node, String pointer, LocalDate today, List<FieldError> errors) {
         int before = errors.size();
         if (node == null || !node.isObject()) {
             errors.add(FieldError.at(pointer, "must be an object"));

@@ -13,6 +13,7 @@ import org.eligo.auth.Admission;
 import org.eligo.auth.Endpoints;
 import org.eligo.auth.Gate;
 import org.eligo.auth.Refusals;
+import org.eligo.imports.rest.ImportResource;
 import org.eligo.ingest.IngestConfig;
 import org.eligo.support.problem.Problem;
 import org.eligo.support.problem.ProblemException;
@@ -92,7 +93,32 @@ public class BodyBuffering {
             }
         });
         router.route("/v1/*").order(Gate.ORDER + 1).handler(this::receive);
+        // The bulk import streams its body to the database (ImportResource), bounded by
+        // eligo.imports.max-bytes as it arrives: Quarkus's bound (quarkus.http.limits.max-body-size,
+        // enforced from the Content-Length before the REST layer) is not its bound. The header is
+        // set aside around that check and put back, and the chunked-body bound Quarkus leaves for
+        // the REST layer is removed. Only admitted requests reach these routes' second half.
+        router.post(ImportResource.UPLOAD).order(RouteConstants.ROUTE_ORDER_UPLOAD_LIMIT - 1).handler(context -> {
+            String length = context.request().getHeader(HttpHeaders.CONTENT_LENGTH);
+            if (length != null && Admission.of(context) != null) {
+                context.put(IMPORT_LENGTH, length);
+                context.request().headers().remove(HttpHeaders.CONTENT_LENGTH);
+            }
+            context.next();
+        });
+        router.post(ImportResource.UPLOAD).order(RouteConstants.ROUTE_ORDER_UPLOAD_LIMIT + 1).handler(context -> {
+            String length = context.get(IMPORT_LENGTH);
+            if (length != null) {
+                context.request().headers().set(HttpHeaders.CONTENT_LENGTH, length);
+            }
+            context.remove(QUARKUS_MAX_REQUEST_SIZE);
+            context.next();
+        });
     }
+
+    private static final String IMPORT_LENGTH = "eligo.import-content-length";
+    /** io.quarkus.vertx.http.runtime.VertxHttpRecorder.MAX_REQUEST_SIZE_KEY. */
+    private static final String QUARKUS_MAX_REQUEST_SIZE = "io.quarkus.max-request-size";
 
     private void receive(RoutingContext context) {
         HttpServerRequest request = context.request();
@@ -108,6 +134,11 @@ public class BodyBuffering {
             // Gone already (while its token was checked, say): an end handler added now would never
             // run, so nothing may be reserved for it.
             refusals.abandoned(context);
+            return;
+        }
+        if (admission.endpoint() != null && ImportResource.UPLOAD.equals(admission.endpoint().template())) {
+            // Streamed by its endpoint, not held here (see install).
+            context.next();
             return;
         }
         long limit = limit(admission.endpoint());

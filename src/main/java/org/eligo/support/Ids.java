@@ -19,6 +19,7 @@ public class Ids {
     public static final String RERUN = "run_";
     public static final String REPLAY = "rpl_";
     public static final String VERIFICATION = "ver_";
+    public static final String IMPORT = "imp_";
 
     private static final int ULID_LENGTH = 26;
 

@@ -62,6 +62,24 @@ public class JsonBodies {
     }
 
     /**
+     * One JSON text read as strictly as a body (a line of a bulk import, already known to be UTF-8):
+     * null, with an error at the root added to {@code errors}, when it is not JSON.
+     */
+    public JsonNode parse(String text, List<FieldError> errors) {
+        try {
+            return reader.readTree(text);
+        } catch (JacksonException e) {
+            String reason = e instanceof JsonProcessingException processing ? processing.getOriginalMessage() : e.getMessage();
+            String where = e.getLocation() == null ? "" : " at column " + e.getLocation().getColumnNr();
+            errors.add(FieldError.at("", "is not valid JSON" + where + ": " + reason));
+            return null;
+        } catch (IOException e) {
+            errors.add(FieldError.at("", "could not be read: " + e.getMessage()));
+            return null;
+        }
+    }
+
+    /**
      * JSON is UTF-8 (RFC 8259), and only well-formed UTF-8 is accepted: the JSON parser decodes
      * leniently (the overlong "\xC0\xAF" became "/"), so a body that is not strictly UTF-8
      * (overlong forms, surrogates, truncated sequences, stray bytes) is a 400 naming the body.

@@ -43,6 +43,8 @@ class AuthTest {
     private static final List<Call> CALLS = List.of(
             new Call("POST", "/v1/messages", "/v1/messages", "{}", Set.of(AGENCY)),
             new Call("POST", "/v1/messages/batch", "/v1/messages/batch", "{}", Set.of(AGENCY)),
+            new Call("POST", "/v1/messages/import", "/v1/messages/import", "{}", Set.of(AGENCY)),
+            new Call("GET", "/v1/imports/{id}", "/v1/imports/imp_01ARZ3NDEKTSV4RRFFQ69G5FAV", null, Set.of(AGENCY, ANALYST)),
             new Call("GET", "/v1/messages/{id}", "/v1/messages/msg_01ARZ3NDEKTSV4RRFFQ69G5FAV", null, Set.of(AGENCY, CASEWORKER, ANALYST)),
             new Call("POST", "/v1/messages/{id}/retry", "/v1/messages/msg_01ARZ3NDEKTSV4RRFFQ69G5FAV/retry", null, ANALYSTS),
             new Call("GET", "/v1/fact-types", "/v1/fact-types", null, Set.of(AGENCY, CASEWORKER, ANALYST)),
@@ -179,6 +181,28 @@ class AuthTest {
                 .then().statusCode(202).extract().path("id");
         given().auth().oauth2(agency).get("/v1/messages/" + other).then().statusCode(403);
         given().auth().oauth2(Tokens.caseworker()).get("/v1/messages/" + other).then().statusCode(200);
+    }
+
+    @Test
+    void anImportStoresOnlyTheLinesOfItsTokensSourcesAndOnlyItsSenderAndAnalystsReadIt() {
+        String mine = unique("mine"), theirs = unique("theirs");
+        String agency = Tokens.token(unique("agency"), List.of("agency"), List.of(mine));
+        String file = "{\"source\":\"" + mine + "\",\"external_id\":\"1\",\"type\":\"income.monthly\",\"beneficiary_id\":\"B-imp\","
+                + "\"data\":{\"year\":2027,\"month\":6,\"amount_cents\":100}}\n"
+                + "{\"source\":\"" + theirs + "\",\"external_id\":\"1\",\"type\":\"income.monthly\",\"beneficiary_id\":\"B-imp\","
+                + "\"data\":{\"year\":2027,\"month\":6,\"amount_cents\":100}}\n";
+        String id = given().auth().oauth2(agency).contentType("application/x-ndjson").body(file.getBytes(java.nio.charset.StandardCharsets.UTF_8)).post("/v1/messages/import")
+                .then().statusCode(202).extract().path("id");
+        org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(30)).until(() ->
+                "DONE".equals(given().auth().oauth2(agency).get("/v1/imports/" + id).path("status")));
+        given().auth().oauth2(agency).get("/v1/imports/" + id).then().statusCode(200)
+                .body("new_lines", equalTo(1)).body("invalid_lines", equalTo(1))
+                .body("rejected[0].line", equalTo(2)).body("rejected[0].errors[0].pointer", equalTo("/source"));
+        assertEquals(1, Sql.count("SELECT count(*) FROM message WHERE source = ?", mine));
+        assertEquals(0, Sql.count("SELECT count(*) FROM message WHERE source = ?", theirs));
+        given().auth().oauth2(Tokens.token(unique("agency"), List.of("agency"), List.of(mine))).get("/v1/imports/" + id)
+                .then().statusCode(403).contentType("application/problem+json");
+        given().auth().oauth2(Tokens.analyst()).get("/v1/imports/" + id).then().statusCode(200);
     }
 
     @Test

@@ -64,6 +64,37 @@ class BacklogLimitTest {
         org.junit.jupiter.api.Assertions.assertEquals(3, Sql.count("SELECT count(*) FROM message WHERE source = ?", source));
     }
 
+    @Inject
+    org.eligo.work.WorkEngine engine;
+
+    @Inject
+    org.eligo.imports.ImportWork imports;
+
+    /** An import pauses while the backlog is at its limit, stores up to the room left, and goes on when there is room again. */
+    @Test
+    void anImportWaitsForRoomInTheBacklogRatherThanFailing() {
+        Sql.update("UPDATE message SET status = 'PROCESSED' WHERE status = 'RECEIVED'");
+        String source = unique("paced");
+        StringBuilder file = new StringBuilder();
+        for (int i = 1; i <= 5; i++) {
+            file.append("{\"source\":\"").append(source).append("\",\"external_id\":\"").append(i)
+                    .append("\",\"type\":\"income.monthly\",\"beneficiary_id\":\"B-paced\",\"data\":{\"year\":2027,\"month\":")
+                    .append(i).append(",\"amount_cents\":1}}\n");
+        }
+        String id = io.restassured.RestAssured.given().contentType("application/x-ndjson").body(file.toString().getBytes(java.nio.charset.StandardCharsets.UTF_8)).post("/v1/messages/import")
+                .then().statusCode(202).extract().path("id");
+        // No workers in this profile: the test is the worker. The backlog takes 3: 3 lines are stored, then the import waits.
+        engine.runBatch(imports);
+        org.junit.jupiter.api.Assertions.assertEquals(0, engine.runBatch(imports));
+        io.restassured.RestAssured.given().get("/v1/imports/" + id).then().statusCode(200)
+                .body("status", equalTo("STORING")).body("paused", equalTo(true)).body("lines_done", equalTo(3)).body("new_lines", equalTo(3));
+        Sql.update("UPDATE message SET status = 'PROCESSED' WHERE status = 'RECEIVED'");
+        engine.runBatch(imports);
+        io.restassured.RestAssured.given().get("/v1/imports/" + id).then().statusCode(200)
+                .body("status", equalTo("DONE")).body("paused", equalTo(false)).body("lines_done", equalTo(5)).body("new_lines", equalTo(5));
+        org.junit.jupiter.api.Assertions.assertEquals(5, Sql.count("SELECT count(*) FROM message WHERE source = ?", source));
+    }
+
     @Test
     void theBeneficiariesWithBacklogAreThoseWithMessagesWaiting() {
         Sql.update("UPDATE message SET status = 'PROCESSED' WHERE status = 'RECEIVED'");

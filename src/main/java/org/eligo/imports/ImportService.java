@@ -1,0 +1,140 @@
+package org.eligo.imports;
+
+import java.io.BufferedInputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.util.List;
+import java.util.Set;
+import java.util.regex.Pattern;
+import java.util.zip.GZIPInputStream;
+import java.util.zip.ZipException;
+
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.transaction.Transactional;
+
+import org.eligo.ingest.Backlog;
+import org.eligo.support.Ids;
+import org.eligo.support.Requests;
+import org.eligo.support.TraceContext;
+import org.eligo.support.problem.FieldError;
+import org.eligo.support.problem.ProblemException;
+import org.eligo.work.WorkSignal;
+
+import io.quarkus.narayana.jta.QuarkusTransaction;
+
+/**
+ * Receives bulk imports: the file's lines go to the database with COPY as they arrive (gzip undone
+ * on the way), and the caller hears 202 once every line is committed. Storing them as messages is
+ * the work engine's ({@link ImportWork}).
+ */
+@ApplicationScoped
+public class ImportService {
+
+    private static final Pattern LINE_CURSOR = Pattern.compile("[0-9]{1,18}");
+
+    private final Imports imports;
+    private final Ids ids;
+    private final ImportsConfig config;
+    private final Backlog backlog;
+    private final WorkSignal signal;
+
+    public ImportService(Imports imports, Ids ids, ImportsConfig config, Backlog backlog, WorkSignal signal) {
+        this.imports = imports;
+        this.ids = ids;
+        this.config = config;
+        this.backlog = backlog;
+        this.signal = signal;
+    }
+
+    /**
+     * Stages the file {@code body} (gzip when {@code contentEncoding} says so or its first bytes are
+     * gzip's magic number) as a new import sent by {@code subject} for {@code sources} (null: any).
+     */
+    public ImportView.Accepted receive(InputStream body, String contentEncoding, String subject, Set<String> sources, String traceparent) {
+        String id = ids.next(Ids.IMPORT);
+        String trace = TraceContext.traceparent(traceparent);
+        InputStream file = open(body, contentEncoding);
+        LineStager stager = new LineStager(id, file, config.maxLineBytes(), config.maxBytes());
+        try {
+            QuarkusTransaction.requiringNew().timeout((int) Math.min(Integer.MAX_VALUE, config.uploadTimeout().toSeconds()))
+                    .run(() -> imports.stage(id, subject, sources, trace, stager));
+        } catch (LineStager.TooLarge e) {
+            throw ProblemException.tooLarge(e.getMessage() + " Nothing was stored.", null);
+        } catch (UncheckedIOException e) {
+            throw unreadable(e.getCause());
+        } catch (RuntimeException e) {
+            if (findCause(e, LineStager.TooLarge.class) != null) {
+                throw ProblemException.tooLarge(findCause(e, LineStager.TooLarge.class).getMessage() + " Nothing was stored.", null);
+            }
+            IOException io = findCause(e, IOException.class);
+            if (io != null && findCause(e, java.sql.SQLException.class) == null) {
+                throw unreadable(io);
+            }
+            throw e;
+        }
+        signal.wake();
+        return new ImportView.Accepted(id, ImportStatus.STORING, stager.lines());
+    }
+
+    private static ProblemException unreadable(IOException e) {
+        String what = e instanceof ZipException ? "is not valid gzip" : "could not be read";
+        return ProblemException.badRequest("The file " + what + " (" + e.getMessage() + "); nothing was stored.", List.of(FieldError.at("", what)));
+    }
+
+    private static <T extends Throwable> T findCause(Throwable e, Class<T> type) {
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            if (type.isInstance(t)) {
+                return type.cast(t);
+            }
+        }
+        return null;
+    }
+
+    private static InputStream open(InputStream body, String contentEncoding) {
+        BufferedInputStream in = new BufferedInputStream(body, 64 * 1024);
+        try {
+            boolean gzip = contentEncoding != null && contentEncoding.trim().equalsIgnoreCase("gzip");
+            if (!gzip) {
+                // A JSON line cannot begin with 0x1f: a file sent without Content-Encoding is still recognised.
+                in.mark(2);
+                gzip = in.read() == 0x1f && in.read() == 0x8b;
+                in.reset();
+            }
+            return gzip ? new GZIPInputStream(in, 64 * 1024) : in;
+        } catch (IOException e) {
+            throw unreadable(e);
+        }
+    }
+
+    /** An import with a page of its rejected lines after {@code cursor}. */
+    @Transactional
+    public ImportView view(String id, int limit, String cursor) {
+        Import row = Ids.isWellFormed(id, Ids.IMPORT) ? imports.findById(id) : null;
+        if (row == null) {
+            throw ProblemException.notFound("No import " + id + ".");
+        }
+        long after = cursor == null || cursor.isEmpty() ? 0 : Long.parseLong(Requests.decodeCursor(cursor, LINE_CURSOR));
+        List<Imports.Rejection> page = imports.rejections(id, after, limit + 1);
+        String next = null;
+        if (page.size() > limit) {
+            page = page.subList(0, limit);
+            next = Requests.encodeCursor(Long.toString(page.get(page.size() - 1).lineNo()));
+        }
+        boolean paused = row.status == ImportStatus.STORING && backlog.room() <= 0;
+        return new ImportView(row.id, row.status, paused, row.submittedBy, row.receivedAt, row.finishedAt, row.lines,
+                row.newLines + row.duplicateLines + row.conflictingLines + row.invalidLines, row.newLines, row.duplicateLines,
+                row.conflictingLines, row.invalidLines, row.lastError,
+                page.stream().map(r -> new ImportView.RejectedLine(r.lineNo(), r.kind(), r.errors())).toList(), next);
+    }
+
+    /** Who may read an import: whoever sent it (its token's subject), or an analyst. */
+    @Transactional
+    public String submitter(String id) {
+        Import row = Ids.isWellFormed(id, Ids.IMPORT) ? imports.findById(id) : null;
+        if (row == null) {
+            throw ProblemException.notFound("No import " + id + ".");
+        }
+        return row.submittedBy;
+    }
+}
