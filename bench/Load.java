@@ -32,11 +32,12 @@ public class Load {
 
     public static void main(String[] args) throws Exception {
         switch (args[0]) {
-            case "csv" -> csv(Path.of(args[1]), Integer.parseInt(args[2]), Integer.parseInt(args[3]), args[4]);
+            case "tsv" -> tsv(Path.of(args[1]), Integer.parseInt(args[2]), Integer.parseInt(args[3]), args[4]);
+            case "ndjson" -> ndjson(Path.of(args[1]), Integer.parseInt(args[2]), Integer.parseInt(args[3]), args[4]);
             case "ingest" -> ingest(args[1], args[2], Integer.parseInt(args[3]), Integer.parseInt(args[4]), args[5],
                     Integer.parseInt(args[6]), Integer.parseInt(args[7]));
             case "read" -> read(args[1], args[2], Path.of(args[3]), Integer.parseInt(args[4]), Integer.parseInt(args[5]));
-            default -> throw new IllegalArgumentException("mode: csv, ingest or read");
+            default -> throw new IllegalArgumentException("mode: tsv, ndjson, ingest or read");
         }
     }
 
@@ -59,14 +60,30 @@ public class Load {
         return "{\"year\": 2027, \"month\": " + month(i, beneficiaries) + ", \"amount_cents\": " + (50000 + i % 20000) + ", \"hours\": 20}";
     }
 
-    static void csv(Path file, int n, int beneficiaries, String prefix) throws Exception {
+    /** The rows of COPY's baseline, in its text format (tab-separated; the data holds no tab or backslash). */
+    static void tsv(Path file, int n, int beneficiaries, String prefix) throws Exception {
         try (BufferedWriter out = Files.newBufferedWriter(file, StandardCharsets.UTF_8)) {
             for (int i = 0; i < n; i++) {
                 String id = String.format("msg_%026d", i).replace(' ', '0');
-                out.write(id + ",bench," + prefix + "-" + i + ",income.monthly," + beneficiary(i, beneficiaries, prefix) + ",\""
-                        + data(i, beneficiaries).replace("\"", "\"\"") + "\"\n");
+                out.write(id + "\tbench\t" + prefix + "-" + i + "\tincome.monthly\t" + beneficiary(i, beneficiaries, prefix) + "\t"
+                        + data(i, beneficiaries) + "\n");
             }
         }
+    }
+
+    /** The same rows as a bulk import's file: one message per line. */
+    static void ndjson(Path file, int n, int beneficiaries, String prefix) throws Exception {
+        try (BufferedWriter out = Files.newBufferedWriter(file, StandardCharsets.UTF_8)) {
+            for (int i = 0; i < n; i++) {
+                out.write(message(i, beneficiaries, prefix).append('\n').toString());
+            }
+        }
+    }
+
+    static StringBuilder message(int i, int beneficiaries, String prefix) {
+        return new StringBuilder("{\"source\": \"bench\", \"external_id\": \"").append(prefix).append('-').append(i)
+                .append("\", \"type\": \"income.monthly\", \"beneficiary_id\": \"").append(beneficiary(i, beneficiaries, prefix))
+                .append("\", \"data\": ").append(data(i, beneficiaries)).append('}');
     }
 
     static void ingest(String url, String token, int n, int beneficiaries, String prefix, int clients, int batch) throws Exception {
@@ -88,9 +105,7 @@ public class Load {
                         if (i > from) {
                             body.append(',');
                         }
-                        body.append("{\"source\": \"bench\", \"external_id\": \"").append(prefix).append('-').append(i)
-                                .append("\", \"type\": \"income.monthly\", \"beneficiary_id\": \"").append(beneficiary(i, beneficiaries, prefix))
-                                .append("\", \"data\": ").append(data(i, beneficiaries)).append('}');
+                        body.append(message(i, beneficiaries, prefix));
                     }
                     body.append("]}");
                     HttpRequest request = HttpRequest.newBuilder(URI.create(url + "/v1/messages/batch"))

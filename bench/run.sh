@@ -8,7 +8,7 @@
 # BENCH_CLIENTS (4), BENCH_BATCH (1000), BENCH_DETERMINATIONS (1000000: reruns are repeated until the
 # database holds this many), BENCH_READ_SECONDS (30), BENCH_READ_CLIENTS ("8 1": one read run per count), BENCH_INSTANCES
 # (1; 3 also measures three instances draining one backlog), BENCH_JAVA (java), BENCH_JAVA_OPTS,
-# BENCH_PG_BIN (a PostgreSQL bin directory; default: the binaries the embedded PostgreSQL unpacked,
+# BENCH_IMPORT_LINES (N: the bulk import's file), BENCH_ONLY (import: COPY and the import alone), BENCH_PG_BIN (a PostgreSQL bin directory; default: the binaries the embedded PostgreSQL unpacked,
 # else /usr/lib/postgresql/*/bin). The service and PostgreSQL share this machine.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -45,8 +45,11 @@ ratio() { awk -v r="$1" -v c="$COPY_RATE" 'BEGIN { printf "%.2f", r / c }'; }
 report() { printf '%-58s %12s  %s\n' "$1" "$2" "${3:-}"; }
 
 # --- PostgreSQL: a fresh server with durable settings (fsync and synchronous_commit on) -------------
-pg_start -c max_connections=200 -c shared_buffers=512MB
+PRELOAD=""
+[ -f "$("$PG_BIN/pg_config" --pkglibdir 2>/dev/null)/pg_stat_statements.so" ] && PRELOAD="-c shared_preload_libraries=pg_stat_statements"
+pg_start -c max_connections=200 -c shared_buffers=512MB $PRELOAD
 echo "bench: PostgreSQL $("${PSQL[@]}" -At -c 'show server_version') from $PG_BIN; $N messages for $BENEFICIARIES beneficiaries; $(nproc) cores"
+if "${PSQL[@]}" -c "CREATE EXTENSION pg_stat_statements" 2>/dev/null && "${PSQL[@]}" -At -c "select 1 from pg_stat_statements limit 1" >/dev/null 2>&1; then PGSS=1; fi
 
 # --- Keys and tokens: an issuer of our own, as production would have ------------------------------
 mkdir -p "$WORK/keys"
@@ -75,8 +78,8 @@ start_service() { # $1 = instance number, $2 = message workers
 }
 stop_services() { for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; done; PIDS=(); }
 stat() { curl -sf -H "Authorization: Bearer $ANALYST" "localhost:$PORT/v1/stats"; }
-await_drained() { # until no message is unprocessed and no determination queued
-  until [ "$("${PSQL[@]}" -At -c "select (select count(*) from message where status = 'RECEIVED') + (select count(*) from determination_queue)")" = 0 ]; do sleep 0.2; done
+await_drained() { # until no due message is unprocessed and no determination queued
+  until [ "$("${PSQL[@]}" -At -c "select (select count(*) from message where status = 'RECEIVED' and next_attempt_at <> 'infinity') + (select count(*) from determination_queue)")" = 0 ]; do sleep 0.2; done
 }
 
 # CPU over an interval, from /proc: the machine's busy share, and the service JVMs' share of it
@@ -90,20 +93,46 @@ cpu_since_mark() {
     'BEGIN { printf "CPU %.0f%% busy, service JVMs %.0f%% of the machine", 100 * b / a, 100 * j / a }'
 }
 
+# What a phase cost the database: its committed transactions and the rows it inserted, updated and
+# deleted, from pg_stat_database (flushed by the backends within a second or so of their work), and
+# its statements when pg_stat_statements is loaded (BENCH_PG_BIN of a PostgreSQL that has it).
+PGSS=0
+db_mark() {
+  sleep 1.5
+  read -r MARK_XACT MARK_ROWS < <("${PSQL[@]}" -At -F ' ' -c "select xact_commit, tup_inserted + tup_updated + tup_deleted from pg_stat_database where datname = 'postgres'")
+  [ "$PGSS" = 1 ] && "${PSQL[@]}" -c "select pg_stat_statements_reset()" >/dev/null
+  return 0
+}
+db_since_mark() { # $1 = the phase's unit count (messages, determinations), $2 = its name
+  sleep 1.5
+  local xact rows statements=""
+  read -r xact rows < <("${PSQL[@]}" -At -F ' ' -c "select xact_commit, tup_inserted + tup_updated + tup_deleted from pg_stat_database where datname = 'postgres'")
+  if [ "$PGSS" = 1 ]; then
+    statements=$("${PSQL[@]}" -At -c "select sum(calls) from pg_stat_statements where dbid = (select oid from pg_database where datname = 'postgres') and query !~* 'pg_stat'")
+    statements=$(awk -v s="$statements" -v n="$1" 'BEGIN { printf ", %.3f statements", s / n }')
+  fi
+  awk -v x=$((xact - MARK_XACT)) -v r=$((rows - MARK_ROWS)) -v n="$1" -v what="$2" -v st="$statements" \
+    'BEGIN { printf "per %s: %.3f transactions, %.2f rows written%s", what, x / n, r / n, st }'
+}
+
 # --- (a) the raw ceiling --------------------------------------------------------------------------
 start_service 0 0 && stop_services   # migrates the schema, so the scratch table can copy message's shape
-"$JAVA" bench/Load.java csv "$WORK/messages.csv" "$N" "$BENEFICIARIES" raw
-"${PSQL[@]}" -c "CREATE TABLE bench_copy (LIKE message INCLUDING ALL)"
+"$JAVA" bench/Load.java tsv "$WORK/messages.tsv" "$N" "$BENEFICIARIES" raw
+# The fixed baseline (issue 18): COPY in text format, one transaction, into a table with the
+# message's columns, its primary key and the idempotency key's unique index, and nothing else.
+"${PSQL[@]}" -c "CREATE TABLE bench_copy (LIKE message INCLUDING DEFAULTS, PRIMARY KEY (id), UNIQUE (source, external_id))"
 t0=$(now)
-"${PSQL[@]}" -c "\\copy bench_copy (id, source, external_id, type, beneficiary_id, data) FROM '$WORK/messages.csv' CSV"
+"${PSQL[@]}" -c "\\copy bench_copy (id, source, external_id, type, beneficiary_id, data) FROM '$WORK/messages.tsv'"
 COPY_RATE=$(rate "$N" "$(awk -v a="$t0" -v b="$(now)" 'BEGIN { print b - a }')")
+# The claim loop's table has the message's indexes (the backlog's partial index among them).
+"${PSQL[@]}" -c "CREATE TABLE bench_claim (LIKE message INCLUDING ALL)" -c "INSERT INTO bench_claim SELECT * FROM bench_copy"
 "${PSQL[@]}" <<'SQL'
 CREATE PROCEDURE bench_claim_loop(batch int) LANGUAGE plpgsql AS $$
 DECLARE n int;
 BEGIN
     LOOP
-        UPDATE bench_copy SET status = 'PROCESSED', processed_at = clock_timestamp()
-         WHERE id IN (SELECT id FROM bench_copy WHERE status = 'RECEIVED' ORDER BY id LIMIT batch FOR UPDATE SKIP LOCKED);
+        UPDATE bench_claim SET status = 'PROCESSED', processed_at = clock_timestamp()
+         WHERE id IN (SELECT id FROM bench_claim WHERE status = 'RECEIVED' ORDER BY id LIMIT batch FOR UPDATE SKIP LOCKED);
         GET DIAGNOSTICS n = ROW_COUNT;
         COMMIT;
         EXIT WHEN n = 0;
@@ -113,23 +142,29 @@ SQL
 t0=$(now)
 for _ in 1 2; do "${PSQL[@]}" -c "CALL bench_claim_loop(200)" & done; wait
 CLAIM_RATE=$(rate "$N" "$(awk -v a="$t0" -v b="$(now)" 'BEGIN { print b - a }')")
-report "(a) COPY of $N message rows (table with message's indexes)" "$COPY_RATE/s" "1.00"
+report "(a) COPY of $N message rows (primary key + idempotency key)" "$COPY_RATE/s" "1.00"
 report "(a) bare SKIP LOCKED claim-and-mark, 2 sessions x 200" "$CLAIM_RATE/s" "$(ratio "$CLAIM_RATE")"
+
+if [ "${BENCH_ONLY:-}" != import ]; then   # BENCH_ONLY=import: (a) and (h) alone
 
 # --- (b) HTTP batch ingest, no processing ---------------------------------------------------------
 start_service 0 0
+db_mark
 INGEST=$("$JAVA" bench/Load.java ingest "http://localhost:$PORT" "$AGENCY" "$N" "$BENEFICIARIES" ingest "$CLIENTS" "$BATCH")
 INGEST_RATE=$(echo "$INGEST" | awk '{ print $3 }')
 report "(b) HTTP batch ingest, $CLIENTS clients x $BATCH" "$INGEST_RATE/s" "$(ratio "$INGEST_RATE")"
+report "    database" "" "$(db_since_mark "$N" message)"
 stop_services
 
 # --- (c) end to end: the backlog of (b) received -> facts -> automatic determinations -------------
+db_mark
 t0=$(now)
 start_service 0 "${BENCH_WORKERS:-2}"
 await_drained
 E2E_RATE=$(rate "$N" "$(awk -v a="$t0" -v b="$(now)" 'BEGIN { print b - a }')")
 report "(c) end to end, backlog -> facts -> determinations (incl. start)" "$E2E_RATE/s" "$(ratio "$E2E_RATE")"
 report "    automatic determinations made" "$("${PSQL[@]}" -At -c "select count(*) from determination")"
+report "    database (start-up's migration check included)" "" "$(db_since_mark "$N" message)"
 
 # --- (d) a rerun of all beneficiaries, repeated up to the determination target --------------------
 rerun() {
@@ -137,11 +172,13 @@ rerun() {
     -d '{"scope": "all", "period": "2027-07", "reason": "bench"}' "localhost:$PORT/v1/reruns" | sed -n 's/.*"id":"\(run_[0-9A-Z]*\)".*/\1/p')
   until curl -sf -H "Authorization: Bearer $ANALYST" "localhost:$PORT/v1/reruns/$id" | grep -q '"status":"DONE"'; do sleep 0.2; done
 }
+db_mark
 t0=$(now); cpu_mark; rerun; RERUN_SECONDS=$(awk -v a="$t0" -v b="$(now)" 'BEGIN { print b - a }')
 RERUN_CPU=$(cpu_since_mark)
 TOTAL=$("${PSQL[@]}" -At -c "select count(distinct beneficiary_id) from fact_income_monthly")
 RERUN_RATE=$(rate "$TOTAL" "$RERUN_SECONDS")
 report "(d) rerun of all $TOTAL beneficiaries" "$RERUN_RATE/s" "$(ratio "$RERUN_RATE"), $RERUN_CPU"
+report "    database" "" "$(db_since_mark "$TOTAL" determination)"
 while [ "$("${PSQL[@]}" -At -c 'select count(*) from determination')" -lt "$TARGET_DETERMINATIONS" ]; do rerun; done
 
 # --- (e) audit reads under concurrent load --------------------------------------------------------
@@ -200,12 +237,36 @@ else
   report "(f) start to ready, JDK 25 + AOT cache" "not run" "no JDK 25, or no $AOT_JAR (see bench/README.md)"
 fi
 
+fi
+
+# --- (h) bulk import: a file of BENCH_IMPORT_LINES (default N) new messages ---------------------------
+# POST /v1/messages/import to an instance whose workers only store imports (eligo.queue.kinds), timed
+# from the first byte sent until the import is DONE; the upload alone (to the 202) is shown too. The
+# instance runs with the JVM's default heap; its peak RSS is the import's memory.
+IMPORT_LINES=${BENCH_IMPORT_LINES:-$N}
+"$JAVA" bench/Load.java ndjson "$WORK/import.ndjson" "$IMPORT_LINES" "$BENEFICIARIES" import
+ELIGO_QUEUE_KINDS=imports start_service 0 "${BENCH_WORKERS:-2}"
+db_mark
+t0=$(now)
+IMPORT_ID=$(curl -sf -H "Authorization: Bearer $AGENCY" -H 'Content-Type: application/x-ndjson' --data-binary @"$WORK/import.ndjson" \
+  "localhost:$PORT/v1/messages/import" | sed -n 's/.*"id":"\(imp_[0-9A-Z]*\)".*/\1/p')
+UPLOAD_SECONDS=$(awk -v a="$t0" -v b="$(now)" 'BEGIN { print b - a }')
+until curl -sf -H "Authorization: Bearer $AGENCY" "localhost:$PORT/v1/imports/$IMPORT_ID?limit=1" | grep -q '"status":"DONE"'; do sleep 0.1; done
+IMPORT_RATE=$(rate "$IMPORT_LINES" "$(awk -v a="$t0" -v b="$(now)" 'BEGIN { print b - a }')")
+report "(h) bulk import of $IMPORT_LINES lines ($(( $(wc -c < "$WORK/import.ndjson") / 1048576 )) MB), to DONE" "$IMPORT_RATE/s" \
+  "$(ratio "$IMPORT_RATE"); the upload to its 202: $(rate "$IMPORT_LINES" "$UPLOAD_SECONDS")/s"
+report "    $(curl -sf -H "Authorization: Bearer $AGENCY" "localhost:$PORT/v1/imports/$IMPORT_ID?limit=1" | grep -o '"new_lines":[0-9]*')" "" "$(db_since_mark "$IMPORT_LINES" line)"
+report "    the importing instance's peak RSS (default heap)" "$(( $(awk '/VmHWM/ { print $2 }' "/proc/${PIDS[0]}/status") / 1024 )) MB"
+stop_services
+# Its messages stay unprocessed; held back, so that the instances below drain only their own.
+"${PSQL[@]}" -c "UPDATE message SET next_attempt_at = 'infinity' WHERE status = 'RECEIVED'"
+
 # --- more than one instance on one database --------------------------------------------------------
 # For k = 1 .. BENCH_INSTANCES: a fresh backlog of N messages, held back (next_attempt_at in the
 # future: the claim passes over it) while k instances start; then released at once, and timed until
 # every message is processed and every automatic determination made. Then a rerun of all
 # beneficiaries by the k instances. Starts are outside the times.
-if [ "$INSTANCES" -gt 1 ]; then
+if [ "$INSTANCES" -gt 1 ] && [ "${BENCH_ONLY:-}" != import ]; then
   for k in $(seq 1 "$INSTANCES"); do
     start_service 0 0
     "$JAVA" bench/Load.java ingest "http://localhost:$PORT" "$AGENCY" "$N" "$BENEFICIARIES" "multi$k" "$CLIENTS" "$BATCH" >/dev/null
@@ -213,7 +274,7 @@ if [ "$INSTANCES" -gt 1 ]; then
     "${PSQL[@]}" -c "UPDATE message SET next_attempt_at = 'infinity' WHERE status = 'RECEIVED'"
     for i in $(seq 0 $((k - 1))); do start_service "$i" "${BENCH_WORKERS:-2}"; done
     t0=$(now); cpu_mark
-    "${PSQL[@]}" -c "UPDATE message SET next_attempt_at = clock_timestamp() WHERE status = 'RECEIVED'" -c "NOTIFY eligo_message_received"
+    "${PSQL[@]}" -c "UPDATE message SET next_attempt_at = clock_timestamp() WHERE status = 'RECEIVED' AND external_id LIKE 'multi$k-%'" -c "NOTIFY eligo_message_received"
     await_drained
     MULTI_RATE=$(rate "$N" "$(awk -v a="$t0" -v b="$(now)" 'BEGIN { print b - a }')")
     report "    $k instance(s) x ${BENCH_WORKERS:-2} workers drain a held backlog of $N" "$MULTI_RATE/s" "$(ratio "$MULTI_RATE"), $(cpu_since_mark)"

@@ -125,7 +125,8 @@ public class ImportService {
         return new ImportView(row.id, row.status, paused, row.submittedBy, row.receivedAt, row.finishedAt, row.lines,
                 row.newLines + row.duplicateLines + row.conflictingLines + row.invalidLines, row.newLines, row.duplicateLines,
                 row.conflictingLines, row.invalidLines, row.lastError,
-                page.stream().map(r -> new ImportView.RejectedLine(r.lineNo(), r.kind(), r.errors())).toList(), next);
+                page.stream().map(r -> new ImportView.RejectedLine(r.lineNo(), r.kind(),
+                        r.errors().stream().map(e -> new ImportView.LineError(e.pointer(), e.message())).toList())).toList(), next);
     }
 
     /** Who may read an import: whoever sent it (its token's subject), or an analyst. */

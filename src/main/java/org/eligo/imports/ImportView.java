@@ -6,7 +6,6 @@ import java.util.List;
 import com.fasterxml.jackson.annotation.JsonInclude;
 
 import org.eclipse.microprofile.openapi.annotations.media.Schema;
-import org.eligo.support.problem.FieldError;
 
 /** A bulk import as {@code GET /v1/imports/{id}} shows it: its progress, then its report, with a page of its rejected lines. */
 @Schema(name = "Import")
@@ -30,7 +29,16 @@ public record ImportView(String id,
 
     /** A rejected line: its number in the file (from 1), why, and where in the line (JSON Pointers into it). */
     @Schema(name = "RejectedLine")
-    public record RejectedLine(long line, @Schema(enumeration = {"invalid", "conflicting"}) String kind, List<FieldError> errors) {
+    public record RejectedLine(long line, @Schema(enumeration = {"invalid", "conflicting"}) String kind, List<LineError> errors) {
+    }
+
+    /**
+     * One thing wrong with a line: a JSON Pointer into the line, and what is wrong there. (Not the
+     * problem+json {@code FieldError}: a type an endpoint returns gets Quarkus's generated
+     * serializer, which would change how every problem writes its errors.)
+     */
+    @Schema(name = "LineError")
+    public record LineError(String pointer, String message) {
     }
 
     /** The answer to an upload. */

@@ -1,6 +1,8 @@
 package org.eligo.queue;
 
 import java.time.Duration;
+import java.util.Optional;
+import java.util.Set;
 
 import io.smallrye.config.ConfigMapping;
 import io.smallrye.config.WithDefault;
@@ -15,6 +17,13 @@ public interface QueueConfig {
     /** Worker threads, for every kind of work (messages, automatic determinations, reruns); 0 turns processing off in this instance. */
     @WithDefault("2")
     int workers();
+
+    /**
+     * The kinds of work this instance's workers do, by name ({@code imports}, {@code messages},
+     * {@code determinations}, {@code reruns}); unset: all of them. Lets an operator run instances that
+     * only store imports, for instance (the others still do everything else).
+     */
+    Optional<Set<String>> kinds();
 
     /** Messages claimed per transaction. */
     @WithDefault("200")

@@ -39,7 +39,7 @@ import io.quarkus.runtime.annotations.RegisterForReflection;
         org.eligo.ledger.Receipts.SealedBlock.class, org.eligo.ledger.Verifications.Run.class, org.eligo.ledger.Verifications.Progress.class,
         Replay.class, Replay.Change.class, Replay.Failure.class,
         org.eligo.imports.ImportStatus.class, org.eligo.imports.ImportView.class, org.eligo.imports.ImportView.Accepted.class,
-        org.eligo.imports.ImportView.RejectedLine.class,
+        org.eligo.imports.ImportView.RejectedLine.class, org.eligo.imports.ImportView.LineError.class,
         RerunView.class, RerunView.Accepted.class, RerunView.Change.class, RerunResource.ChangePage.class,
         RulesetResource.RulesetView.class, RulesetRegistry.Activation.class,
         StatsResource.Stats.class, StatsResource.Messages.class, StatsResource.Facts.class, StatsResource.Determinations.class,

@@ -65,7 +65,12 @@ public class WorkEngine {
     private ExecutorService executor;
 
     public WorkEngine(@Any Instance<WorkKind<?>> kinds, WorkSignal signal, QueueConfig config) {
-        this.kinds = kinds.stream().<WorkKind<?>>map(kind -> kind).sorted(Comparator.comparingInt(WorkKind::order)).toList();
+        List<WorkKind<?>> all = kinds.stream().<WorkKind<?>>map(kind -> kind).sorted(Comparator.comparingInt(WorkKind::order)).toList();
+        java.util.Set<String> known = all.stream().map(WorkKind::name).collect(java.util.stream.Collectors.toSet());
+        config.kinds().ifPresent(wanted -> wanted.stream().filter(name -> !known.contains(name)).findFirst().ifPresent(name -> {
+            throw new IllegalStateException("eligo.queue.kinds names '" + name + "', which is not a kind of work; the kinds are " + known);
+        }));
+        this.kinds = all.stream().filter(kind -> config.kinds().map(wanted -> wanted.contains(kind.name())).orElse(true)).toList();
         this.signal = signal;
         this.config = config;
     }
