@@ -45,7 +45,7 @@ ratio() { awk -v r="$1" -v c="$COPY_RATE" 'BEGIN { printf "%.2f", r / c }'; }
 report() { printf '%-58s %12s  %s\n' "$1" "$2" "${3:-}"; }
 
 # --- PostgreSQL: a fresh server with durable settings (fsync and synchronous_commit on) -------------
-PRELOAD=""
+PRELOAD=""; PGSS=0
 [ -f "$("$PG_BIN/pg_config" --pkglibdir 2>/dev/null)/pg_stat_statements.so" ] && PRELOAD="-c shared_preload_libraries=pg_stat_statements"
 pg_start -c max_connections=200 -c shared_buffers=512MB $PRELOAD
 echo "bench: PostgreSQL $("${PSQL[@]}" -At -c 'show server_version') from $PG_BIN; $N messages for $BENEFICIARIES beneficiaries; $(nproc) cores"
@@ -96,7 +96,6 @@ cpu_since_mark() {
 # What a phase cost the database: its committed transactions and the rows it inserted, updated and
 # deleted, from pg_stat_database (flushed by the backends within a second or so of their work), and
 # its statements when pg_stat_statements is loaded (BENCH_PG_BIN of a PostgreSQL that has it).
-PGSS=0
 db_mark() {
   sleep 1.5
   read -r MARK_XACT MARK_ROWS < <("${PSQL[@]}" -At -F ' ' -c "select xact_commit, tup_inserted + tup_updated + tup_deleted from pg_stat_database where datname = 'postgres'")
@@ -113,6 +112,13 @@ db_since_mark() { # $1 = the phase's unit count (messages, determinations), $2 =
   fi
   awk -v x=$((xact - MARK_XACT)) -v r=$((rows - MARK_ROWS)) -v n="$1" -v what="$2" -v st="$statements" \
     'BEGIN { printf "per %s: %.3f transactions, %.2f rows written%s", what, x / n, r / n, st }'
+  # BENCH_STATEMENTS=1: the phase's five costliest statements (to stderr, beside the table).
+  if [ "$PGSS" = 1 ] && [ "${BENCH_STATEMENTS:-0}" = 1 ]; then
+    "${PSQL[@]}" -At -F ' | ' -c "select round(100 * total_exec_time / sum(total_exec_time) over ())::text || '%', calls,
+        round(mean_exec_time::numeric, 3) || ' ms', left(regexp_replace(query, '\s+', ' ', 'g'), 110)
+      from pg_stat_statements where dbid = (select oid from pg_database where datname = 'postgres') and query !~* 'pg_stat'
+      order by total_exec_time desc limit 5" | sed 's/^/        /' >&2
+  fi
 }
 
 # --- (a) the raw ceiling --------------------------------------------------------------------------

@@ -137,8 +137,11 @@ public class Determinations implements PanacheRepositoryBase<Determination, Stri
                 json.writeStringField("trigger", x.trigger());
                 json.writeStringField("rerun_id", x.rerunId());
                 json.writeStringField("result", x.result());
+                // The checks document is stored as its canonical text (JSON like any other: jsonb keeps no key order or spacing),
+                // written once for the row and for the ledger's hash.
+                byte[] checks = org.eligo.ledger.Canonical.write(out -> writeCanonicalChecks(out, x.checks()));
                 json.writeFieldName("checks");
-                document(json, x.checks());
+                json.writeRawValue(new String(checks, java.nio.charset.StandardCharsets.UTF_8));
                 json.writeEndObject();
                 Set<String> factIds = factIds(x);
                 link.writeStartArray();
@@ -152,7 +155,8 @@ public class Determinations implements PanacheRepositoryBase<Determination, Stri
                 link.writeEndArray();
                 link.writeEndArray();
                 ledger.record(LEDGER_TABLE + "/" + x.id(), canonical(x.id(), x.beneficiaryId(), x.period(), x.ruleset().id(), x.ruleset().sha256(),
-                        x.ruleset().version(), x.evaluatedAt(), x.factsAsOf(), x.trigger(), x.rerunId(), x.result(), canonicalChecks(x.checks()),
+                        x.ruleset().version(), x.evaluatedAt(), x.factsAsOf(), x.trigger(), x.rerunId(), x.result(),
+                        new org.eligo.ledger.Canonical.Raw(out -> out.append(checks)),
                         factIds));
             }
             json.writeEndArray();
@@ -246,7 +250,7 @@ public class Determinations implements PanacheRepositoryBase<Determination, Stri
                 (Object) checks, factIds);
     }
 
-    /** The same, with the checks already in canonical form (the write path: {@link #canonicalChecks}). */
+    /** The same, with the checks already in canonical form (the write path: {@link #writeCanonicalChecks}). */
     public static org.eligo.ledger.Canonical canonical(String id, String beneficiaryId, String period, String rulesetId, String rulesetSha256, String rulesetVersion,
                                    java.time.Instant evaluatedAt, java.time.Instant factsAsOf, String trigger, String rerunId, String result,
                                    org.eligo.ledger.Canonical.Raw checks, java.util.Collection<String> factIds) {
@@ -268,14 +272,10 @@ public class Determinations implements PanacheRepositoryBase<Determination, Stri
      * The checks document in canonical form, written straight from the outcomes: exactly what
      * {@code Canonical.putJson} makes of the stored document (keys sorted: a check's id, result,
      * subchecks, title; a subcheck's detail, fact_ids, id, result, title; a null detail kept), without
-     * writing it as text and reading it back into a tree for every determination of a rerun.
-     * LedgerTest checks it against the stored document.
+     * writing it as text and reading it back into a tree for every determination of a rerun. The
+     * same bytes are the text stored (insert). LedgerTest checks it against the stored document.
      */
-    static org.eligo.ledger.Canonical.Raw canonicalChecks(List<CheckOutcome> checks) {
-        return new org.eligo.ledger.Canonical.Raw(out -> writeCanonicalChecks(out, checks));
-    }
-
-    private static void writeCanonicalChecks(StringBuilder out, List<CheckOutcome> checks) {
+    private static void writeCanonicalChecks(org.eligo.ledger.Canonical.Out out, List<CheckOutcome> checks) {
         out.append('[');
         for (int c = 0; c < checks.size(); c++) {
             CheckOutcome check = checks.get(c);
@@ -311,40 +311,12 @@ public class Determinations implements PanacheRepositoryBase<Determination, Stri
     }
 
     /** A string of the checks document, or null, as the canonical form writes nested values. */
-    private static void text(StringBuilder out, String value) {
+    private static void text(org.eligo.ledger.Canonical.Out out, String value) {
         if (value == null) {
             out.append("null");
         } else {
-            org.eligo.ledger.Canonical.string(out, value);
+            out.string(value);
         }
-    }
-
-    /** Writes the checks document (the format above) where {@code json} stands. */
-    private static void document(JsonGenerator json, List<CheckOutcome> checks) throws IOException {
-        json.writeStartArray();
-        for (CheckOutcome check : checks) {
-            json.writeStartObject();
-            json.writeStringField("id", check.id());
-            json.writeStringField("title", check.title());
-            json.writeStringField("result", check.result());
-            json.writeArrayFieldStart("subchecks");
-            for (SubcheckOutcome subcheck : check.subchecks()) {
-                json.writeStartObject();
-                json.writeStringField("id", subcheck.id());
-                json.writeStringField("title", subcheck.title());
-                json.writeStringField("result", subcheck.result());
-                json.writeArrayFieldStart("fact_ids");
-                for (String factId : subcheck.factIds()) {
-                    json.writeString(factId);
-                }
-                json.writeEndArray();
-                json.writeStringField("detail", subcheck.detail());
-                json.writeEndObject();
-            }
-            json.writeEndArray();
-            json.writeEndObject();
-        }
-        json.writeEndArray();
     }
 
     static List<CheckOutcome> checks(String document) {

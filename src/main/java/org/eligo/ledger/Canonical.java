@@ -52,23 +52,152 @@ public final class Canonical {
      * value built from its objects rather than through text and a tree (a determination's checks, on
      * the write path). It must write exactly what {@link #putJson} would make of the stored text.
      */
-    public record Raw(java.util.function.Consumer<StringBuilder> writer) {
+    public record Raw(java.util.function.Consumer<Out> writer) {
     }
 
     /**
-     * Each thread's builder and encoder for hashing: a record's canonical form is written, encoded and
-     * hashed without a String or a byte array of its own (the hashing of every record a rerun writes
-     * was a third of the service's allocation: JFR, bench/run.sh). A builder that grew past
-     * {@value #KEEP_CHARS} characters is dropped after use rather than kept.
+     * The canonical form's output: UTF-8 bytes written straight into a growable array (no String,
+     * no StringBuilder that turns UTF-16 at the first non-Latin-1 character, no charset encoder:
+     * those were 40 % of the service's CPU in a rerun, JFR, bench/run.sh).
      */
-    private static final ThreadLocal<Hashing> HASHING = ThreadLocal.withInitial(Hashing::new);
-    private static final int KEEP_CHARS = 1 << 20;
+    public static final class Out {
+        private byte[] bytes;
+        private int length;
 
-    private static final class Hashing {
-        StringBuilder text = new StringBuilder(4096);
-        final java.nio.charset.CharsetEncoder encoder = StandardCharsets.UTF_8.newEncoder();
-        final java.nio.ByteBuffer bytes = java.nio.ByteBuffer.allocate(8192);
+        Out(int capacity) {
+            bytes = new byte[capacity];
+        }
+
+        private void ensure(int more) {
+            if (length + more > bytes.length) {
+                bytes = java.util.Arrays.copyOf(bytes, Math.max(bytes.length * 2, length + more));
+            }
+        }
+
+        /** A character that is ASCII (the form's punctuation). */
+        public Out append(char ascii) {
+            ensure(1);
+            bytes[length++] = (byte) ascii;
+            return this;
+        }
+
+        /** Text that is ASCII (keys, numbers, literals), written as is. */
+        public Out append(String ascii) {
+            int n = ascii.length();
+            ensure(n);
+            for (int i = 0; i < n; i++) {
+                bytes[length++] = (byte) ascii.charAt(i);
+            }
+            return this;
+        }
+
+        Out append(long value) {
+            if (value == Long.MIN_VALUE) {
+                return append(Long.toString(value));
+            }
+            if (value < 0) {
+                append('-');
+                value = -value;
+            }
+            ensure(19);
+            int start = length;
+            do {
+                bytes[length++] = (byte) ('0' + value % 10);
+                value /= 10;
+            } while (value > 0);
+            for (int i = start, j = length - 1; i < j; i++, j--) {
+                byte t = bytes[i];
+                bytes[i] = bytes[j];
+                bytes[j] = t;
+            }
+            return this;
+        }
+
+        /** A JSON string: {@code "} and {@code \} escaped, control characters as the form says, the rest UTF-8. */
+        public Out string(String s) {
+            int n = s.length();
+            ensure(n * 6 + 2);
+            byte[] b = bytes;
+            int at = length;
+            b[at++] = '"';
+            for (int i = 0; i < n; i++) {
+                char c = s.charAt(i);
+                if (c < 0x80) {
+                    if (c >= 0x20 && c != '"' && c != '\\') {
+                        b[at++] = (byte) c;
+                        continue;
+                    }
+                    b[at++] = '\\';
+                    switch (c) {
+                        case '"' -> b[at++] = '"';
+                        case '\\' -> b[at++] = '\\';
+                        case '\b' -> b[at++] = 'b';
+                        case '\t' -> b[at++] = 't';
+                        case '\n' -> b[at++] = 'n';
+                        case '\f' -> b[at++] = 'f';
+                        case '\r' -> b[at++] = 'r';
+                        default -> {
+                            b[at++] = 'u';
+                            b[at++] = '0';
+                            b[at++] = '0';
+                            b[at++] = (byte) HEX[c >> 4];
+                            b[at++] = (byte) HEX[c & 0xf];
+                        }
+                    }
+                } else if (c < 0x800) {
+                    b[at++] = (byte) (0xc0 | (c >> 6));
+                    b[at++] = (byte) (0x80 | (c & 0x3f));
+                } else if (Character.isSurrogate(c)) {
+                    if (!Character.isHighSurrogate(c) || i + 1 >= n || !Character.isLowSurrogate(s.charAt(i + 1))) {
+                        // The database refuses such text: nothing stored can hold it.
+                        throw new IllegalArgumentException("not valid Unicode text: an unpaired surrogate at " + i);
+                    }
+                    int cp = Character.toCodePoint(c, s.charAt(++i));
+                    b[at++] = (byte) (0xf0 | (cp >> 18));
+                    b[at++] = (byte) (0x80 | ((cp >> 12) & 0x3f));
+                    b[at++] = (byte) (0x80 | ((cp >> 6) & 0x3f));
+                    b[at++] = (byte) (0x80 | (cp & 0x3f));
+                } else {
+                    b[at++] = (byte) (0xe0 | (c >> 12));
+                    b[at++] = (byte) (0x80 | ((c >> 6) & 0x3f));
+                    b[at++] = (byte) (0x80 | (c & 0x3f));
+                }
+            }
+            b[at++] = '"';
+            length = at;
+            return this;
+        }
+
+        /** Bytes already in canonical form (written by {@link Canonical#write} before). */
+        public Out append(byte[] canonical) {
+            ensure(canonical.length);
+            System.arraycopy(canonical, 0, bytes, length, canonical.length);
+            length += canonical.length;
+            return this;
+        }
+
+        byte[] toByteArray() {
+            return java.util.Arrays.copyOf(bytes, length);
+        }
     }
+
+    private static final char[] HEX = "0123456789abcdef".toCharArray();
+
+    /** What {@code writer} writes, as canonical bytes: a nested value written once, then stored and hashed (a {@link Raw} of them). */
+    public static byte[] write(java.util.function.Consumer<Out> writer) {
+        Out out = new Out(1024);
+        writer.accept(out);
+        return out.toByteArray();
+    }
+
+    /**
+     * Each thread's output for hashing: a record's canonical form is written and hashed without a
+     * String or a byte array of its own (the hashing of every record a rerun writes was a third of
+     * the service's allocation: JFR, bench/run.sh). An output that grew past {@value #KEEP_BYTES}
+     * bytes is dropped after use rather than kept.
+     */
+    private static final ThreadLocal<Out[]> HASHING = ThreadLocal.withInitial(() -> new Out[] {new Out(4096)});
+    private static final int KEEP_BYTES = 1 << 20;
 
     private final TreeMap<String, Object> members = new TreeMap<>();
 
@@ -104,41 +233,22 @@ public final class Canonical {
     }
 
     public byte[] bytes() {
-        StringBuilder out = new StringBuilder(256);
+        Out out = new Out(256);
         writeMembers(out, members);
-        return out.toString().getBytes(StandardCharsets.UTF_8);
+        return out.toByteArray();
     }
 
     /** Feeds the canonical content's UTF-8 bytes to {@code digest}: the same bytes as {@link #bytes()}, with no copy of them. */
     public void digestInto(java.security.MessageDigest digest) {
-        Hashing hashing = HASHING.get();
-        StringBuilder out = hashing.text;
-        out.setLength(0);
+        Out[] holder = HASHING.get();
+        Out out = holder[0];
+        out.length = 0;
         try {
             writeMembers(out, members);
-            java.nio.CharBuffer chars = java.nio.CharBuffer.wrap(out);
-            java.nio.charset.CharsetEncoder encoder = hashing.encoder.reset();
-            java.nio.ByteBuffer bytes = hashing.bytes;
-            while (true) {
-                bytes.clear();
-                java.nio.charset.CoderResult result = encoder.encode(chars, bytes, true);
-                if (result.isError()) {
-                    // What String.getBytes would do with an unpaired surrogate: replace it (the database refuses such text anyway).
-                    throw new IllegalArgumentException("not valid Unicode text at " + chars.position());
-                }
-                bytes.flip();
-                digest.update(bytes);
-                if (result.isUnderflow()) {
-                    break;
-                }
-            }
-            bytes.clear();
-            encoder.flush(bytes);
-            bytes.flip();
-            digest.update(bytes);
+            digest.update(out.bytes, 0, out.length);
         } finally {
-            if (out.capacity() > KEEP_CHARS) {
-                hashing.text = new StringBuilder(4096);
+            if (out.bytes.length > KEEP_BYTES) {
+                holder[0] = new Out(4096);
             }
         }
     }
@@ -150,13 +260,13 @@ public final class Canonical {
 
     /** An instant as the canonical form writes it. */
     public static String instant(Instant instant) {
-        StringBuilder out = new StringBuilder(27);
+        Out out = new Out(27);
         instant(out, instant);
-        return out.toString();
+        return new String(out.toByteArray(), StandardCharsets.US_ASCII);
     }
 
     /** Writes an instant as uuuu-MM-dd'T'HH:mm:ss.SSSSSS'Z' (UTC), without a formatter's allocations. */
-    private static void instant(StringBuilder out, Instant instant) {
+    private static void instant(Out out, Instant instant) {
         if (instant.getNano() % 1000 != 0) {
             // The database keeps microseconds: a finer instant would hash a value that is not stored.
             throw new IllegalArgumentException("an instant to hash must have microsecond precision, as stored: " + instant);
@@ -175,7 +285,7 @@ public final class Canonical {
         pad(out, t.getNano() / 1000, 6).append('Z');
     }
 
-    private static StringBuilder pad(StringBuilder out, int value, int width) {
+    private static Out pad(Out out, int value, int width) {
         for (int limit = 10, digits = 1; digits < width; limit *= 10, digits++) {
             if (value < limit) {
                 out.append('0');
@@ -184,7 +294,7 @@ public final class Canonical {
         return out.append(value);
     }
 
-    private static void writeMembers(StringBuilder out, Map<String, Object> members) {
+    private static void writeMembers(Out out, Map<String, Object> members) {
         out.append('{');
         boolean first = true;
         for (Map.Entry<String, Object> member : members.entrySet()) {
@@ -192,22 +302,22 @@ public final class Canonical {
                 out.append(',');
             }
             first = false;
-            string(out, member.getKey());
+            out.string(member.getKey());
             out.append(':');
             value(out, member.getValue());
         }
         out.append('}');
     }
 
-    private static void value(StringBuilder out, Object value) {
+    private static void value(Out out, Object value) {
         if (value instanceof String s) {
-            string(out, s);
+            out.string(s);
         } else if (value instanceof Boolean b) {
-            out.append(b.booleanValue());
+            out.append(b ? "true" : "false");
         } else if (value instanceof Integer || value instanceof Long) {
             out.append(((Number) value).longValue());
         } else if (value instanceof BigInteger) {
-            out.append(value);
+            out.append(value.toString());
         } else if (value instanceof BigDecimal d) {
             out.append(d.toPlainString());
         } else if (value instanceof Instant i) {
@@ -215,7 +325,7 @@ public final class Canonical {
             instant(out, i);
             out.append('"');
         } else if (value instanceof LocalDate d) {
-            string(out, d.toString());
+            out.string(d.toString());
         } else if (value instanceof Raw raw) {
             raw.writer().accept(out);
         } else if (value instanceof JsonNode node) {
@@ -235,7 +345,7 @@ public final class Canonical {
     }
 
     /** Nested JSON: every member kept, nulls included, keys sorted. */
-    private static void json(StringBuilder out, JsonNode node) {
+    private static void json(Out out, JsonNode node) {
         switch (node.getNodeType()) {
             case OBJECT -> {
                 TreeMap<String, JsonNode> sorted = new TreeMap<>();
@@ -247,7 +357,7 @@ public final class Canonical {
                         out.append(',');
                     }
                     first = false;
-                    string(out, field.getKey());
+                    out.string(field.getKey());
                     out.append(':');
                     json(out, field.getValue());
                 }
@@ -266,36 +376,11 @@ public final class Canonical {
                 }
                 out.append(']');
             }
-            case STRING -> string(out, node.textValue());
+            case STRING -> out.string(node.textValue());
             case NUMBER -> out.append(node.isIntegralNumber() ? node.bigIntegerValue().toString() : node.decimalValue().toPlainString());
-            case BOOLEAN -> out.append(node.booleanValue());
+            case BOOLEAN -> out.append(node.booleanValue() ? "true" : "false");
             case NULL -> out.append("null");
             default -> throw new IllegalArgumentException("no canonical form for JSON " + node.getNodeType());
         }
-    }
-
-    /** A JSON string as this form writes it (for a {@link Raw} value's writer). */
-    public static void string(StringBuilder out, String s) {
-        out.append('"');
-        for (int i = 0; i < s.length(); i++) {
-            char c = s.charAt(i);
-            switch (c) {
-                case '"' -> out.append("\\\"");
-                case '\\' -> out.append("\\\\");
-                case '\b' -> out.append("\\b");
-                case '\t' -> out.append("\\t");
-                case '\n' -> out.append("\\n");
-                case '\f' -> out.append("\\f");
-                case '\r' -> out.append("\\r");
-                default -> {
-                    if (c < 0x20) {
-                        out.append(String.format("\\u%04x", (int) c));
-                    } else {
-                        out.append(c);
-                    }
-                }
-            }
-        }
-        out.append('"');
     }
 }

@@ -79,6 +79,19 @@ class LedgerPrimitivesTest {
         assertThrows(IllegalArgumentException.class, () -> Canonical.instant(Instant.parse("2027-05-02T10:00:00.000000001Z")));
     }
 
+    /** The canonical bytes are UTF-8 for every width of character, and what is hashed is exactly those bytes. */
+    @Test
+    void canonicalBytesAreUtf8AndTheDigestHashesExactlyThem() throws Exception {
+        String text = "x é ≥ 😀 \u001f \t end";
+        Canonical content = Canonical.object().put("s", text).put("n", -1234567890123L).put("m", Long.MIN_VALUE).put("z", 0);
+        String expected = "{\"m\":" + Long.MIN_VALUE + ",\"n\":-1234567890123,\"s\":\"x é ≥ 😀 \\u001f \\t end\",\"z\":0}";
+        org.junit.jupiter.api.Assertions.assertArrayEquals(expected.getBytes(java.nio.charset.StandardCharsets.UTF_8), content.bytes());
+        java.security.MessageDigest digest = java.security.MessageDigest.getInstance("SHA-256");
+        content.digestInto(digest);
+        org.junit.jupiter.api.Assertions.assertArrayEquals(java.security.MessageDigest.getInstance("SHA-256").digest(content.bytes()), digest.digest());
+        assertThrows(IllegalArgumentException.class, () -> Canonical.object().put("s", "lone \uD83D surrogate").bytes());
+    }
+
     @Test
     void theSigningKeysPublicHalfIsDerivedFromTheKeyAlone() throws Exception {
         for (int i = 0; i < 5; i++) {

@@ -210,11 +210,12 @@ class RerunTest {
         // beneficiaries fails by itself.
         String id = "run_" + UlidCreator.getMonotonicUlid();
         List<String> beneficiaries = madeUp(unique("F"), 3);
-        Sql.update("INSERT INTO rerun (id, scope, period, ruleset_id, reason, status, total) VALUES (?, 'beneficiaries', '2027-13', ?, 'test', 'QUEUED', 3)",
-                id, "medicaid-community-engagement");
-        for (String beneficiary : beneficiaries) {
-            Sql.update("INSERT INTO rerun_item (rerun_id, beneficiary_id) VALUES (?, ?)", id, beneficiary);
-        }
+        // The run and its items in one statement: a run seen without its items is finished at once (as DONE, with nothing to do).
+        Sql.update("""
+                WITH run AS (INSERT INTO rerun (id, scope, period, ruleset_id, reason, status, total)
+                             VALUES (?, 'beneficiaries', '2027-13', ?, 'test', 'QUEUED', 3) RETURNING id)
+                INSERT INTO rerun_item (rerun_id, beneficiary_id) SELECT run.id, b FROM run, unnest(string_to_array(?, ',')) AS b""",
+                id, "medicaid-community-engagement", String.join(",", beneficiaries));
         awaitStatus(id, "DONE");
         rerun(id).then().body("done", equalTo(0)).body("failed", equalTo(3));
         assertEquals(3, Sql.count("SELECT count(*) FROM rerun_item WHERE rerun_id = ? AND state = 'FAILED' AND error LIKE '%2027-13%'", id),
