@@ -118,10 +118,10 @@ public class ImportWork implements WorkKind<Imports.Claimed> {
         for (Imports.Claimed chunk : claimed) {
             if (chunk.lines().isEmpty()) {
                 // Every line settled already (a count cut short by a crash cannot happen: lines and counts commit together).
-                imports.settle(chunk.id(), new Imports.Settlement(chunk.lastLineNo(), 0, 0, List.of()));
+                imports.settle(chunk.id(), chunk.storedThrough(), new Imports.Settlement(chunk.lastLineNo(), 0, 0, List.of()));
                 continue;
             }
-            imports.settle(chunk.id(), store(chunk));
+            imports.settle(chunk.id(), chunk.storedThrough(), store(chunk));
             stored.increment(chunk.lines().size());
         }
     }
