@@ -262,7 +262,7 @@ IMPORT_RATE=$(rate "$IMPORT_LINES" "$(awk -v a="$t0" -v b="$(now)" 'BEGIN { prin
 report "(h) bulk import of $IMPORT_LINES lines ($(( $(wc -c < "$WORK/import.ndjson") / 1048576 )) MB), to DONE" "$IMPORT_RATE/s" \
   "$(ratio "$IMPORT_RATE"); the upload to its 202: $(rate "$IMPORT_LINES" "$UPLOAD_SECONDS")/s"
 report "    $(curl -sf -H "Authorization: Bearer $AGENCY" "localhost:$PORT/v1/imports/$IMPORT_ID?limit=1" | grep -o '"new_lines":[0-9]*')" "" "$(db_since_mark "$IMPORT_LINES" line)"
-report "    the importing instance's peak RSS (default heap)" "$(( $(awk '/VmHWM/ { print $2 }' "/proc/${PIDS[0]}/status") / 1024 )) MB"
+report "    the importing instance's peak RSS (heap: ${BENCH_JAVA_OPTS:-the JVM default})" "$(( $(awk '/VmHWM/ { print $2 }' "/proc/${PIDS[0]}/status") / 1024 )) MB"
 stop_services
 # Its messages stay unprocessed; held back, so that the instances below drain only their own.
 "${PSQL[@]}" -c "UPDATE message SET next_attempt_at = 'infinity' WHERE status = 'RECEIVED'"

@@ -59,17 +59,17 @@ public class ImportService {
         try {
             QuarkusTransaction.requiringNew().timeout((int) Math.min(Integer.MAX_VALUE, config.uploadTimeout().toSeconds()))
                     .run(() -> imports.stage(id, subject, sources, trace, stager));
-        } catch (LineStager.TooLarge e) {
-            throw ProblemException.tooLarge(e.getMessage() + " Nothing was stored.", null);
-        } catch (UncheckedIOException e) {
-            throw unreadable(e.getCause());
         } catch (RuntimeException e) {
-            if (findCause(e, LineStager.TooLarge.class) != null) {
-                throw ProblemException.tooLarge(findCause(e, LineStager.TooLarge.class).getMessage() + " Nothing was stored.", null);
+            // The stager's own failures (the file too large, the upload unreadable: a broken connection, bad gzip)
+            // are the client's; anything else (the database) is thrown on as it is. Either way the transaction
+            // rolled back, and nothing of the file is kept.
+            LineStager.TooLarge tooLarge = findCause(e, LineStager.TooLarge.class);
+            if (tooLarge != null) {
+                throw ProblemException.tooLarge(tooLarge.getMessage() + " Nothing was stored.", null);
             }
-            IOException io = findCause(e, IOException.class);
-            if (io != null && findCause(e, java.sql.SQLException.class) == null) {
-                throw unreadable(io);
+            UncheckedIOException unreadable = findCause(e, UncheckedIOException.class);
+            if (unreadable != null) {
+                throw unreadable(unreadable.getCause());
             }
             throw e;
         }
