@@ -39,7 +39,12 @@ public class ImportService {
     private final Backlog backlog;
     private final WorkSignal signal;
 
-    public ImportService(Imports imports, Ids ids, ImportsConfig config, Backlog backlog, WorkSignal signal) {
+    private final java.util.concurrent.Semaphore uploads;
+    private final java.time.Duration retryAfter;
+
+    public ImportService(Imports imports, Ids ids, ImportsConfig config, Backlog backlog, WorkSignal signal, org.eligo.ingest.IngestConfig ingest) {
+        this.uploads = new java.util.concurrent.Semaphore(config.maxConcurrentUploads());
+        this.retryAfter = ingest.retryAfter();
         this.imports = imports;
         this.ids = ids;
         this.config = config;
@@ -52,6 +57,18 @@ public class ImportService {
      * gzip's magic number) as a new import sent by {@code subject} for {@code sources} (null: any).
      */
     public ImportView.Accepted receive(InputStream body, String contentEncoding, String subject, Set<String> sources, String traceparent) {
+        if (!uploads.tryAcquire()) {
+            throw ProblemException.unavailable("This instance is receiving as many imports as it takes at once ("
+                    + config.maxConcurrentUploads() + ", eligo.imports.max-concurrent-uploads); retry later.", retryAfter);
+        }
+        try {
+            return stage(body, contentEncoding, subject, sources, traceparent);
+        } finally {
+            uploads.release();
+        }
+    }
+
+    private ImportView.Accepted stage(InputStream body, String contentEncoding, String subject, Set<String> sources, String traceparent) {
         String id = ids.next(Ids.IMPORT);
         String trace = TraceContext.traceparent(traceparent);
         InputStream file = open(body, contentEncoding);

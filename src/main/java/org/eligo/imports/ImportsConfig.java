@@ -24,6 +24,14 @@ public interface ImportsConfig {
     @WithDefault("8589934592")
     long maxBytes();
 
+    /**
+     * Uploads this instance receives at once. Each holds a worker thread and a database connection
+     * (its COPY) until its last byte: past this many, an upload is answered 503 with Retry-After
+     * before its body is read, so slow uploads cannot take every thread or connection.
+     */
+    @WithDefault("2")
+    int maxConcurrentUploads();
+
     /** How long one upload may take, from its first byte to its last (its transaction's time-out). */
     @WithDefault("1h")
     Duration uploadTimeout();

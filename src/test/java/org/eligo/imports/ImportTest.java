@@ -237,6 +237,38 @@ class ImportTest {
     }
 
     /**
+     * Uploads in progress are bounded (eligo.imports.max-concurrent-uploads, 2): a third is answered
+     * 503 with Retry-After while two slow ones hold their threads and connections, and once they are
+     * gone (the client closed: nothing of theirs is kept) an upload goes through again.
+     */
+    @Test
+    void slowUploadsCannotTakeEveryThreadAndConnection() throws Exception {
+        List<java.net.Socket> slow = new ArrayList<>();
+        try {
+            for (int i = 0; i < 2; i++) {
+                java.net.Socket socket = new java.net.Socket("localhost", io.restassured.RestAssured.port);
+                socket.getOutputStream().write(("POST /v1/messages/import HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/x-ndjson\r\n"
+                        + "Content-Length: 1000000\r\n\r\n{\"source\": ").getBytes(StandardCharsets.US_ASCII));
+                socket.getOutputStream().flush();
+                slow.add(socket);
+            }
+            byte[] file = (line(income(unique("third"), "1", "B-third", 2027, 1, 1, 80)) + "\n").getBytes(StandardCharsets.UTF_8);
+            await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(100)).until(() -> upload(file, null).statusCode() == 503);
+            upload(file, null).then().statusCode(503).contentType("application/problem+json").header("Retry-After", notNullValue());
+        } finally {
+            for (java.net.Socket socket : slow) {
+                socket.close();
+            }
+        }
+        // The slow uploads never commit: whatever else was stored meanwhile, the next upload adds exactly one import.
+        long importsBefore = Sql.count("SELECT count(*) FROM import");
+        String source = unique("after");
+        byte[] file = (line(income(source, "1", "B-after", 2027, 1, 1, 80)) + "\n").getBytes(StandardCharsets.UTF_8);
+        await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(100)).until(() -> upload(file, null).statusCode() == 202);
+        assertEquals(importsBefore + 1, Sql.count("SELECT count(*) FROM import"), "the slow uploads kept nothing");
+    }
+
+    /**
      * Two workers storing at once never take the same lines: each chunk is claimed under the import's
      * row lock (SKIP LOCKED), so the second worker finds the import held and takes nothing from it.
      */

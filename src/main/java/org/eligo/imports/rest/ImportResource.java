@@ -61,6 +61,8 @@ public class ImportResource {
             content = @Content(mediaType = Problem.MEDIA_TYPE, schema = @Schema(implementation = Problem.class)))
     @APIResponse(responseCode = "413", description = "The file is over eligo.imports.max-bytes; nothing stored",
             content = @Content(mediaType = Problem.MEDIA_TYPE, schema = @Schema(implementation = Problem.class)))
+    @APIResponse(responseCode = "503", description = "As many uploads as the instance takes at once are under way; see Retry-After",
+            content = @Content(mediaType = Problem.MEDIA_TYPE, schema = @Schema(implementation = Problem.class)))
     @Allowed(Role.AGENCY)
     public RestResponse<ImportView.Accepted> upload(InputStream body, @HeaderParam("Content-Encoding") String contentEncoding,
                                                     @HeaderParam("traceparent") String traceparent) {
