@@ -124,13 +124,17 @@ public class ImportService {
         }
     }
 
-    /** An import with a page of its rejected lines after {@code cursor}. */
+    /**
+     * An import with a page of its rejected lines after {@code cursor}, once {@code mayRead} has
+     * accepted its sender's subject (it throws when the caller may not read it): one read of the row.
+     */
     @Transactional
-    public ImportView view(String id, int limit, String cursor) {
+    public ImportView view(String id, int limit, String cursor, java.util.function.Consumer<String> mayRead) {
         Import row = Ids.isWellFormed(id, Ids.IMPORT) ? imports.findById(id) : null;
         if (row == null) {
             throw ProblemException.notFound("No import " + id + ".");
         }
+        mayRead.accept(row.submittedBy);
         long after = cursor == null || cursor.isEmpty() ? 0 : Long.parseLong(Requests.decodeCursor(cursor, LINE_CURSOR));
         List<Imports.Rejection> page = imports.rejections(id, after, limit + 1);
         String next = null;
@@ -144,15 +148,5 @@ public class ImportService {
                 row.conflictingLines, row.invalidLines, row.lastError,
                 page.stream().map(r -> new ImportView.RejectedLine(r.lineNo(), r.kind(),
                         r.errors().stream().map(e -> new ImportView.LineError(e.pointer(), e.message())).toList())).toList(), next);
-    }
-
-    /** Who may read an import: whoever sent it (its token's subject), or an analyst. */
-    @Transactional
-    public String submitter(String id) {
-        Import row = Ids.isWellFormed(id, Ids.IMPORT) ? imports.findById(id) : null;
-        if (row == null) {
-            throw ProblemException.notFound("No import " + id + ".");
-        }
-        return row.submittedBy;
     }
 }

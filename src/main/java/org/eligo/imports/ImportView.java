@@ -29,7 +29,7 @@ public record ImportView(String id,
 
     /** A rejected line: its number in the file (from 1), why, and where in the line (JSON Pointers into it). */
     @Schema(name = "RejectedLine")
-    public record RejectedLine(long line, @Schema(enumeration = {"invalid", "conflicting"}) String kind, List<LineError> errors) {
+    public record RejectedLine(long line, @Schema(enumeration = {Imports.Rejection.INVALID, Imports.Rejection.CONFLICTING}) String kind, List<LineError> errors) {
     }
 
     /**

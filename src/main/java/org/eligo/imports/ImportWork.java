@@ -7,7 +7,6 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.Set;
 
 import jakarta.enterprise.context.ApplicationScoped;
 
@@ -150,7 +149,7 @@ public class ImportWork implements WorkKind<Imports.Claimed> {
                 message = null;
             }
             if (message == null) {
-                rejections.add(new Imports.Rejection(line.lineNo(), "invalid", errors));
+                rejections.add(new Imports.Rejection(line.lineNo(), Imports.Rejection.INVALID, errors));
                 continue;
             }
             Candidate first = byKey.get(message.key());
@@ -169,29 +168,12 @@ public class ImportWork implements WorkKind<Imports.Claimed> {
             // In key order, as every submission inserts: two writers of overlapping keys wait for each other, never deadlock.
             distinct.sort(Comparator.comparing((Candidate c) -> c.message().source()).thenComparing(c -> c.message().externalId()));
             List<String> newIds = distinct.stream().map(c -> ids.next(Ids.MESSAGE)).toList();
-            Set<String> stored = messages.insert(distinct.stream().map(Candidate::message).toList(), newIds, chunk.traceparent());
-            inserted = stored.size();
-            List<IncomingMessage> repeated = new ArrayList<>();
-            List<Candidate> repeatedLines = new ArrayList<>();
+            List<Messages.Stored> stored = messages.store(distinct.stream().map(Candidate::message).toList(), newIds, chunk.traceparent());
             for (int i = 0; i < distinct.size(); i++) {
-                if (!stored.contains(newIds.get(i))) {
-                    repeated.add(distinct.get(i).message());
-                    repeatedLines.add(distinct.get(i));
-                }
-            }
-            if (!repeated.isEmpty()) {
-                Map<IncomingMessage.Key, Messages.Existing> existing = messages.existing(repeated);
-                for (Candidate candidate : repeatedLines) {
-                    Messages.Existing found = existing.get(candidate.message().key());
-                    if (found == null) {
-                        // ON CONFLICT skipped it, so the key exists; it must be visible to this later statement.
-                        throw new IllegalStateException("message key " + candidate.message().key() + " conflicted but is not visible");
-                    }
-                    if (found.content().sameContentAs(candidate.message())) {
-                        duplicates++;
-                    } else {
-                        rejections.add(conflicting(candidate.lineNo(), "message " + found.id()));
-                    }
+                switch (stored.get(i).outcome()) {
+                    case NEW -> inserted++;
+                    case DUPLICATE -> duplicates++;
+                    case CONFLICT -> rejections.add(conflicting(distinct.get(i).lineNo(), "message " + stored.get(i).id()));
                 }
             }
         }
@@ -201,7 +183,7 @@ public class ImportWork implements WorkKind<Imports.Claimed> {
     }
 
     private static Imports.Rejection conflicting(long lineNo, String other) {
-        return new Imports.Rejection(lineNo, "conflicting",
+        return new Imports.Rejection(lineNo, Imports.Rejection.CONFLICTING,
                 List.of(FieldError.at("/external_id", "source and external_id already identify " + other + " with different content")));
     }
 

@@ -47,8 +47,11 @@ public class Imports implements PanacheRepositoryBase<Import, String> {
     public record Claimed(String id, Set<String> sources, String traceparent, int attempts, long lastLineNo, long storedThrough, List<Line> lines) {
     }
 
-    /** A rejected line of the report. */
+    /** A rejected line of the report; its kind is {@link #INVALID} or {@link #CONFLICTING} (import_rejection's CHECK). */
     public record Rejection(long lineNo, String kind, List<FieldError> errors) {
+
+        public static final String INVALID = "invalid";
+        public static final String CONFLICTING = "conflicting";
     }
 
     /** What a chunk settled: its counts, its rejected lines, and the last line it covered. */
@@ -72,18 +75,18 @@ public class Imports implements PanacheRepositoryBase<Import, String> {
      * second worker skips the locked row, so no line is taken twice, and the chunk's lines, messages,
      * rejections and counts commit together with the lock's release.
      */
-    static final String CLAIM = """
+    static final String CLAIM = sql("""
             SELECT id, sources, traceparent, attempts, last_line_no, stored_through FROM import
-             WHERE status = 'STORING' AND next_attempt_at <= clock_timestamp()
+             WHERE status = {STORING} AND next_attempt_at <= clock_timestamp()
              ORDER BY id LIMIT 1
                FOR UPDATE SKIP LOCKED
-            """;
+            """);
 
-    static final String CLAIM_ONE = """
+    static final String CLAIM_ONE = sql("""
             SELECT id, sources, traceparent, attempts, last_line_no, stored_through FROM import
-             WHERE id = ? AND status = 'STORING'
+             WHERE id = ? AND status = {STORING}
                FOR UPDATE SKIP LOCKED
-            """;
+            """);
 
     /**
      * The next lines of an import, after the last one settled. Bounded below by it, not only
@@ -105,27 +108,39 @@ public class Imports implements PanacheRepositoryBase<Import, String> {
     static final String DELETE_LINES = "DELETE FROM import_line WHERE import_id = ? AND line_no > ? AND line_no <= ?";
 
     /** A chunk's counts; DONE once its last line is settled. Binds: through, new, duplicate, conflicting, invalid, id. */
-    static final String SETTLE = """
+    static final String SETTLE = sql("""
             UPDATE import SET stored_through = s.through,
                               new_lines = new_lines + s.n_new, duplicate_lines = duplicate_lines + s.n_duplicate,
                               conflicting_lines = conflicting_lines + s.n_conflicting, invalid_lines = invalid_lines + s.n_invalid,
-                              status = CASE WHEN s.through >= last_line_no THEN 'DONE' ELSE status END,
+                              status = CASE WHEN s.through >= last_line_no THEN {DONE} ELSE status END,
                               finished_at = CASE WHEN s.through >= last_line_no THEN clock_timestamp() END
               FROM (SELECT ?::bigint, ?::bigint, ?::bigint, ?::bigint, ?::bigint) AS s(through, n_new, n_duplicate, n_conflicting, n_invalid)
              WHERE id = ?
-            """;
+            """);
 
-    static final String RECORD_FAILURE = """
+    static final String RECORD_FAILURE = sql("""
             UPDATE import SET attempts = attempts + 1, last_error = ?,
-                              status = CASE WHEN ? THEN 'FAILED' ELSE status END,
+                              status = CASE WHEN ? THEN {FAILED} ELSE status END,
                               finished_at = CASE WHEN ? THEN clock_timestamp() END,
                               next_attempt_at = clock_timestamp() + ? * interval '1 millisecond'
              WHERE id = ?
-            """;
+            """);
 
     static final String REJECTIONS = """
             SELECT line_no, kind, errors::text FROM import_rejection WHERE import_id = ? AND line_no > ? ORDER BY line_no LIMIT ?
             """;
+
+    /**
+     * Statuses appear in the SQL as {@code {STORING}} and so on, replaced once with the
+     * {@link ImportStatus} as a literal (a literal, so the partial index import_storing serves the
+     * claim, as Messages explains for its own).
+     */
+    private static String sql(String text) {
+        for (ImportStatus status : ImportStatus.values()) {
+            text = text.replace("{" + status.name() + "}", "'" + status.name() + "'");
+        }
+        return text;
+    }
 
     private static final TypeReference<List<FieldError>> ERRORS = new TypeReference<>() {
     };
@@ -186,7 +201,12 @@ public class Imports implements PanacheRepositoryBase<Import, String> {
 
     private Optional<Claimed> claim(String sql, String id, int chunk) {
         return db.inCurrent(connection -> {
-            Claimed head;
+            String importId;
+            Set<String> sources;
+            String traceparent;
+            int attempts;
+            long lastLineNo;
+            long storedThrough;
             try (PreparedStatement statement = connection.prepareStatement(sql)) {
                 if (id != null) {
                     statement.setString(1, id);
@@ -195,15 +215,19 @@ public class Imports implements PanacheRepositoryBase<Import, String> {
                     if (!rs.next()) {
                         return Optional.empty();
                     }
-                    Array sources = rs.getArray(2);
-                    head = new Claimed(rs.getString(1), sources == null ? null : new LinkedHashSet<>(Arrays.asList((String[]) sources.getArray())),
-                            rs.getString(3), rs.getInt(4), rs.getLong(5), rs.getLong(6), List.of());
+                    importId = rs.getString(1);
+                    Array held = rs.getArray(2);
+                    sources = held == null ? null : new LinkedHashSet<>(Arrays.asList((String[]) held.getArray()));
+                    traceparent = rs.getString(3);
+                    attempts = rs.getInt(4);
+                    lastLineNo = rs.getLong(5);
+                    storedThrough = rs.getLong(6);
                 }
             }
             List<Line> lines = new ArrayList<>(chunk);
             try (PreparedStatement statement = connection.prepareStatement(NEXT_LINES)) {
-                statement.setString(1, head.id());
-                statement.setLong(2, head.storedThrough());
+                statement.setString(1, importId);
+                statement.setLong(2, storedThrough);
                 statement.setInt(3, chunk);
                 try (ResultSet rs = statement.executeQuery()) {
                     while (rs.next()) {
@@ -211,7 +235,7 @@ public class Imports implements PanacheRepositoryBase<Import, String> {
                     }
                 }
             }
-            return Optional.of(new Claimed(head.id(), head.sources(), head.traceparent(), head.attempts(), head.lastLineNo(), head.storedThrough(), lines));
+            return Optional.of(new Claimed(importId, sources, traceparent, attempts, lastLineNo, storedThrough, lines));
         });
     }
 
@@ -239,8 +263,8 @@ public class Imports implements PanacheRepositoryBase<Import, String> {
                 statement.setLong(1, settlement.throughLine());
                 statement.setLong(2, settlement.newLines());
                 statement.setLong(3, settlement.duplicateLines());
-                statement.setLong(4, settlement.count("conflicting"));
-                statement.setLong(5, settlement.count("invalid"));
+                statement.setLong(4, settlement.count(Rejection.CONFLICTING));
+                statement.setLong(5, settlement.count(Rejection.INVALID));
                 statement.setString(6, id);
                 statement.executeUpdate();
             }

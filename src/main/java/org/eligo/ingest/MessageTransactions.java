@@ -2,10 +2,10 @@ package org.eligo.ingest;
 
 import java.sql.Statement;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.Set;
 
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.transaction.Transactional;
@@ -44,30 +44,19 @@ class MessageTransactions {
                 return statement.execute("SET LOCAL lock_timeout = '2s'");
             }
         });
-        Set<String> inserted = messages.insert(insertOrder, insertIds, traceparent);
-        List<IncomingMessage> repeated = new ArrayList<>();
-        for (int i = 0; i < distinct.size(); i++) {
-            if (!inserted.contains(newIds.get(i))) {
-                repeated.add(distinct.get(i));
-            }
+        List<Messages.Stored> stored = messages.store(insertOrder, insertIds, traceparent);
+        Map<String, Messages.Stored> byOfferedId = new HashMap<>();
+        for (int i = 0; i < insertIds.size(); i++) {
+            byOfferedId.put(insertIds.get(i), stored.get(i));
         }
-        Map<IncomingMessage.Key, Messages.Existing> existing = repeated.isEmpty() ? Map.of() : messages.existing(repeated);
         List<Receipt> receipts = new ArrayList<>(distinct.size());
         for (int i = 0; i < distinct.size(); i++) {
-            IncomingMessage message = distinct.get(i);
-            if (inserted.contains(newIds.get(i))) {
-                receipts.add(new Receipt(newIds.get(i), MessageStatus.RECEIVED, false));
-                continue;
+            Messages.Stored outcome = byOfferedId.get(newIds.get(i));
+            switch (outcome.outcome()) {
+                case NEW -> receipts.add(new Receipt(outcome.id(), MessageStatus.RECEIVED, false));
+                case DUPLICATE -> receipts.add(new Receipt(outcome.id(), outcome.status(), true));
+                case CONFLICT -> throw MessageService.conflict(distinct.get(i), "message " + outcome.id());
             }
-            Messages.Existing stored = existing.get(message.key());
-            if (stored == null) {
-                // ON CONFLICT skipped it, so the key exists; it must be visible to this later statement.
-                throw new IllegalStateException("message key " + message.key() + " conflicted but is not visible");
-            }
-            if (!stored.content().sameContentAs(message)) {
-                throw MessageService.conflict(message, "message " + stored.id());
-            }
-            receipts.add(new Receipt(stored.id(), stored.status(), true));
         }
         return receipts;
     }

@@ -238,10 +238,10 @@ public class Messages implements PanacheRepositoryBase<Message, String> {
     /**
      * Inserts {@code messages} (with their ids, distinct keys), in the caller's transaction; returns
      * the ids that were new. Rows are claimed in the order given: callers sort by key, so that two
-     * requests with overlapping keys wait for each other instead of deadlocking.
+     * requests with overlapping keys wait for each other instead of deadlocking. (Called by
+     * {@link #store} only, in its transaction.)
      */
-    @Transactional(TxType.MANDATORY)
-    public Set<String> insert(List<IncomingMessage> messages, List<String> ids, String traceparent) {
+    private Set<String> insert(List<IncomingMessage> messages, List<String> ids, String traceparent) {
         int n = messages.size();
         String[][] columns = new String[7][n];
         for (int i = 0; i < n; i++) {
@@ -278,6 +278,49 @@ public class Messages implements PanacheRepositoryBase<Message, String> {
             }
             return inserted;
         });
+    }
+
+    /** What became of a message given to {@link #store}: stored new, or its key already stored with the same content or with other content. */
+    public enum Outcome {
+        NEW, DUPLICATE, CONFLICT
+    }
+
+    /** A message's outcome, with the id and status of the message stored under its key (the new one, or the one found). */
+    public record Stored(Outcome outcome, String id, MessageStatus status) {
+    }
+
+    /**
+     * Inserts {@code messages} (distinct keys, in key order, with {@code ids}) as {@link #insert} does
+     * and says what became of each, in their order: the one place that tells a new key from a
+     * repeated one and a repeat from a conflict, for every way messages come in (a request, an
+     * import's chunk). A conflict stores nothing for that message; whether it undoes the others is
+     * the caller's to decide.
+     */
+    @Transactional(TxType.MANDATORY)
+    public List<Stored> store(List<IncomingMessage> messages, List<String> ids, String traceparent) {
+        Set<String> inserted = insert(messages, ids, traceparent);
+        List<IncomingMessage> repeated = new ArrayList<>();
+        for (int i = 0; i < messages.size(); i++) {
+            if (!inserted.contains(ids.get(i))) {
+                repeated.add(messages.get(i));
+            }
+        }
+        Map<IncomingMessage.Key, Existing> existing = repeated.isEmpty() ? Map.of() : existing(repeated);
+        List<Stored> outcomes = new ArrayList<>(messages.size());
+        for (int i = 0; i < messages.size(); i++) {
+            if (inserted.contains(ids.get(i))) {
+                outcomes.add(new Stored(Outcome.NEW, ids.get(i), MessageStatus.RECEIVED));
+                continue;
+            }
+            IncomingMessage message = messages.get(i);
+            Existing stored = existing.get(message.key());
+            if (stored == null) {
+                // ON CONFLICT skipped it, so the key exists; it must be visible to this later statement.
+                throw new IllegalStateException("message key " + message.key() + " conflicted but is not visible");
+            }
+            outcomes.add(new Stored(stored.content().sameContentAs(message) ? Outcome.DUPLICATE : Outcome.CONFLICT, stored.id(), stored.status()));
+        }
+        return outcomes;
     }
 
     /** The stored messages for the keys of {@code messages}, keyed by idempotency key. */

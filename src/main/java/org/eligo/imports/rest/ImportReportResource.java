@@ -50,10 +50,10 @@ public class ImportReportResource {
                           @Parameter(description = "rejected lines per page, 1 to 500 (default 50)") @QueryParam("limit") String limit,
                           @Parameter(description = "from a previous answer's next_cursor") @QueryParam("cursor") String cursor) {
         int pageSize = DeterminationService.limit(limit);
-        String submitter = imports.submitter(id);
-        if (!caller.has(Role.ANALYST) && !submitter.equals(caller.subject()) && caller.submittableSources() != null) {
-            throw ProblemException.forbidden("An agency reads only the imports sent with its own token's subject.");
-        }
-        return imports.view(id, pageSize, cursor);
+        return imports.view(id, pageSize, cursor, submitter -> {
+            if (!caller.has(Role.ANALYST) && !submitter.equals(caller.subject()) && caller.submittableSources() != null) {
+                throw ProblemException.forbidden("An agency reads only the imports sent with its own token's subject.");
+            }
+        });
     }
 }
