@@ -196,6 +196,24 @@ for clients in $READ_CLIENTS; do
     "p50 $(echo "$READ" | awk '{ print $2 }') ms" "p99 $(echo "$READ" | awk '{ print $3 }') ms, $(echo "$READ" | awk -v s="$READ_SECONDS" '{ w = int(s / 4); if (w > 5) w = 5; printf "%.0f", $1 / (s - w) }')/s, errors $(echo "$READ" | awk '{ print $5 }')"
 done
 
+# --- (i) population reports over everything stored ----------------------------------------------
+# Each report five times (median): the latest determinations of the period, the last rerun's, and
+# the transitions between the last two reruns; JSON, and the outcomes as CSV.
+report_ms() { # $1 = path and query, $2 = Accept
+  local times=() i
+  for i in 1 2 3 4 5; do
+    times+=("$(curl -sf -o /dev/null -w '%{time_total}' -H "Authorization: Bearer $ANALYST" -H "Accept: $2" "localhost:$PORT$1" | awk '{ printf "%.0f", $1 * 1000 }')")
+  done
+  printf '%s\n' "${times[@]}" | sort -n | sed -n 3p
+}
+read -r LAST_RUN PREVIOUS_RUN < <("${PSQL[@]}" -At -F ' ' -c "select max(id) filter (where rn = 1), max(id) filter (where rn = 2) from (select id, row_number() over (order by created_at desc) rn from rerun) r")
+REPORT_BENEFICIARIES=$(curl -sf -H "Authorization: Bearer $ANALYST" "localhost:$PORT/v1/reports/outcomes?period=2027-07" | sed -n 's/.*"beneficiaries":\([0-9]*\).*/\1/p')
+report "(i) GET /v1/reports/outcomes, latest of $REPORT_BENEFICIARIES, $DETERMINATIONS stored" "$(report_ms "/v1/reports/outcomes?period=2027-07" application/json) ms" "median of 5"
+report "    the same as text/csv" "$(report_ms "/v1/reports/outcomes?period=2027-07" text/csv) ms"
+report "    outcomes of the last rerun" "$(report_ms "/v1/reports/outcomes?period=2027-07&rerun_id=$LAST_RUN" application/json) ms"
+report "    transitions, latest from the one before" "$(report_ms "/v1/reports/transitions?period=2027-07" application/json) ms"
+report "    transitions between the last two reruns" "$(report_ms "/v1/reports/transitions?period=2027-07&from_rerun=$PREVIOUS_RUN&to_rerun=$LAST_RUN" application/json) ms"
+
 # --- (g) the audit trail: rows it wrote, and a full verification -----------------------------------
 # Rows in the tables that prove the records (the hash chains' before issue 17, the ledger's after),
 # per message end to end and after the reruns; then GET /v1/integrity/verify over everything.

@@ -43,3 +43,34 @@ BEGIN
     RETURN NULL;
 END
 $$;
+
+-- ---------------------------------------------------------------------------------------------------
+-- Each beneficiary's latest determination (determination_latest, V11__population_reports.sql)
+
+-- Moves determination_latest forward for the new determinations of a statement: for each ruleset,
+-- period and beneficiary, the newest new one becomes the latest unless a newer one is already there,
+-- and the one it replaces becomes the previous (the one before it in this statement, if the
+-- statement wrote two). Rows are upserted in key order, so that two transactions upserting some of
+-- the same keys lock them in the same order and cannot deadlock on them; in practice they do not
+-- meet, since every writer of determinations holds their beneficiaries' locks (lock class 17772,
+-- org.eligo.facts.Facts).
+CREATE OR REPLACE FUNCTION eligo_determination_latest() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+    INSERT INTO determination_latest AS l (ruleset_id, period, beneficiary_id, determination_id, result, outcomes,
+                                           previous_determination_id, previous_result)
+    SELECT r.ruleset_id, r.period, r.beneficiary_id, r.id, r.result, r.outcomes, r.previous_id, r.previous_result
+      FROM (SELECT n.ruleset_id, n.period, n.beneficiary_id, n.id, n.result, n.outcomes,
+                   lead(n.id) OVER w AS previous_id, lead(n.result) OVER w AS previous_result, row_number() OVER w AS newest
+              FROM new_rows n
+            WINDOW w AS (PARTITION BY n.ruleset_id, n.period, n.beneficiary_id ORDER BY n.id DESC)) AS r
+     WHERE r.newest = 1
+     ORDER BY r.ruleset_id, r.period, r.beneficiary_id
+        ON CONFLICT (ruleset_id, period, beneficiary_id) DO UPDATE
+       SET determination_id = excluded.determination_id, result = excluded.result, outcomes = excluded.outcomes,
+           previous_determination_id = coalesce(excluded.previous_determination_id, l.determination_id),
+           previous_result = CASE WHEN excluded.previous_determination_id IS NULL THEN l.result ELSE excluded.previous_result END
+     WHERE excluded.determination_id > l.determination_id;
+    RETURN NULL;
+END
+$$;

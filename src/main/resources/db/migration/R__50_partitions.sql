@@ -126,6 +126,13 @@ BEGIN
                  WHERE k.message_id >= eligo_ulid_floor('msg_', part.month::timestamp AT TIME ZONE 'UTC')
                    AND k.message_id < eligo_ulid_floor('msg_', (part.month + interval '1 month')::timestamp AT TIME ZONE 'UTC');
             END IF;
+            -- A latest determination that retention removed is no longer anyone's latest: the
+            -- beneficiary leaves that period's latest-based reports with it.
+            IF family.parent = 'determination' THEN
+                DELETE FROM determination_latest l
+                 WHERE l.determination_id >= eligo_ulid_floor('det_', part.month::timestamp AT TIME ZONE 'UTC')
+                   AND l.determination_id < eligo_ulid_floor('det_', (part.month + interval '1 month')::timestamp AT TIME ZONE 'UTC');
+            END IF;
             dropped := dropped + 1;
         END LOOP;
     END LOOP;

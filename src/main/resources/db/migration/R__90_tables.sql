@@ -49,6 +49,8 @@ LANGUAGE sql IMMUTABLE AS $$
     ('rerun_item',                  'mutable',            NULL, NULL,   NULL,               'SELECT, INSERT, UPDATE'),
     ('rerun_determination',         'record',             NULL, NULL,   NULL,               'SELECT, INSERT'),
     ('beneficiary_facts_changed',   'mutable',            NULL, NULL,   NULL,               'SELECT, INSERT, UPDATE'),
+    -- Each beneficiary's latest determination per period and ruleset, kept by a trigger on determination (V11__population_reports.sql).
+    ('determination_latest',        'mutable',            NULL, NULL,   NULL,               'SELECT, INSERT, UPDATE'),
     ('retention_purge',             'record',             NULL, NULL,   NULL,               'SELECT'),
     ('access_log',                  'record',             NULL, NULL,   NULL,               'SELECT, INSERT'),
     -- The ledger (V8__ledger.sql): entries written with each write transaction, blocks and keys by the sealer.
@@ -107,6 +109,8 @@ LANGUAGE sql IMMUTABLE AS $$
          'TRIGGER %I AFTER INSERT ON %I REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION eligo_determination_parts_guard()', false),
         ('{determination}', '_once_per_rerun',
          'TRIGGER %I AFTER INSERT ON %I REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION eligo_determination_once_per_rerun()', false),
+        ('{determination}', '_latest',
+         'TRIGGER %I AFTER INSERT ON %I REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION eligo_determination_latest()', false),
         -- Waking the workers (R__10_coordination.sql)
         ('{message}', '_received',
          'TRIGGER %I AFTER INSERT ON %I FOR EACH STATEMENT EXECUTE FUNCTION eligo_notify_message_received()', false)

@@ -44,6 +44,9 @@ import io.quarkus.runtime.annotations.RegisterForReflection;
         RulesetResource.RulesetView.class, RulesetRegistry.Activation.class,
         StatsResource.Stats.class, StatsResource.Messages.class, StatsResource.Facts.class, StatsResource.Determinations.class,
         StatsResource.LeftForOthers.class,
+        org.eligo.reports.ReportViews.Outcomes.class, org.eligo.reports.ReportViews.CheckOutcomes.class,
+        org.eligo.reports.ReportViews.SubcheckOutcomes.class, org.eligo.reports.ReportViews.Reason.class,
+        org.eligo.reports.ReportViews.Transitions.class, org.eligo.reports.ReportViews.Transition.class,
         Problem.class, FieldError.class,
 })
 public final class NativeReflection {

@@ -59,6 +59,8 @@ class AuthTest {
             new Call("GET", "/v1/rulesets", "/v1/rulesets", null, READERS),
             new Call("GET", "/v1/rulesets/{id}", "/v1/rulesets/none", null, READERS),
             new Call("GET", "/v1/stats", "/v1/stats", null, ANALYSTS),
+            new Call("GET", "/v1/reports/outcomes", "/v1/reports/outcomes?period=2027-06", null, ANALYSTS),
+            new Call("GET", "/v1/reports/transitions", "/v1/reports/transitions?period=2027-06", null, ANALYSTS),
             new Call("POST", "/v1/reruns", "/v1/reruns", "{}", ANALYSTS),
             new Call("GET", "/v1/reruns/{id}", "/v1/reruns/run_01ARZ3NDEKTSV4RRFFQ69G5FAV", null, ANALYSTS),
             new Call("POST", "/v1/reruns/{id}/cancel", "/v1/reruns/run_01ARZ3NDEKTSV4RRFFQ69G5FAV/cancel", null, ANALYSTS),

@@ -1,0 +1,186 @@
+package org.eligo.reports;
+
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.util.ArrayList;
+import java.util.List;
+
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.transaction.Transactional;
+
+import org.eligo.reruns.RerunItemState;
+import org.eligo.support.Db;
+
+/**
+ * The population reports' counts, each one statement that the database aggregates: the service reads
+ * a few dozen rows however large the population is.
+ *
+ * <p>The owner of {@code determination_latest} (V11__population_reports.sql), which only the database
+ * writes (trigger {@code eligo_determination_latest}, R__40_determinations.sql; retention). The
+ * reports also read, never write, two other owners' tables: a rerun's determinations through
+ * {@code rerun_determination} and {@code determination} (org.eligo.determinations.Determinations),
+ * and each rerun item's result and the result before it from {@code rerun_item}
+ * (org.eligo.reruns.Reruns), which records them as the run goes.
+ */
+@ApplicationScoped
+public class PopulationReports {
+
+    /** Each beneficiary's latest determination for a period: one row each. Binds ruleset, period. */
+    static final String LATEST = "SELECT beneficiary_id, result, outcomes FROM determination_latest WHERE ruleset_id = ? AND period = ?";
+
+    /** A rerun's determinations: at most one per beneficiary (its primary key). Binds the rerun. */
+    static final String OF_RERUN = """
+            SELECT d.beneficiary_id, d.result, d.outcomes
+              FROM rerun_determination r JOIN determination d ON d.id = r.determination_id
+             WHERE r.rerun_id = ?""";
+
+    /**
+     * The counts of a population ({@code %s}: {@link #LATEST} or {@link #OF_RERUN}), as rows of
+     * (kind, path, result, count, position):
+     * <ul>
+     * <li>{@code result}: beneficiaries per result;</li>
+     * <li>{@code outcome}: per check ({@code check}) or subcheck ({@code check/subcheck}) and result,
+     * from the outcomes the database derived from each determination's checks (V4), with the
+     * lowest position it had in them, which orders the checks as the ruleset does;</li>
+     * <li>{@code reason}: for each PASSED check, its reason (the first of its subcheck that passed:
+     * the contract's {@code reason}), counted as {@code check/subcheck}.</li>
+     * </ul>
+     * Check and subcheck ids are lower_snake_case and results upper case, so {@code /} and {@code =}
+     * split an outcome unambiguously.
+     */
+    static final String COUNTS = """
+            WITH p AS MATERIALIZED (%s)
+            SELECT 'result' AS kind, NULL AS path, p.result, count(*) AS n, 0 AS position FROM p GROUP BY p.result
+            UNION ALL
+            SELECT 'outcome', split_part(u.o, '=', 1), split_part(u.o, '=', 2), count(*), min(u.position)
+              FROM p CROSS JOIN LATERAL unnest(p.outcomes) WITH ORDINALITY AS u (o, position)
+             GROUP BY split_part(u.o, '=', 1), split_part(u.o, '=', 2)
+            UNION ALL
+            SELECT 'reason', x.path, 'PASSED', count(*), min(x.position)
+              FROM p CROSS JOIN LATERAL (
+                   SELECT DISTINCT ON (split_part(u.o, '/', 1)) split_part(u.o, '=', 1) AS path, u.position
+                     FROM unnest(p.outcomes) WITH ORDINALITY AS u (o, position)
+                    WHERE u.o LIKE '%%/%%=PASSED' AND (split_part(u.o, '/', 1) || '=PASSED') = ANY(p.outcomes)
+                    ORDER BY split_part(u.o, '/', 1), u.position) AS x
+             GROUP BY x.path
+            """;
+
+    /** A rerun's finished items: (beneficiary, result). Binds the rerun. */
+    static final String RERUN_RESULTS = "SELECT beneficiary_id, result FROM rerun_item WHERE rerun_id = ? AND state = '"
+            + RerunItemState.DONE + "'";
+
+    /** (previous result, result, beneficiaries) over the latest determinations: each with the one it replaced. Binds ruleset, period. */
+    static final String TRANSITIONS_LATEST = """
+            SELECT previous_result, result, count(*) FROM determination_latest WHERE ruleset_id = ? AND period = ?
+             GROUP BY previous_result, result""";
+
+    /** (previous result, result, beneficiaries) over a rerun: each item with the latest determination before the run's. Binds the rerun. */
+    static final String TRANSITIONS_OF_RERUN = "SELECT previous_result, result, count(*) FROM rerun_item WHERE rerun_id = ? AND state = '"
+            + RerunItemState.DONE + "' GROUP BY previous_result, result";
+
+    /**
+     * (result in one population, result in the other, beneficiaries), over the beneficiaries of
+     * either; NULL for a side where the beneficiary is absent. {@code %1$s} and {@code %2$s}: the two
+     * populations' (beneficiary_id, result) rows, their parameters bound in that order.
+     */
+    static final String TRANSITIONS_BETWEEN = """
+            SELECT f.result, t.result, count(*)
+              FROM (%1$s) AS f FULL JOIN (%2$s) AS t ON t.beneficiary_id = f.beneficiary_id
+             GROUP BY f.result, t.result""";
+
+    /** Each beneficiary's latest result for a period, as (beneficiary, result). Binds ruleset, period. */
+    static final String LATEST_RESULTS = "SELECT beneficiary_id, result FROM determination_latest WHERE ruleset_id = ? AND period = ?";
+
+    /** Whose determinations a report counts: one rerun's, or each beneficiary's latest for the period. */
+    public sealed interface Population {
+    }
+
+    /** Each beneficiary's latest determination of the ruleset for the period. */
+    public record Latest(String rulesetId, String period) implements Population {
+    }
+
+    /** The determinations a rerun made. */
+    public record OfRerun(String rerunId) implements Population {
+    }
+
+    /** One aggregated row of {@link #COUNTS}. */
+    public record Count(String kind, String path, String result, long count, long position) {
+    }
+
+    /** One (from, to) pair of results and how many beneficiaries went that way; null: no determination on that side. */
+    public record Transition(String from, String to, long count) {
+    }
+
+    private final Db db;
+
+    public PopulationReports(Db db) {
+        this.db = db;
+    }
+
+    /** The counts of {@code population} (see {@link #COUNTS}). */
+    @Transactional(Transactional.TxType.MANDATORY)
+    public List<Count> counts(Population population) {
+        return db.inCurrent(connection -> {
+            String sql = COUNTS.formatted(population instanceof OfRerun ? OF_RERUN : LATEST);
+            try (PreparedStatement statement = connection.prepareStatement(sql)) {
+                bind(statement, 1, population);
+                List<Count> counts = new ArrayList<>();
+                try (ResultSet rs = statement.executeQuery()) {
+                    while (rs.next()) {
+                        counts.add(new Count(rs.getString(1), rs.getString(2), rs.getString(3), rs.getLong(4), rs.getLong(5)));
+                    }
+                }
+                return counts;
+            }
+        });
+    }
+
+    /**
+     * How results moved: from {@code from} to {@code to} (beneficiaries of either), or, with no
+     * {@code from}, from the determination before each of {@code to}'s: the one each latest
+     * determination replaced, or the latest before a rerun's (as the run recorded it).
+     */
+    @Transactional(Transactional.TxType.MANDATORY)
+    public List<Transition> transitions(Population from, Population to) {
+        return db.inCurrent(connection -> {
+            String sql;
+            if (from == null) {
+                sql = to instanceof OfRerun ? TRANSITIONS_OF_RERUN : TRANSITIONS_LATEST;
+            } else {
+                sql = TRANSITIONS_BETWEEN.formatted(results(from), results(to));
+            }
+            try (PreparedStatement statement = connection.prepareStatement(sql)) {
+                int next = from == null ? 1 : bind(statement, 1, from);
+                bind(statement, next, to);
+                return transitions(statement);
+            }
+        });
+    }
+
+    private static String results(Population population) {
+        return population instanceof OfRerun ? RERUN_RESULTS : LATEST_RESULTS;
+    }
+
+    /** Binds {@code population}'s parameters from {@code index}; returns the next index. */
+    private static int bind(PreparedStatement statement, int index, Population population) throws SQLException {
+        if (population instanceof OfRerun run) {
+            statement.setString(index, run.rerunId());
+            return index + 1;
+        }
+        Latest latest = (Latest) population;
+        statement.setString(index, latest.rulesetId());
+        statement.setString(index + 1, latest.period());
+        return index + 2;
+    }
+
+    private static List<Transition> transitions(PreparedStatement statement) throws SQLException {
+        List<Transition> transitions = new ArrayList<>();
+        try (ResultSet rs = statement.executeQuery()) {
+            while (rs.next()) {
+                transitions.add(new Transition(rs.getString(1), rs.getString(2), rs.getLong(3)));
+            }
+        }
+        return transitions;
+    }
+}
