@@ -56,34 +56,31 @@ public class Reports {
         Map<String, Long> results = tally();
         Map<String, CheckTally> checks = new LinkedHashMap<>();
         List<Count> outcomes = new ArrayList<>();
-        List<Count> reasons = new ArrayList<>();
+        List<Outcome> reasons = new ArrayList<>();
         for (Count count : counts.counts(population)) {
             switch (count.kind()) {
-                case "result" -> results.merge(count.result(), count.count(), Long::sum);
+                case "result" -> results.merge(count.outcome(), count.count(), Long::sum);
                 case "outcome" -> outcomes.add(count);
-                case "reason" -> reasons.add(count);
+                case "reason" -> reasons.add(Outcome.of(count));
                 default -> throw new IllegalStateException("unknown count kind " + count.kind());
             }
         }
         // Checks, then subchecks, in the order they had in the determinations (their lowest position).
-        outcomes.sort(Comparator.comparingLong(Count::position).thenComparing(Count::path));
-        for (Count outcome : outcomes) {
-            int slash = outcome.path().indexOf('/');
-            String check = slash < 0 ? outcome.path() : outcome.path().substring(0, slash);
-            CheckTally tally = checks.computeIfAbsent(check, id -> new CheckTally(id, tally(), new LinkedHashMap<>()));
-            Map<String, Long> into = slash < 0 ? tally.results()
-                    : tally.subchecks().computeIfAbsent(outcome.path().substring(slash + 1), id -> tally());
+        outcomes.sort(Comparator.comparingLong(Count::position).thenComparing(Count::outcome));
+        for (Count count : outcomes) {
+            Outcome outcome = Outcome.of(count);
+            CheckTally tally = checks.computeIfAbsent(outcome.check(), id -> new CheckTally(id, tally(), new LinkedHashMap<>()));
+            Map<String, Long> into = outcome.subcheck() == null ? tally.results() : tally.subchecks().computeIfAbsent(outcome.subcheck(), id -> tally());
             into.merge(outcome.result(), outcome.count(), Long::sum);
         }
         List<String> order = new ArrayList<>(checks.keySet());
-        reasons.sort(Comparator.<Count>comparingInt(r -> order.indexOf(r.path().substring(0, r.path().indexOf('/'))))
-                .thenComparing(Comparator.comparingLong(Count::count).reversed()).thenComparing(Count::path));
+        reasons.sort(Comparator.<Outcome>comparingInt(r -> order.indexOf(r.check()))
+                .thenComparing(Comparator.comparingLong(Outcome::count).reversed()).thenComparing(Outcome::subcheck));
         long beneficiaries = results.values().stream().mapToLong(Long::longValue).sum();
         return new ReportViews.Outcomes(ruleset.id(), period, population instanceof OfRerun run ? run.rerunId() : null, beneficiaries, results,
                 checks.values().stream().map(c -> new ReportViews.CheckOutcomes(c.id(), c.results(),
                         c.subchecks().entrySet().stream().map(s -> new ReportViews.SubcheckOutcomes(s.getKey(), s.getValue())).toList())).toList(),
-                reasons.stream().map(r -> new ReportViews.Reason(r.path().substring(0, r.path().indexOf('/')), r.path().substring(r.path().indexOf('/') + 1),
-                        r.count())).toList());
+                reasons.stream().map(r -> new ReportViews.Reason(r.check(), r.subcheck(), r.count())).toList());
     }
 
     /**
@@ -156,6 +153,19 @@ public class Reports {
     /** Results in the contract's order; null (no determination on that side) first. */
     private static int rank(String result) {
         return result == null ? -1 : Result.valueOf(result).ordinal();
+    }
+
+    /** A counted outcome split: {@code check=RESULT} or {@code check/subcheck=RESULT}. */
+    private record Outcome(String check, String subcheck, String result, long count) {
+
+        static Outcome of(Count count) {
+            String outcome = count.outcome();
+            int equals = outcome.lastIndexOf('=');
+            int slash = outcome.indexOf('/');
+            String path = outcome.substring(0, equals);
+            return new Outcome(slash < 0 ? path : path.substring(0, slash), slash < 0 ? null : path.substring(slash + 1),
+                    outcome.substring(equals + 1), count.count());
+        }
     }
 
     private record CheckTally(String id, Map<String, Long> results, Map<String, Map<String, Long>> subchecks) {
