@@ -363,9 +363,16 @@ public class Determinations implements PanacheRepositoryBase<Determination, Stri
         db.inCurrent(connection -> {
             try (PreparedStatement statement = connection.prepareStatement(ALL_IN_LEDGER_FORM)) {
                 statement.setFetchSize(2000);
-                try (java.sql.ResultSet rs = statement.executeQuery()) {
-                    while (rs.next() && sink.accept(recordedRow(rs))) {
-                        // streamed
+                // The rows' canonical forms (their checks parsed) are written on other threads while
+                // this one reads on: org.eligo.ledger.RecordedStream says why.
+                try (java.sql.ResultSet rs = statement.executeQuery();
+                     org.eligo.ledger.RecordedStream<StoredRow> stream = new org.eligo.ledger.RecordedStream<>(Determinations::recorded, sink)) {
+                    boolean going = true;
+                    while (going && rs.next()) {
+                        going = stream.add(storedRow(rs));
+                    }
+                    if (going) {
+                        stream.finish();
                     }
                 }
             }
@@ -411,11 +418,26 @@ public class Determinations implements PanacheRepositoryBase<Determination, Stri
 
     /** A row of {@link #ALL_IN_LEDGER_FORM} as the ledger sees it. */
     private static org.eligo.ledger.Recorded recordedRow(java.sql.ResultSet rs) throws java.sql.SQLException {
+        return recorded(storedRow(rs));
+    }
+
+    /** A row of {@link #ALL_IN_LEDGER_FORM} as read, before its canonical form is written. */
+    record StoredRow(String id, String beneficiaryId, String period, String rulesetId, String rulesetSha256, String rulesetVersion,
+                     java.time.Instant evaluatedAt, java.time.Instant factsAsOf, String trigger, String rerunId, String result, String checks,
+                     String ledgerTx, List<String> factIds) {
+    }
+
+    private static StoredRow storedRow(java.sql.ResultSet rs) throws java.sql.SQLException {
         java.sql.Array links = rs.getArray(14);
         List<String> factIds = links == null ? List.of() : List.of((String[]) links.getArray());
-        return new org.eligo.ledger.Recorded(LEDGER_TABLE + "/" + rs.getString(1), canonical(rs.getString(1), rs.getString(2),
-                rs.getString(3), rs.getString(4), rs.getString(5), rs.getString(6), org.eligo.support.Timestamps.read(rs, 7),
-                org.eligo.support.Timestamps.read(rs, 8), rs.getString(9), rs.getString(10), rs.getString(11), rs.getString(12), factIds),
-                rs.getString(13));
+        return new StoredRow(rs.getString(1), rs.getString(2), rs.getString(3), rs.getString(4), rs.getString(5), rs.getString(6),
+                org.eligo.support.Timestamps.read(rs, 7), org.eligo.support.Timestamps.read(rs, 8), rs.getString(9), rs.getString(10),
+                rs.getString(11), rs.getString(12), rs.getString(13), factIds);
+    }
+
+    private static org.eligo.ledger.Recorded recorded(StoredRow row) {
+        return new org.eligo.ledger.Recorded(LEDGER_TABLE + "/" + row.id(), canonical(row.id(), row.beneficiaryId(), row.period(), row.rulesetId(),
+                row.rulesetSha256(), row.rulesetVersion(), row.evaluatedAt(), row.factsAsOf(), row.trigger(), row.rerunId(), row.result(),
+                row.checks(), row.factIds()), row.ledgerTx());
     }
 }

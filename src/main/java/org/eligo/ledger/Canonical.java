@@ -201,6 +201,9 @@ public final class Canonical {
 
     private final TreeMap<String, Object> members = new TreeMap<>();
 
+    /** The canonical bytes, once {@link #freeze()} wrote them; the members are then dropped. */
+    private byte[] frozen;
+
     private Canonical() {
     }
 
@@ -214,6 +217,7 @@ public final class Canonical {
      * Instant (microsecond precision), LocalDate, a JsonNode, or a List of these (an array).
      */
     public Canonical put(String key, Object value) {
+        requireOpen();
         if (value != null) {
             members.put(key, value);
         }
@@ -222,6 +226,7 @@ public final class Canonical {
 
     /** Nested JSON given as text (as stored, or as about to be stored), read exactly. */
     public Canonical putJson(String key, String json) {
+        requireOpen();
         if (json != null) {
             try {
                 members.put(key, EXACT.readTree(json));
@@ -232,7 +237,30 @@ public final class Canonical {
         return this;
     }
 
+    /**
+     * Writes the canonical bytes now, keeps them and drops the members: the content is complete and
+     * can no longer change. Verification's workers do this ({@link RecordedStream}), so that the
+     * thread walking the ledger only hashes, and a tree of a determination's checks is not kept
+     * waiting in a queue.
+     */
+    public Canonical freeze() {
+        if (frozen == null) {
+            frozen = bytes();
+            members.clear();
+        }
+        return this;
+    }
+
+    private void requireOpen() {
+        if (frozen != null) {
+            throw new IllegalStateException("frozen: its bytes are written");
+        }
+    }
+
     public byte[] bytes() {
+        if (frozen != null) {
+            return frozen.clone();
+        }
         Out out = new Out(256);
         writeMembers(out, members);
         return out.toByteArray();
@@ -240,6 +268,10 @@ public final class Canonical {
 
     /** Feeds the canonical content's UTF-8 bytes to {@code digest}: the same bytes as {@link #bytes()}, with no copy of them. */
     public void digestInto(java.security.MessageDigest digest) {
+        if (frozen != null) {
+            digest.update(frozen);
+            return;
+        }
         Out[] holder = HASHING.get();
         Out out = holder[0];
         out.length = 0;
