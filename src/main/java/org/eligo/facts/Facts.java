@@ -263,6 +263,21 @@ public class Facts implements PanacheRepositoryBase<Fact, String> {
                 .getResultList();
     }
 
+    static final String IDS_OF_MESSAGES = "select f.messageId, f.id from Fact f where f.messageId in ?1 order by f.id";
+
+    /** {@link #idsOfMessage} for several messages at once: each message's fact ids (none: absent), oldest first. */
+    @Transactional
+    public Map<String, List<String>> idsOfMessages(Collection<String> messageIds) {
+        Map<String, List<String>> ids = new HashMap<>();
+        if (messageIds.isEmpty()) {
+            return ids;
+        }
+        for (Object[] row : getEntityManager().createQuery(IDS_OF_MESSAGES, Object[].class).setParameter(1, messageIds).getResultList()) {
+            ids.computeIfAbsent((String) row[0], message -> new ArrayList<>()).add((String) row[1]);
+        }
+        return ids;
+    }
+
     /** Active and revoked facts, of every type. */
     public record Counts(long active, long revoked) {
     }

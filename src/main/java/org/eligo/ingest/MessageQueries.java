@@ -1,8 +1,13 @@
 package org.eligo.ingest;
 
+import java.util.List;
+import java.util.Map;
+
 import jakarta.enterprise.context.ApplicationScoped;
 
+import org.eligo.determinations.DeterminationService;
 import org.eligo.support.Ids;
+import org.eligo.support.Requests;
 import org.eligo.support.problem.ProblemException;
 
 /** Reads stored messages. */
@@ -30,4 +35,26 @@ public class MessageQueries {
         MessageView message = messages.view(id).orElseThrow(() -> ProblemException.notFound("No message with id " + id));
         return message.status() == MessageStatus.PROCESSED ? message.withFactIds(facts.idsOfMessage(id)) : message;
     }
+
+    /** A page of messages and the cursor of the next one (null: this is the last). */
+    public record Page(List<MessageView> items, String nextCursor) {
+    }
+
+    /**
+     * A page of a beneficiary's messages, newest first, each with its facts' ids (read for the page's
+     * PROCESSED messages in one more statement; they agree for the reason {@link #get} gives).
+     */
+    public Page ofBeneficiary(String beneficiaryId, String limitText, String cursor) {
+        Requests.requireBeneficiaryId(beneficiaryId);
+        int limit = DeterminationService.limit(limitText);
+        String before = cursor == null || cursor.isEmpty() ? null : Requests.decodeCursor(cursor, MESSAGE_ID);
+        List<MessageView> rows = messages.ofBeneficiary(beneficiaryId, before, limit + 1);
+        List<MessageView> items = rows.size() > limit ? rows.subList(0, limit) : rows;
+        Map<String, List<String>> factIds = facts.idsOfMessages(
+                items.stream().filter(m -> m.status() == MessageStatus.PROCESSED).map(MessageView::id).toList());
+        List<MessageView> shown = items.stream().map(m -> factIds.containsKey(m.id()) ? m.withFactIds(factIds.get(m.id())) : m).toList();
+        return new Page(shown, rows.size() > limit ? Requests.encodeCursor(items.get(items.size() - 1).id()) : null);
+    }
+
+    private static final java.util.regex.Pattern MESSAGE_ID = java.util.regex.Pattern.compile("msg_[0-9A-HJKMNP-TV-Z]{26}");
 }

@@ -343,6 +343,45 @@ public class Messages implements PanacheRepositoryBase<Message, String> {
         });
     }
 
+    /**
+     * A page of a beneficiary's messages, newest first (ids are ULIDs minted on arrival), before
+     * {@code beforeId} when given: index message_beneficiary (beneficiary_id, id), read backwards.
+     * Binds beneficiary, before, limit.
+     */
+    static final String OF_BENEFICIARY = """
+            SELECT m.id, m.source, m.external_id, m.type, m.beneficiary_id, m.occurred_at, m.received_at,
+                   m.status, m.attempts, m.last_error, m.data::text, m.traceparent
+              FROM message m WHERE m.beneficiary_id = ? AND m.id < ? ORDER BY m.id DESC LIMIT ?
+            """;
+
+    /** Above every message id: "msg_" and a ULID are all below '~'. */
+    private static final String AFTER_EVERY_ID = "msg_~";
+
+    /** Up to {@code limit} of a beneficiary's messages, newest first, from before {@code beforeId} (null: the newest); fact ids left empty. */
+    @Transactional
+    public List<MessageView> ofBeneficiary(String beneficiaryId, String beforeId, int limit) {
+        return db.inCurrent(connection -> {
+            try (PreparedStatement statement = connection.prepareStatement(OF_BENEFICIARY)) {
+                statement.setString(1, beneficiaryId);
+                statement.setString(2, beforeId == null ? AFTER_EVERY_ID : beforeId);
+                statement.setInt(3, limit);
+                List<MessageView> found = new ArrayList<>();
+                try (ResultSet rs = statement.executeQuery()) {
+                    while (rs.next()) {
+                        found.add(viewRow(rs));
+                    }
+                }
+                return found;
+            }
+        });
+    }
+
+    private MessageView viewRow(ResultSet rs) throws SQLException {
+        return new MessageView(rs.getString(1), rs.getString(2), rs.getString(3), rs.getString(4), rs.getString(5),
+                Timestamps.read(rs, 6), Timestamps.read(rs, 7), MessageStatus.valueOf(rs.getString(8)), rs.getInt(9),
+                rs.getString(10), json(rs.getString(11)), List.of(), rs.getString(12));
+    }
+
     /** A stored message with its processing state; its fact ids left empty (see MessageQueries). */
     @Transactional
     public Optional<MessageView> view(String id) {
@@ -353,10 +392,7 @@ public class Messages implements PanacheRepositoryBase<Message, String> {
                     if (!rs.next()) {
                         return Optional.empty();
                     }
-                    List<String> factIds = List.of();
-                    return Optional.of(new MessageView(rs.getString(1), rs.getString(2), rs.getString(3), rs.getString(4), rs.getString(5),
-                            Timestamps.read(rs, 6), Timestamps.read(rs, 7), MessageStatus.valueOf(rs.getString(8)), rs.getInt(9),
-                            rs.getString(10), json(rs.getString(11)), factIds, rs.getString(12)));
+                    return Optional.of(viewRow(rs));
                 }
             }
         });

@@ -50,6 +50,7 @@ class AuthTest {
             new Call("GET", "/v1/fact-types", "/v1/fact-types", null, Set.of(AGENCY, CASEWORKER, ANALYST)),
             new Call("GET", "/v1/facts/{id}", "/v1/facts/fact_01ARZ3NDEKTSV4RRFFQ69G5FAV", null, READERS),
             new Call("GET", "/v1/beneficiaries/{beneficiary_id}/facts", "/v1/beneficiaries/B-auth/facts", null, READERS),
+            new Call("GET", "/v1/beneficiaries/{beneficiary_id}/messages", "/v1/beneficiaries/B-auth/messages", null, READERS),
             new Call("POST", "/v1/beneficiaries/{beneficiary_id}/determinations", "/v1/beneficiaries/B-auth/determinations", "{}", READERS),
             new Call("GET", "/v1/beneficiaries/{beneficiary_id}/determinations", "/v1/beneficiaries/B-auth/determinations", null, READERS),
             new Call("POST", "/v1/beneficiaries/{beneficiary_id}/evaluations", "/v1/beneficiaries/B-auth/evaluations", "{}", READERS),

@@ -287,4 +287,30 @@ class MessageIngestTest {
                 .body("components.schemas.MessageSubmission.properties.external_id", org.hamcrest.Matchers.notNullValue());
         given().get("/q/swagger-ui/").then().statusCode(200);
     }
+    @Test
+    void aBeneficiarysMessagesArePagedNewestFirstWithTheFactsMadeFromThem() {
+        String source = unique("bm");
+        String beneficiary = unique("BM");
+        String first = submit(birthdate(source, "b-1", beneficiary, "1980-01-01"));
+        String second = submit(income(source, "i-5", beneficiary, 2027, 5, 61250, null));
+        String third = submit(income(source, "i-6", beneficiary, 2027, 6, 41250, 20));
+        submit(birthdate(source, "other", unique("BO"), "1990-01-01"));
+        List.of(first, second, third).forEach(id -> awaitProcessed(id));
+
+        Response page = given().queryParam("limit", 2).get("/v1/beneficiaries/" + beneficiary + "/messages");
+        page.then().statusCode(200).body("items.id", contains(third, second)).body("items[0].status", equalTo("PROCESSED"))
+                .body("items[0].source", equalTo(source)).body("items[0].external_id", equalTo("i-6"))
+                .body("items[0].fact_ids", hasSize(1)).body("items[0].received_at", matchesPattern(".+Z"));
+        String factId = page.path("items[0].fact_ids[0]");
+        given().get("/v1/facts/" + factId).then().statusCode(200).body("message_id", equalTo(third));
+        String cursor = page.path("next_cursor");
+        given().queryParam("limit", 2).queryParam("cursor", cursor).get("/v1/beneficiaries/" + beneficiary + "/messages").then().statusCode(200)
+                .body("items.id", contains(first)).body("next_cursor", nullValue());
+
+        given().get("/v1/beneficiaries/" + unique("NONE") + "/messages").then().statusCode(200).body("items", empty()).body("next_cursor", nullValue());
+        given().queryParam("cursor", "not-a-cursor").get("/v1/beneficiaries/" + beneficiary + "/messages").then().statusCode(400)
+                .contentType("application/problem+json").body("errors[0].parameter", equalTo("cursor"));
+        given().queryParam("limit", 0).get("/v1/beneficiaries/" + beneficiary + "/messages").then().statusCode(400)
+                .body("errors[0].parameter", equalTo("limit"));
+    }
 }
