@@ -37,6 +37,7 @@ public class MessageQueries {
     }
 
     /** A page of messages and the cursor of the next one (null: this is the last). */
+    @org.eclipse.microprofile.openapi.annotations.media.Schema(name = "MessagePage")
     public record Page(List<MessageView> items, String nextCursor) {
     }
 
@@ -54,6 +55,28 @@ public class MessageQueries {
                 items.stream().filter(m -> m.status() == MessageStatus.PROCESSED).map(MessageView::id).toList());
         List<MessageView> shown = items.stream().map(m -> factIds.containsKey(m.id()) ? m.withFactIds(factIds.get(m.id())) : m).toList();
         return new Page(shown, rows.size() > limit ? Requests.encodeCursor(items.get(items.size() - 1).id()) : null);
+    }
+
+    /**
+     * A page of the messages with a status, newest first: {@code FAILED} (what the service gave up
+     * on, each with its error) or {@code RECEIVED} (the backlog); of {@code sources} only unless null
+     * (an agency's token). PROCESSED is every other message: a 400 (a beneficiary's are listed by
+     * {@link #ofBeneficiary}).
+     */
+    public Page withStatus(String statusText, List<String> sources, String limitText, String cursor) {
+        MessageStatus status = statusText == null ? null : switch (statusText) {
+            case "FAILED" -> MessageStatus.FAILED;
+            case "RECEIVED" -> MessageStatus.RECEIVED;
+            default -> null;
+        };
+        if (status == null) {
+            throw ProblemException.badParameter("status", "must be FAILED or RECEIVED (a beneficiary's messages: GET /v1/beneficiaries/{id}/messages)");
+        }
+        int limit = DeterminationService.limit(limitText);
+        String before = cursor == null || cursor.isEmpty() ? null : Requests.decodeCursor(cursor, MESSAGE_ID);
+        List<MessageView> rows = messages.withStatus(status, sources, before, limit + 1);
+        List<MessageView> items = rows.size() > limit ? rows.subList(0, limit) : rows;
+        return new Page(List.copyOf(items), rows.size() > limit ? Requests.encodeCursor(items.get(items.size() - 1).id()) : null);
     }
 
     private static final java.util.regex.Pattern MESSAGE_ID = java.util.regex.Pattern.compile("msg_[0-9A-HJKMNP-TV-Z]{26}");

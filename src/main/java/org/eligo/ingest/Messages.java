@@ -354,6 +354,37 @@ public class Messages implements PanacheRepositoryBase<Message, String> {
               FROM message m WHERE m.beneficiary_id = ? AND m.id < ? ORDER BY m.id DESC LIMIT ?
             """;
 
+    /**
+     * A page of the messages with one status, newest first, before a message id, optionally of some
+     * sources only: the status is written into the statement ({@code %s}, a {@link MessageStatus}), so
+     * that its partial index (message_backlog for RECEIVED, message_failed for FAILED) is the plan.
+     * Binds before, text[] sources (NULL: any), limit.
+     */
+    static final String WITH_STATUS = """
+            SELECT m.id, m.source, m.external_id, m.type, m.beneficiary_id, m.occurred_at, m.received_at,
+                   m.status, m.attempts, m.last_error, m.data::text, m.traceparent
+              FROM message m WHERE m.status = '%s' AND m.id < ? AND (?::text[] IS NULL OR m.source = ANY(?::text[]))
+             ORDER BY m.id DESC LIMIT ?
+            """;
+
+    /** Up to {@code limit} messages with {@code status} (RECEIVED or FAILED), newest first, from before {@code beforeId}; of {@code sources} only unless null. */
+    @Transactional
+    public List<MessageView> withStatus(MessageStatus status, java.util.List<String> sources, String beforeId, int limit) {
+        if (status == MessageStatus.PROCESSED) {
+            throw new IllegalArgumentException("processed messages are not listed by status (no index holds them apart)");
+        }
+        return db.inCurrent(connection -> {
+            try (PreparedStatement statement = connection.prepareStatement(WITH_STATUS.formatted(status.name()))) {
+                java.sql.Array array = sources == null ? null : connection.createArrayOf("text", sources.toArray());
+                statement.setString(1, beforeId == null ? AFTER_EVERY_ID : beforeId);
+                statement.setArray(2, array);
+                statement.setArray(3, array);
+                statement.setInt(4, limit);
+                return views(statement);
+            }
+        });
+    }
+
     /** Above every message id: "msg_" and a ULID are all below '~'. */
     private static final String AFTER_EVERY_ID = "msg_~";
 
@@ -365,15 +396,19 @@ public class Messages implements PanacheRepositoryBase<Message, String> {
                 statement.setString(1, beneficiaryId);
                 statement.setString(2, beforeId == null ? AFTER_EVERY_ID : beforeId);
                 statement.setInt(3, limit);
-                List<MessageView> found = new ArrayList<>();
-                try (ResultSet rs = statement.executeQuery()) {
-                    while (rs.next()) {
-                        found.add(viewRow(rs));
-                    }
-                }
-                return found;
+                return views(statement);
             }
         });
+    }
+
+    private List<MessageView> views(PreparedStatement statement) throws SQLException {
+        List<MessageView> found = new ArrayList<>();
+        try (ResultSet rs = statement.executeQuery()) {
+            while (rs.next()) {
+                found.add(viewRow(rs));
+            }
+        }
+        return found;
     }
 
     private MessageView viewRow(ResultSet rs) throws SQLException {

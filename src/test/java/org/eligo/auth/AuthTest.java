@@ -42,6 +42,7 @@ class AuthTest {
     private static final String DET = "det_01ARZ3NDEKTSV4RRFFQ69G5FAV";
     private static final List<Call> CALLS = List.of(
             new Call("POST", "/v1/messages", "/v1/messages", "{}", Set.of(AGENCY)),
+            new Call("GET", "/v1/messages", "/v1/messages?status=FAILED", null, Set.of(AGENCY, ANALYST)),
             new Call("POST", "/v1/messages/batch", "/v1/messages/batch", "{}", Set.of(AGENCY)),
             new Call("POST", "/v1/messages/import", "/v1/messages/import", "{}", Set.of(AGENCY)),
             new Call("GET", "/v1/imports/{id}", "/v1/imports/imp_01ARZ3NDEKTSV4RRFFQ69G5FAV", null, Set.of(AGENCY, ANALYST)),
@@ -215,5 +216,25 @@ class AuthTest {
                 .post("/v1/reruns").then().statusCode(202).extract().path("id");
         given().auth().oauth2(Tokens.analyst()).get("/v1/reruns/" + id).then().statusCode(200).body("requested_by", equalTo("ana"));
         given().auth().oauth2(Tokens.analyst()).get("/v1/reruns/" + id).then().header("X-Request-Id", not(oneOf("", null)));
+    }
+    @Test
+    void anAgencyListsTheFailedMessagesOfItsOwnSourcesOnly() {
+        String mine = unique("fail-mine"), theirs = unique("fail-theirs");
+        List<String> ids = new ArrayList<>();
+        for (String source : List.of(mine, theirs)) {
+            String id = "msg_" + com.github.f4b6a3.ulid.UlidCreator.getMonotonicUlid();
+            Sql.update("INSERT INTO message (id, source, external_id, type, beneficiary_id, data) VALUES (?, ?, 'p', 'income.monthly', ?, ?::jsonb)",
+                    id, source, unique("BF"), "{\"year\": 2027, \"month\": \"April\", \"amount_cents\": 1}");
+            org.eligo.testing.TestLedger.adoptMessages(id);
+            ids.add(id);
+        }
+        org.awaitility.Awaitility.await().atMost(Duration.ofMinutes(1)).until(
+                () -> Sql.count("SELECT count(*) FROM message WHERE id IN (?, ?) AND status = 'FAILED'", ids.get(0), ids.get(1)) == 2);
+        List<String> seen = given().auth().oauth2(Tokens.agency(mine)).queryParam("status", "FAILED").queryParam("limit", 500).get("/v1/messages")
+                .then().statusCode(200).extract().path("items.source");
+        assertEquals(Set.of(mine), new TreeSet<>(seen), "an agency sees its own sources' failed messages only");
+        List<String> all = given().auth().oauth2(Tokens.analyst()).queryParam("status", "FAILED").queryParam("limit", 500).get("/v1/messages")
+                .then().statusCode(200).extract().path("items.id");
+        org.hamcrest.MatcherAssert.assertThat(all, org.hamcrest.Matchers.hasItems(ids.get(0), ids.get(1)));
     }
 }

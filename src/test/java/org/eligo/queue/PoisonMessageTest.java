@@ -1,14 +1,19 @@
 package org.eligo.queue;
 
+import static io.restassured.RestAssured.given;
 import static org.eligo.testing.Api.awaitProcessed;
 import static org.eligo.testing.Api.awaitStatus;
 import static org.eligo.testing.Api.income;
 import static org.eligo.testing.Api.submit;
 import static org.eligo.testing.Api.unique;
+import static org.hamcrest.Matchers.contains;
 import static org.hamcrest.Matchers.containsString;
 import static org.hamcrest.Matchers.empty;
 import static org.hamcrest.Matchers.equalTo;
+import static org.hamcrest.Matchers.hasItem;
+import static org.hamcrest.Matchers.hasItems;
 import static org.hamcrest.Matchers.hasSize;
+import static org.hamcrest.Matchers.not;
 
 import org.eligo.testing.Sql;
 import org.eligo.testing.TestLedger;
@@ -38,5 +43,23 @@ class PoisonMessageTest {
                 .body("attempts", equalTo(3))
                 .body("last_error", containsString("/data/month"))
                 .body("fact_ids", empty());
+
+        // The failed messages, newest first, as an operator reads them; a second poison message comes first.
+        String later = "msg_" + UlidCreator.getMonotonicUlid();
+        Sql.update("INSERT INTO message (id, source, external_id, type, beneficiary_id, data) VALUES (?, ?, 'p2', 'income.monthly', ?, ?::jsonb)",
+                later, source, beneficiary, "{\"year\": 2027, \"month\": \"May\", \"amount_cents\": 1}");
+        TestLedger.adoptMessages(later);
+        awaitStatus(later, "FAILED");
+        io.restassured.response.Response page = given().queryParam("status", "FAILED").queryParam("limit", 1).get("/v1/messages");
+        page.then().statusCode(200).body("items.id", contains(later)).body("items[0].last_error", containsString("/data/month"));
+        given().queryParam("status", "FAILED").queryParam("limit", 500).get("/v1/messages").then().statusCode(200)
+                .body("items.id", hasItems(later, poison)).body("items.id", not(hasItem(healthy)));
+        given().queryParam("status", "FAILED").queryParam("limit", 1).queryParam("cursor", (String) page.path("next_cursor")).get("/v1/messages")
+                .then().statusCode(200).body("items[0].id", not(equalTo(later)));
+        for (String status : new String[] {"PROCESSED", "failed", ""}) {
+            given().queryParam("status", status).get("/v1/messages").then().statusCode(400).contentType("application/problem+json")
+                    .body("errors[0].parameter", equalTo("status"));
+        }
+        given().get("/v1/messages").then().statusCode(400).body("errors[0].parameter", equalTo("status"));
     }
 }

@@ -10,11 +10,13 @@ import jakarta.ws.rs.POST;
 import jakarta.ws.rs.Path;
 import jakarta.ws.rs.PathParam;
 import jakarta.ws.rs.Produces;
+import jakarta.ws.rs.QueryParam;
 import jakarta.ws.rs.core.MediaType;
 
 import org.eclipse.microprofile.openapi.annotations.Operation;
 import org.eclipse.microprofile.openapi.annotations.media.Content;
 import org.eclipse.microprofile.openapi.annotations.media.Schema;
+import org.eclipse.microprofile.openapi.annotations.parameters.Parameter;
 import org.eclipse.microprofile.openapi.annotations.parameters.RequestBody;
 import org.eclipse.microprofile.openapi.annotations.responses.APIResponse;
 import org.eclipse.microprofile.openapi.annotations.tags.Tag;
@@ -53,6 +55,25 @@ public class MessageResource {
         this.messages = messages;
         this.queries = queries;
         this.caller = caller;
+    }
+
+    @GET
+    @Produces(MediaType.APPLICATION_JSON)
+    @Operation(summary = "The messages with a status, newest first: FAILED (what processing gave up on, with the error) or RECEIVED (the backlog)",
+            description = "An agency sees its token's sources' messages only; an analyst sees all.")
+    @APIResponse(responseCode = "200", description = "A page of messages",
+            content = @Content(mediaType = MediaType.APPLICATION_JSON, schema = @Schema(implementation = MessageQueries.Page.class)))
+    @APIResponse(responseCode = "400", description = "No status, another status, a malformed limit or cursor",
+            content = @Content(mediaType = Problem.MEDIA_TYPE, schema = @Schema(implementation = Problem.class)))
+    @Allowed({Role.AGENCY, Role.ANALYST})
+    public MessageQueries.Page list(@Parameter(description = "FAILED or RECEIVED", required = true) @QueryParam("status") String status,
+                                    @Parameter(description = "messages per page, 1 to 500 (default 50)") @QueryParam("limit") String limit,
+                                    @Parameter(description = "from a previous answer's next_cursor") @QueryParam("cursor") String cursor) {
+        java.util.Set<String> sources = caller.has(Role.ANALYST) ? null : caller.submittableSources();
+        MessageQueries.Page page = queries.withStatus(status, sources == null ? null : List.copyOf(sources), limit, cursor);
+        // The access log names every beneficiary whose messages the page shows.
+        caller.concerns(page.items().stream().map(MessageView::beneficiaryId).distinct().toList());
+        return page;
     }
 
     @POST
