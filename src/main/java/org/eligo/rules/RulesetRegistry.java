@@ -128,6 +128,11 @@ public class RulesetRegistry {
         }).toList());
     }
 
+    /** A recorded version of ruleset {@code id}, loaded or not: what a determination's {@code ruleset.sha256} names. */
+    public java.util.Optional<RulesetVersion.Shown> recorded(String id, String sha256) {
+        return QuarkusTransaction.joiningExisting().call(() -> RulesetVersion.shown(id, sha256));
+    }
+
     private Ruleset parse(String id, String files) {
         try {
             Map<String, String> byName = json.readValue(files, new com.fasterxml.jackson.core.type.TypeReference<Map<String, String>>() { });

@@ -82,6 +82,22 @@ public class RulesetVersion extends PanacheEntityBase {
                 .executeUpdate();
     }
 
+    /** A recorded version as the API shows it: its definition (the ruleset and parameters files as JSON) as text. */
+    public record Shown(String version, String title, String definition) {
+    }
+
+    /** The recorded version {@code sha256} of ruleset {@code rulesetId}, whether or not it is the loaded one. */
+    public static java.util.Optional<Shown> shown(String rulesetId, String sha256) {
+        List<?> rows = getEntityManager().createNativeQuery(
+                        "SELECT version, title, CAST(definition AS text) FROM ruleset_version WHERE ruleset_id = ?1 AND sha256 = ?2")
+                .setParameter(1, rulesetId).setParameter(2, sha256).getResultList();
+        if (rows.isEmpty()) {
+            return java.util.Optional.empty();
+        }
+        Object[] row = (Object[]) rows.get(0);
+        return java.util.Optional.of(new Shown((String) row[0], (String) row[1], (String) row[2]));
+    }
+
     /** The version in force at an instant (or, before the first activation, the first version): sha256 and files as JSON text. */
     record InForce(String sha256, String files) {
     }

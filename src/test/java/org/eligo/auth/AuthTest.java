@@ -60,6 +60,7 @@ class AuthTest {
             new Call("POST", "/v1/determinations/queue/redrive", "/v1/determinations/queue/redrive?beneficiary_id=B-auth", null, ANALYSTS),
             new Call("GET", "/v1/rulesets", "/v1/rulesets", null, READERS),
             new Call("GET", "/v1/rulesets/{id}", "/v1/rulesets/none", null, READERS),
+            new Call("GET", "/v1/rulesets/{id}/versions/{sha256}", "/v1/rulesets/none/versions/none", null, READERS),
             new Call("GET", "/v1/stats", "/v1/stats", null, ANALYSTS),
             new Call("GET", "/v1/reports/outcomes", "/v1/reports/outcomes?period=2027-06", null, ANALYSTS),
             new Call("GET", "/v1/reports/transitions", "/v1/reports/transitions?period=2027-06", null, ANALYSTS),

@@ -20,6 +20,7 @@ import org.eligo.auth.Allowed;
 import org.eligo.auth.Role;
 import org.eligo.rules.Ruleset;
 import org.eligo.rules.RulesetRegistry;
+import org.eligo.rules.RulesetVersion;
 import org.eligo.support.problem.Problem;
 import org.eligo.support.problem.ProblemException;
 
@@ -60,6 +61,28 @@ public class RulesetResource {
         Ruleset ruleset = rulesets.find(id).orElseThrow(() -> ProblemException.notFound("No ruleset with id " + id));
         return new RulesetView(ruleset.id(), ruleset.version(), ruleset.sha256(), ruleset.title(), ruleset.definition(), rulesets.history(id));
     }
+
+    @GET
+    @Path("/{id}/versions/{sha256}")
+    @Operation(summary = "A recorded version of a ruleset with its definition: the one a determination's ruleset.sha256 names, loaded or not")
+    @APIResponse(responseCode = "200", description = "The version, with the ruleset and parameters files as they were (parameter values, dates and references)")
+    @APIResponse(responseCode = "404", description = "No such version of that ruleset was ever loaded",
+            content = @Content(mediaType = Problem.MEDIA_TYPE, schema = @Schema(implementation = Problem.class)))
+    public RulesetView version(@PathParam("id") String id, @PathParam("sha256") String sha256) {
+        ProblemException missing = ProblemException.notFound("No version " + sha256 + " of ruleset " + id + " was ever loaded");
+        if (!SHA256.matcher(sha256).matches()) {
+            throw missing;
+        }
+        RulesetVersion.Shown shown = rulesets.recorded(id, sha256).orElseThrow(() -> missing);
+        try {
+            return new RulesetView(id, shown.version(), sha256, shown.title(), JSON.readTree(shown.definition()), null);
+        } catch (java.io.IOException e) {
+            throw new IllegalStateException("The recorded definition of " + id + "@" + sha256 + " is not JSON", e);
+        }
+    }
+
+    private static final java.util.regex.Pattern SHA256 = java.util.regex.Pattern.compile("[0-9a-f]{64}");
+    private static final com.fasterxml.jackson.databind.ObjectMapper JSON = new com.fasterxml.jackson.databind.ObjectMapper();
 
     private static RulesetView view(Ruleset ruleset, boolean withDefinition) {
         return new RulesetView(ruleset.id(), ruleset.version(), ruleset.sha256(), ruleset.title(), withDefinition ? ruleset.definition() : null, null);
