@@ -53,9 +53,14 @@ $$;
 -- statement wrote two). Rows are upserted in key order, so that two transactions upserting some of
 -- the same keys lock them in the same order and cannot deadlock on them; in practice they do not
 -- meet, since every writer of determinations holds their beneficiaries' locks (lock class 17772,
--- org.eligo.facts.Facts).
+-- org.eligo.facts.Facts). "Latest" is the greatest id, as everywhere in the service (ids are ULIDs
+-- minted by the instance that makes the determination, under the beneficiary's lock; instances whose
+-- clocks disagree by more than the time between two determinations of one beneficiary could order
+-- two of them against their commit order). SECURITY DEFINER: it writes as the schema's owner, and the
+-- service role may only read determination_latest (R__90_tables.sql), so no statement of the service
+-- can make a report say what the determinations do not.
 CREATE OR REPLACE FUNCTION eligo_determination_latest() RETURNS trigger
-LANGUAGE plpgsql AS $$
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp AS $$
 BEGIN
     INSERT INTO determination_latest AS l (ruleset_id, period, beneficiary_id, determination_id, result, outcomes,
                                            previous_determination_id, previous_result)

@@ -127,11 +127,16 @@ BEGIN
                    AND k.message_id < eligo_ulid_floor('msg_', (part.month + interval '1 month')::timestamp AT TIME ZONE 'UTC');
             END IF;
             -- A latest determination that retention removed is no longer anyone's latest: the
-            -- beneficiary leaves that period's latest-based reports with it.
+            -- beneficiary leaves that period's latest-based reports with it; and one that was the
+            -- previous is no longer known (its transition reads as from none). A scan of the table
+            -- (no index on the ids), once per month dropped.
             IF family.parent = 'determination' THEN
                 DELETE FROM determination_latest l
                  WHERE l.determination_id >= eligo_ulid_floor('det_', part.month::timestamp AT TIME ZONE 'UTC')
                    AND l.determination_id < eligo_ulid_floor('det_', (part.month + interval '1 month')::timestamp AT TIME ZONE 'UTC');
+                UPDATE determination_latest l SET previous_determination_id = NULL, previous_result = NULL
+                 WHERE l.previous_determination_id >= eligo_ulid_floor('det_', part.month::timestamp AT TIME ZONE 'UTC')
+                   AND l.previous_determination_id < eligo_ulid_floor('det_', (part.month + interval '1 month')::timestamp AT TIME ZONE 'UTC');
             END IF;
             dropped := dropped + 1;
         END LOOP;

@@ -50,7 +50,7 @@ LANGUAGE sql IMMUTABLE AS $$
     ('rerun_determination',         'record',             NULL, NULL,   NULL,               'SELECT, INSERT'),
     ('beneficiary_facts_changed',   'mutable',            NULL, NULL,   NULL,               'SELECT, INSERT, UPDATE'),
     -- Each beneficiary's latest determination per period and ruleset, kept by a trigger on determination (V11__population_reports.sql).
-    ('determination_latest',        'mutable',            NULL, NULL,   NULL,               'SELECT, INSERT, UPDATE'),
+    ('determination_latest',        'mutable',            NULL, NULL,   NULL,               'SELECT'),
     ('retention_purge',             'record',             NULL, NULL,   NULL,               'SELECT'),
     ('access_log',                  'record',             NULL, NULL,   NULL,               'SELECT, INSERT'),
     -- The ledger (V8__ledger.sql): entries written with each write transaction, blocks and keys by the sealer.
@@ -184,3 +184,22 @@ BEGIN
     PERFORM eligo_create_partitions(3);
 END
 $$;
+
+-- Each beneficiary's latest determination (determination_latest, V11__population_reports.sql): the
+-- trigger made above keeps it from now on; this catches up with every determination stored before
+-- (V11 made the table empty; this file's next runs find it filled and read no determination). In the
+-- transaction that made the trigger, whose lock on determination holds writers back until it
+-- commits: none is missed in between. An upsert that only moves a row forward, so that a run on a
+-- table filled meanwhile would change nothing either.
+INSERT INTO determination_latest AS l (ruleset_id, period, beneficiary_id, determination_id, result, outcomes,
+                                       previous_determination_id, previous_result)
+SELECT r.ruleset_id, r.period, r.beneficiary_id, r.id, r.result, r.outcomes, r.previous_id, r.previous_result
+  FROM (SELECT d.ruleset_id, d.period, d.beneficiary_id, d.id, d.result, d.outcomes,
+               lead(d.id) OVER w AS previous_id, lead(d.result) OVER w AS previous_result, row_number() OVER w AS newest
+          FROM determination d
+        WINDOW w AS (PARTITION BY d.ruleset_id, d.period, d.beneficiary_id ORDER BY d.id DESC)) AS r
+ WHERE r.newest = 1 AND NOT EXISTS (SELECT 1 FROM determination_latest)
+    ON CONFLICT (ruleset_id, period, beneficiary_id) DO UPDATE
+   SET determination_id = excluded.determination_id, result = excluded.result, outcomes = excluded.outcomes,
+       previous_determination_id = excluded.previous_determination_id, previous_result = excluded.previous_result
+ WHERE excluded.determination_id > l.determination_id;

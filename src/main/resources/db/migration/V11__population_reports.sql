@@ -9,7 +9,10 @@
 -- the transaction that writes the newer determination. It copies what the reports count (the result
 -- and the outcomes) and keeps the one before it (for transitions). It is an index kept by the
 -- database, not a record: the determinations are the record, and the ledger covers them; this table
--- can be rebuilt from them at any time with the statement at the end of this file.
+-- is filled from them by the catch-up at the end of R__90_tables.sql (run in the transaction that
+-- makes the trigger, so no determination written meanwhile is missed; emptied, it is filled again
+-- the next time that file runs). Only the
+-- database writes it: the trigger runs as the schema's owner, and the service may only read it.
 
 CREATE TABLE determination_latest (
     ruleset_id                text NOT NULL,
@@ -25,13 +28,3 @@ CREATE TABLE determination_latest (
     previous_result           text,
     PRIMARY KEY (ruleset_id, period, beneficiary_id)
 );
-
--- Determinations stored before this table existed.
-INSERT INTO determination_latest (ruleset_id, period, beneficiary_id, determination_id, result, outcomes,
-                                  previous_determination_id, previous_result)
-SELECT r.ruleset_id, r.period, r.beneficiary_id, r.id, r.result, r.outcomes, r.previous_id, r.previous_result
-  FROM (SELECT d.ruleset_id, d.period, d.beneficiary_id, d.id, d.result, d.outcomes,
-               lead(d.id) OVER w AS previous_id, lead(d.result) OVER w AS previous_result, row_number() OVER w AS newest
-          FROM determination d
-        WINDOW w AS (PARTITION BY d.ruleset_id, d.period, d.beneficiary_id ORDER BY d.id DESC)) AS r
- WHERE r.newest = 1;

@@ -39,7 +39,7 @@ public final class RecordedStream<R> implements AutoCloseable {
     private final Ledger.Sink<Recorded> sink;
     private final int workers;
     private final ExecutorService pool;
-    private final ArrayDeque<Future<List<Recorded>>> inHand = new ArrayDeque<>();
+    private final ArrayDeque<Future<Formed>> inHand = new ArrayDeque<>();
     private List<R> batch = new ArrayList<>(BATCH);
     private boolean stopped;
 
@@ -92,28 +92,47 @@ public final class RecordedStream<R> implements AutoCloseable {
         inHand.add(pool.submit(() -> {
             List<Recorded> formed = new ArrayList<>(rows.size());
             for (R row : rows) {
-                Recorded recorded = form.apply(row);
-                recorded.content().freeze();
-                formed.add(recorded);
+                try {
+                    Recorded recorded = form.apply(row);
+                    recorded.content().freeze();
+                    formed.add(recorded);
+                } catch (RuntimeException | Error e) {
+                    return new Formed(formed, e);
+                }
             }
-            return formed;
+            return new Formed(formed, null);
         }));
+    }
+
+    /**
+     * A batch's records in order, up to the first row that could not be formed ({@code failure}):
+     * the sink sees those before it, as it would have on one thread (a bad record among them is
+     * still the one verification names), and then the failure is thrown.
+     */
+    private record Formed(List<Recorded> records, Throwable failure) {
     }
 
     /** Hands on the oldest batches until at most {@code keep} are in hand. */
     private boolean deliver(int keep) throws SQLException {
         while (inHand.size() > keep) {
-            for (Recorded recorded : await(inHand.poll())) {
+            Formed formed = await(inHand.poll());
+            for (Recorded recorded : formed.records()) {
                 if (!sink.accept(recorded)) {
                     stopped = true;
                     return false;
                 }
             }
+            if (formed.failure() instanceof RuntimeException runtime) {
+                throw runtime;
+            }
+            if (formed.failure() instanceof Error error) {
+                throw error;
+            }
         }
         return true;
     }
 
-    private static List<Recorded> await(Future<List<Recorded>> formed) {
+    private static Formed await(Future<Formed> formed) {
         try {
             return formed.get();
         } catch (InterruptedException e) {

@@ -42,7 +42,7 @@ public class PopulationReports {
      * <li>{@code result}: beneficiaries per result (the outcome column holds the result);</li>
      * <li>{@code outcome}: per check ({@code check=RESULT}) or subcheck ({@code check/subcheck=RESULT}),
      * from the outcomes the database derived from each determination's checks (V4), with the lowest
-     * position it had in them, which orders the checks as the ruleset does;</li>
+     * position it had in them, which orders the checks as the determinations list them;</li>
      * <li>{@code reason}: for each PASSED check, its reason (the first of its subchecks that passed:
      * the contract's {@code reason}), as {@code check/subcheck=PASSED}.</li>
      * </ul>

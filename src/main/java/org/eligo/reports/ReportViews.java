@@ -23,7 +23,7 @@ public final class ReportViews {
                            String rerunId,
                            @Schema(description = "beneficiaries counted: one determination each") long beneficiaries,
                            @Schema(description = RESULTS) Map<String, Long> results,
-                           @Schema(description = "each check, in the ruleset's order, with its results and each subcheck's") List<CheckOutcomes> checks,
+                           @Schema(description = "each check, in the order the determinations list them, with its results and each subcheck's") List<CheckOutcomes> checks,
                            @Schema(description = "why checks passed: for each PASSED check, its reason (the first subcheck that passed),"
                                    + " most frequent first within a check") List<Reason> reasons) {
 

@@ -70,14 +70,15 @@ class RecordedStreamTest {
     }
 
     @Test
-    void aRowThatCannotBeFormedFailsTheStreamWithItsOwnError() {
+    void aRowThatCannotBeFormedFailsTheStreamWithItsOwnErrorAfterTheRecordsBeforeIt() {
+        List<String> seen = new ArrayList<>();
         IllegalArgumentException thrown = assertThrows(IllegalArgumentException.class, () -> {
             try (RecordedStream<Integer> stream = new RecordedStream<>(n -> {
                 if (n == RecordedStream.BATCH * 2 + 3) {
                     throw new IllegalArgumentException("row " + n + " is not JSON");
                 }
                 return form(n);
-            }, recorded -> true)) {
+            }, recorded -> seen.add(recorded.label()))) {
                 for (int n = 0; n < RecordedStream.BATCH * 5; n++) {
                     stream.add(n);
                 }
@@ -85,5 +86,22 @@ class RecordedStreamTest {
             }
         });
         assertEquals("row " + (RecordedStream.BATCH * 2 + 3) + " is not JSON", thrown.getMessage());
+        assertEquals(RecordedStream.BATCH * 2 + 3, seen.size(), "every record before the bad row reached the sink, in order");
+        assertEquals(form(RecordedStream.BATCH * 2 + 2).label(), seen.get(seen.size() - 1));
+    }
+
+    @Test
+    void aSinkThatThrowsFailsTheStreamWithItsError() {
+        IllegalStateException thrown = assertThrows(IllegalStateException.class, () -> {
+            try (RecordedStream<Integer> stream = new RecordedStream<>(RecordedStreamTest::form, recorded -> {
+                throw new IllegalStateException("the walk broke at " + recorded.label());
+            })) {
+                for (int n = 0; n < RecordedStream.BATCH * 5; n++) {
+                    stream.add(n);
+                }
+                stream.finish();
+            }
+        });
+        assertEquals("the walk broke at " + form(0).label(), thrown.getMessage());
     }
 }
