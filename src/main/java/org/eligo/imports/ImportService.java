@@ -129,6 +129,32 @@ public class ImportService {
      * accepted its sender's subject (it throws when the caller may not read it): one read of the row.
      */
     @Transactional
+    /**
+     * The imports, newest first: of one status if {@code statusText} names one, and only those
+     * {@code sender} sent unless it is null (an analyst, or authentication off).
+     */
+    public ImportView.Page list(String statusText, String sender, int limit, String cursor) {
+        ImportStatus status = null;
+        if (statusText != null && !statusText.isEmpty()) {
+            try {
+                status = ImportStatus.valueOf(statusText);
+            } catch (IllegalArgumentException e) {
+                throw ProblemException.badParameter("status", "must be STORING, DONE or FAILED");
+            }
+        }
+        String before = cursor == null || cursor.isEmpty() ? null : Requests.decodeCursor(cursor, IMPORT_ID);
+        List<Import> rows = imports.page(status, sender, before, limit + 1);
+        List<Import> shown = rows.size() > limit ? rows.subList(0, limit) : rows;
+        boolean full = backlog.room() <= 0;
+        List<ImportView.Summary> items = shown.stream().map(row -> new ImportView.Summary(row.id, row.status,
+                row.status == ImportStatus.STORING && full, row.submittedBy, row.receivedAt, row.finishedAt, row.lines,
+                row.newLines + row.duplicateLines + row.conflictingLines + row.invalidLines, row.newLines, row.duplicateLines,
+                row.conflictingLines, row.invalidLines, row.lastError)).toList();
+        return new ImportView.Page(items, rows.size() > limit ? Requests.encodeCursor(shown.get(shown.size() - 1).id) : null);
+    }
+
+    private static final java.util.regex.Pattern IMPORT_ID = java.util.regex.Pattern.compile("imp_[0-9A-HJKMNP-TV-Z]{26}");
+
     public ImportView view(String id, int limit, String cursor, java.util.function.Consumer<String> mayRead) {
         Import row = Ids.isWellFormed(id, Ids.IMPORT) ? imports.findById(id) : null;
         if (row == null) {

@@ -41,6 +41,18 @@ public record ImportView(String id,
     public record LineError(String pointer, String message) {
     }
 
+    /** An import in a list: its progress and counts, without its rejected lines (GET /v1/imports/{id} pages those). */
+    @Schema(name = "ImportSummary")
+    @JsonInclude(JsonInclude.Include.ALWAYS)
+    public record Summary(String id, ImportStatus status, boolean paused, String submittedBy, Instant receivedAt, Instant finishedAt, long lines,
+                          long linesDone, long newLines, long duplicateLines, long conflictingLines, long invalidLines, String lastError) {
+    }
+
+    /** A page of imports, newest first. */
+    @Schema(name = "ImportPage")
+    public record Page(List<Summary> items, @Schema(description = "pass as cursor for the next page; null on the last") String nextCursor) {
+    }
+
     /** The answer to an upload. */
     @Schema(name = "ImportAccepted")
     public record Accepted(String id, ImportStatus status, long lines) {

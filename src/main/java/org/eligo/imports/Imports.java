@@ -148,6 +148,28 @@ public class Imports implements PanacheRepositoryBase<Import, String> {
     private final Db db;
     private final ObjectMapper json;
 
+    /** A page of imports, newest first (ids are ULIDs): built only from these constants. */
+    static final String PAGE = "id < :before";
+    static final String PAGE_STATUS = " and status = :status";
+    static final String PAGE_SENDER = " and submittedBy = :sender";
+    static final String PAGE_ORDER = " order by id desc";
+
+    /** Up to {@code limit} imports before {@code beforeId} (null: the newest), of one status and one sender where given. */
+    @Transactional
+    public List<Import> page(ImportStatus status, String sender, String beforeId, int limit) {
+        io.quarkus.panache.common.Parameters parameters = io.quarkus.panache.common.Parameters.with("before", beforeId == null ? "imp_~" : beforeId);
+        String query = PAGE;
+        if (status != null) {
+            query += PAGE_STATUS;
+            parameters = parameters.and("status", status);
+        }
+        if (sender != null) {
+            query += PAGE_SENDER;
+            parameters = parameters.and("sender", sender);
+        }
+        return find(query + PAGE_ORDER, parameters).page(0, limit).list();
+    }
+
     public Imports(Db db, ObjectMapper json) {
         this.db = db;
         this.json = json;

@@ -40,6 +40,7 @@ import io.quarkus.runtime.annotations.RegisterForReflection;
         Replay.class, Replay.Change.class, Replay.Failure.class,
         org.eligo.imports.ImportStatus.class, org.eligo.imports.ImportView.class, org.eligo.imports.ImportView.Accepted.class,
         org.eligo.imports.ImportView.RejectedLine.class, org.eligo.imports.ImportView.LineError.class,
+        org.eligo.imports.ImportView.Summary.class, org.eligo.imports.ImportView.Page.class,
         RerunView.class, RerunView.Accepted.class, RerunView.Change.class, RerunResource.ChangePage.class,
         RulesetResource.RulesetView.class, RulesetRegistry.Activation.class,
         StatsResource.Stats.class, StatsResource.Messages.class, StatsResource.Facts.class, StatsResource.Determinations.class,

@@ -45,6 +45,7 @@ class AuthTest {
             new Call("GET", "/v1/messages", "/v1/messages?status=FAILED", null, Set.of(AGENCY, ANALYST)),
             new Call("POST", "/v1/messages/batch", "/v1/messages/batch", "{}", Set.of(AGENCY)),
             new Call("POST", "/v1/messages/import", "/v1/messages/import", "{}", Set.of(AGENCY)),
+            new Call("GET", "/v1/imports", "/v1/imports", null, Set.of(AGENCY, ANALYST)),
             new Call("GET", "/v1/imports/{id}", "/v1/imports/imp_01ARZ3NDEKTSV4RRFFQ69G5FAV", null, Set.of(AGENCY, ANALYST)),
             new Call("GET", "/v1/messages/{id}", "/v1/messages/msg_01ARZ3NDEKTSV4RRFFQ69G5FAV", null, Set.of(AGENCY, CASEWORKER, ANALYST)),
             new Call("POST", "/v1/messages/{id}/retry", "/v1/messages/msg_01ARZ3NDEKTSV4RRFFQ69G5FAV/retry", null, ANALYSTS),
@@ -208,6 +209,14 @@ class AuthTest {
         given().auth().oauth2(Tokens.token(unique("agency"), List.of("agency"), List.of(mine))).get("/v1/imports/" + id)
                 .then().statusCode(403).contentType("application/problem+json");
         given().auth().oauth2(Tokens.analyst()).get("/v1/imports/" + id).then().statusCode(200);
+        // Lists: the sender's own imports for an agency, every one for an analyst.
+        List<String> own = given().auth().oauth2(agency).queryParam("limit", 500).get("/v1/imports").then().statusCode(200).extract().path("items.id");
+        assertEquals(List.of(id), own);
+        List<String> another = given().auth().oauth2(Tokens.token(unique("agency"), List.of("agency"), List.of(mine))).get("/v1/imports")
+                .then().statusCode(200).extract().path("items.id");
+        assertEquals(List.of(), another);
+        given().auth().oauth2(Tokens.analyst()).queryParam("limit", 500).get("/v1/imports").then().statusCode(200)
+                .body("items.id", org.hamcrest.Matchers.hasItem(id));
     }
 
     @Test

@@ -5,7 +5,10 @@ import static org.awaitility.Awaitility.await;
 import static org.eligo.testing.Api.income;
 import static org.eligo.testing.Api.post;
 import static org.eligo.testing.Api.unique;
+import static org.hamcrest.Matchers.contains;
 import static org.hamcrest.Matchers.equalTo;
+import static org.hamcrest.Matchers.hasItem;
+import static org.hamcrest.Matchers.not;
 import static org.hamcrest.Matchers.notNullValue;
 import static org.hamcrest.Matchers.startsWith;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -304,5 +307,26 @@ class ImportTest {
         assertEquals(6000, Sql.count("SELECT count(*) FROM message WHERE source = ?", source));
         assertNull(report.path("last_error"));
         assertTrue(Sql.count("SELECT count(DISTINCT external_id) FROM message WHERE source = ?", source) == 6000);
+    }
+    @Test
+    void importsAreListedNewestFirstByStatusAPageAtATime() {
+        String source = unique("list");
+        List<String> ids = new ArrayList<>();
+        for (int n = 0; n < 3; n++) {
+            String line = "{\"source\":\"" + source + "\",\"external_id\":\"" + n + "\",\"type\":\"person.birthdate\",\"beneficiary_id\":\""
+                    + unique("BL") + "\",\"data\":{\"birth_date\":\"1980-01-01\"}}\n";
+            ids.add(upload(line.getBytes(java.nio.charset.StandardCharsets.UTF_8), null).then().statusCode(202).extract().path("id"));
+        }
+        ids.forEach(ImportTest::awaitDone);
+        Response first = given().queryParam("status", "DONE").queryParam("limit", 2).get("/v1/imports");
+        first.then().statusCode(200).body("items.id", contains(ids.get(2), ids.get(1))).body("items[0].status", equalTo("DONE"))
+                .body("items[0].new_lines", equalTo(1)).body("items[0].lines_done", equalTo(1)).body("items[0].paused", equalTo(false));
+        given().queryParam("status", "DONE").queryParam("limit", 2).queryParam("cursor", (String) first.path("next_cursor")).get("/v1/imports")
+                .then().statusCode(200).body("items[0].id", equalTo(ids.get(0)));
+        given().queryParam("status", "STORING").queryParam("limit", 500).get("/v1/imports").then().statusCode(200)
+                .body("items.id", not(hasItem(ids.get(0))));
+        given().queryParam("status", "done").get("/v1/imports").then().statusCode(400).contentType("application/problem+json")
+                .body("errors[0].parameter", equalTo("status"));
+        given().queryParam("cursor", "x").get("/v1/imports").then().statusCode(400).body("errors[0].parameter", equalTo("cursor"));
     }
 }

@@ -36,6 +36,21 @@ public class ImportReportResource {
     }
 
     @GET
+    @Produces(MediaType.APPLICATION_JSON)
+    @Operation(summary = "The imports, newest first, with their progress and counts: an agency's own, or every one for an analyst")
+    @APIResponse(responseCode = "200", description = "A page of imports",
+            content = @Content(mediaType = MediaType.APPLICATION_JSON, schema = @Schema(implementation = ImportView.Page.class)))
+    @APIResponse(responseCode = "400", description = "An unknown status, a malformed limit or cursor",
+            content = @Content(mediaType = Problem.MEDIA_TYPE, schema = @Schema(implementation = Problem.class)))
+    @Allowed({Role.AGENCY, Role.ANALYST})
+    public ImportView.Page list(@Parameter(description = "STORING (in progress), DONE or FAILED; default all") @QueryParam("status") String status,
+                                @Parameter(description = "imports per page, 1 to 500 (default 50)") @QueryParam("limit") String limit,
+                                @Parameter(description = "from a previous answer's next_cursor") @QueryParam("cursor") String cursor) {
+        String sender = caller.has(Role.ANALYST) || caller.submittableSources() == null ? null : caller.subject();
+        return imports.list(status, sender, DeterminationService.limit(limit), cursor);
+    }
+
+    @GET
     @Path("/{id}")
     @Produces(MediaType.APPLICATION_JSON)
     @Operation(summary = "An import's progress, then its report: counts and the rejected lines, a page at a time")
