@@ -39,7 +39,6 @@ import org.eligo.work.WorkSignal;
 @ApplicationScoped
 public class DeterminationService {
 
-    private static final java.util.regex.Pattern ID_CURSOR = java.util.regex.Pattern.compile("[a-z]+_[0-9A-HJKMNP-TV-Z]{26}");
     public static final int DEFAULT_LIMIT = 50;
     public static final int MAX_LIMIT = 500;
 
@@ -184,7 +183,7 @@ public class DeterminationService {
             throw ProblemException.badParameter("period", "must be a month YYYY-MM");
         }
         int limit = limit(limitText);
-        String after = cursor == null || cursor.isEmpty() ? null : Requests.decodeCursor(cursor, ID_CURSOR);
+        String after = cursor == null || cursor.isEmpty() ? null : Requests.decodeIdCursor(cursor, Ids.DETERMINATION);
         List<DeterminationView> rows = determinations.history(beneficiaryId, period, after, limit + 1);
         if (rows.size() <= limit) {
             return new Page(rows, null);

@@ -253,14 +253,10 @@ public class Facts implements PanacheRepositoryBase<Fact, String> {
         return new AsOf(at, facts.stream().map(this::shown).toList());
     }
 
-    static final String IDS_OF_MESSAGE = "select f.id from Fact f where f.messageId = ?1 order by f.id";
-
     /** The ids of the facts a message produced (by ordinary processing and by replays), in id order: oldest first. */
     @Transactional
     public List<String> idsOfMessage(String messageId) {
-        return getEntityManager().createQuery(IDS_OF_MESSAGE, String.class)
-                .setParameter(1, messageId)
-                .getResultList();
+        return idsOfMessages(List.of(messageId)).getOrDefault(messageId, List.of());
     }
 
     static final String IDS_OF_MESSAGES = "select f.messageId, f.id from Fact f where f.messageId in ?1 order by f.id";

@@ -125,11 +125,6 @@ public class ImportService {
     }
 
     /**
-     * An import with a page of its rejected lines after {@code cursor}, once {@code mayRead} has
-     * accepted its sender's subject (it throws when the caller may not read it): one read of the row.
-     */
-    @Transactional
-    /**
      * The imports, newest first: of one status if {@code statusText} names one, and only those
      * {@code sender} sent unless it is null (an analyst, or authentication off).
      */
@@ -142,19 +137,26 @@ public class ImportService {
                 throw ProblemException.badParameter("status", "must be STORING, DONE or FAILED");
             }
         }
-        String before = cursor == null || cursor.isEmpty() ? null : Requests.decodeCursor(cursor, IMPORT_ID);
+        String before = cursor == null || cursor.isEmpty() ? null : Requests.decodeIdCursor(cursor, Ids.IMPORT);
         List<Import> rows = imports.page(status, sender, before, limit + 1);
         List<Import> shown = rows.size() > limit ? rows.subList(0, limit) : rows;
         boolean full = backlog.room() <= 0;
-        List<ImportView.Summary> items = shown.stream().map(row -> new ImportView.Summary(row.id, row.status,
-                row.status == ImportStatus.STORING && full, row.submittedBy, row.receivedAt, row.finishedAt, row.lines,
-                row.newLines + row.duplicateLines + row.conflictingLines + row.invalidLines, row.newLines, row.duplicateLines,
-                row.conflictingLines, row.invalidLines, row.lastError)).toList();
-        return new ImportView.Page(items, rows.size() > limit ? Requests.encodeCursor(shown.get(shown.size() - 1).id) : null);
+        return new ImportView.Page(shown.stream().map(row -> summary(row, full)).toList(),
+                rows.size() > limit ? Requests.encodeCursor(shown.get(shown.size() - 1).id) : null);
     }
 
-    private static final java.util.regex.Pattern IMPORT_ID = java.util.regex.Pattern.compile("imp_[0-9A-HJKMNP-TV-Z]{26}");
+    /** An import's progress and counts; {@code backlogFull}: no room left under the backlog limit, so a storing import waits. */
+    private static ImportView.Summary summary(Import row, boolean backlogFull) {
+        return new ImportView.Summary(row.id, row.status, row.status == ImportStatus.STORING && backlogFull, row.submittedBy, row.receivedAt,
+                row.finishedAt, row.lines, row.newLines + row.duplicateLines + row.conflictingLines + row.invalidLines, row.newLines,
+                row.duplicateLines, row.conflictingLines, row.invalidLines, row.lastError);
+    }
 
+    /**
+     * An import with a page of its rejected lines after {@code cursor}, once {@code mayRead} has
+     * accepted its sender's subject (it throws when the caller may not read it): one read of the row.
+     */
+    @Transactional
     public ImportView view(String id, int limit, String cursor, java.util.function.Consumer<String> mayRead) {
         Import row = Ids.isWellFormed(id, Ids.IMPORT) ? imports.findById(id) : null;
         if (row == null) {
@@ -168,10 +170,10 @@ public class ImportService {
             page = page.subList(0, limit);
             next = Requests.encodeCursor(Long.toString(page.get(page.size() - 1).lineNo()));
         }
-        boolean paused = row.status == ImportStatus.STORING && backlog.room() <= 0;
-        return new ImportView(row.id, row.status, paused, row.submittedBy, row.receivedAt, row.finishedAt, row.lines,
-                row.newLines + row.duplicateLines + row.conflictingLines + row.invalidLines, row.newLines, row.duplicateLines,
-                row.conflictingLines, row.invalidLines, row.lastError,
+        ImportView.Summary summary = summary(row, backlog.room() <= 0);
+        return new ImportView(summary.id(), summary.status(), summary.paused(), summary.submittedBy(), summary.receivedAt(), summary.finishedAt(),
+                summary.lines(), summary.linesDone(), summary.newLines(), summary.duplicateLines(), summary.conflictingLines(),
+                summary.invalidLines(), summary.lastError(),
                 page.stream().map(r -> new ImportView.RejectedLine(r.lineNo(), r.kind(),
                         r.errors().stream().map(e -> new ImportView.LineError(e.pointer(), e.message())).toList())).toList(), next);
     }

@@ -48,13 +48,11 @@ public class MessageQueries {
     public Page ofBeneficiary(String beneficiaryId, String limitText, String cursor) {
         Requests.requireBeneficiaryId(beneficiaryId);
         int limit = DeterminationService.limit(limitText);
-        String before = cursor == null || cursor.isEmpty() ? null : Requests.decodeCursor(cursor, MESSAGE_ID);
-        List<MessageView> rows = messages.ofBeneficiary(beneficiaryId, before, limit + 1);
-        List<MessageView> items = rows.size() > limit ? rows.subList(0, limit) : rows;
+        Page page = page(messages.ofBeneficiary(beneficiaryId, before(cursor), limit + 1), limit);
         Map<String, List<String>> factIds = facts.idsOfMessages(
-                items.stream().filter(m -> m.status() == MessageStatus.PROCESSED).map(MessageView::id).toList());
-        List<MessageView> shown = items.stream().map(m -> factIds.containsKey(m.id()) ? m.withFactIds(factIds.get(m.id())) : m).toList();
-        return new Page(shown, rows.size() > limit ? Requests.encodeCursor(items.get(items.size() - 1).id()) : null);
+                page.items().stream().filter(m -> m.status() == MessageStatus.PROCESSED).map(MessageView::id).toList());
+        return new Page(page.items().stream().map(m -> factIds.containsKey(m.id()) ? m.withFactIds(factIds.get(m.id())) : m).toList(),
+                page.nextCursor());
     }
 
     /**
@@ -73,11 +71,16 @@ public class MessageQueries {
             throw ProblemException.badParameter("status", "must be FAILED or RECEIVED (a beneficiary's messages: GET /v1/beneficiaries/{id}/messages)");
         }
         int limit = DeterminationService.limit(limitText);
-        String before = cursor == null || cursor.isEmpty() ? null : Requests.decodeCursor(cursor, MESSAGE_ID);
-        List<MessageView> rows = messages.withStatus(status, sources, before, limit + 1);
+        return page(messages.withStatus(status, sources, before(cursor), limit + 1), limit);
+    }
+
+    private static String before(String cursor) {
+        return cursor == null || cursor.isEmpty() ? null : Requests.decodeIdCursor(cursor, Ids.MESSAGE);
+    }
+
+    /** {@code rows}, read one past {@code limit}: the first {@code limit}, and the cursor after them when there were more. */
+    private static Page page(List<MessageView> rows, int limit) {
         List<MessageView> items = rows.size() > limit ? rows.subList(0, limit) : rows;
         return new Page(List.copyOf(items), rows.size() > limit ? Requests.encodeCursor(items.get(items.size() - 1).id()) : null);
     }
-
-    private static final java.util.regex.Pattern MESSAGE_ID = java.util.regex.Pattern.compile("msg_[0-9A-HJKMNP-TV-Z]{26}");
 }

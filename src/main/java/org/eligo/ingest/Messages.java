@@ -91,9 +91,13 @@ public class Messages implements PanacheRepositoryBase<Message, String> {
             """;
 
     /** One message; its facts' ids are the facts' owner's to read (MessageQueries). Binds the message id. */
-    static final String BY_ID = """
+    /** A message as the API shows it, read by {@link #viewRow}. */
+    static final String VIEW = """
             SELECT m.id, m.source, m.external_id, m.type, m.beneficiary_id, m.occurred_at, m.received_at,
                    m.status, m.attempts, m.last_error, m.data::text, m.traceparent
+            """;
+
+    static final String BY_ID = VIEW + """
               FROM message m WHERE m.id = ?
             """;
 
@@ -348,9 +352,7 @@ public class Messages implements PanacheRepositoryBase<Message, String> {
      * {@code beforeId} when given: index message_beneficiary (beneficiary_id, id), read backwards.
      * Binds beneficiary, before, limit.
      */
-    static final String OF_BENEFICIARY = """
-            SELECT m.id, m.source, m.external_id, m.type, m.beneficiary_id, m.occurred_at, m.received_at,
-                   m.status, m.attempts, m.last_error, m.data::text, m.traceparent
+    static final String OF_BENEFICIARY = VIEW + """
               FROM message m WHERE m.beneficiary_id = ? AND m.id < ? ORDER BY m.id DESC LIMIT ?
             """;
 
@@ -360,9 +362,7 @@ public class Messages implements PanacheRepositoryBase<Message, String> {
      * that its partial index (message_backlog for RECEIVED, message_failed for FAILED) is the plan.
      * Binds before, text[] sources (NULL: any), limit.
      */
-    static final String WITH_STATUS = """
-            SELECT m.id, m.source, m.external_id, m.type, m.beneficiary_id, m.occurred_at, m.received_at,
-                   m.status, m.attempts, m.last_error, m.data::text, m.traceparent
+    static final String WITH_STATUS = VIEW + """
               FROM message m WHERE m.status = '%s' AND m.id < ? AND (?::text[] IS NULL OR m.source = ANY(?::text[]))
              ORDER BY m.id DESC LIMIT ?
             """;

@@ -39,11 +39,11 @@ public class PopulationReports {
      * The counts of a population ({@code %1$s}: {@link #LATEST} or {@link #OF_RERUN}, read by each
      * part, its parameters bound once per part), as rows of (kind, outcome, count, position):
      * <ul>
-     * <li>{@code result}: beneficiaries per result (the outcome column holds the result);</li>
-     * <li>{@code outcome}: per check ({@code check=RESULT}) or subcheck ({@code check/subcheck=RESULT}),
+     * <li>{@code RESULT}: beneficiaries per result (the outcome column holds the result);</li>
+     * <li>{@code OUTCOME}: per check ({@code check=RESULT}) or subcheck ({@code check/subcheck=RESULT}),
      * from the outcomes the database derived from each determination's checks (V4), with the lowest
      * position it had in them, which orders the checks as the determinations list them;</li>
-     * <li>{@code reason}: for each PASSED check, its reason (the first of its subchecks that passed:
+     * <li>{@code REASON}: for each PASSED check, its reason (the first of its subchecks that passed:
      * the contract's {@code reason}), as {@code check/subcheck=PASSED}.</li>
      * </ul>
      * Outcomes are counted as they are stored and split by the caller: splitting each one in SQL
@@ -58,13 +58,13 @@ public class PopulationReports {
      * unambiguously.
      */
     static final String COUNTS = """
-            SELECT 'result' AS kind, p.result, count(*) AS n, 0 AS position FROM (%1$s) AS p GROUP BY p.result
+            SELECT 'RESULT' AS kind, p.result, count(*) AS n, 0 AS position FROM (%1$s) AS p GROUP BY p.result
             UNION ALL
-            SELECT 'outcome', u.o, count(*), min(u.position)
+            SELECT 'OUTCOME', u.o, count(*), min(u.position)
               FROM (%1$s) AS p CROSS JOIN LATERAL unnest(p.outcomes) WITH ORDINALITY AS u (o, position)
              GROUP BY u.o
             UNION ALL
-            SELECT 'reason', x.o, count(*), 0
+            SELECT 'REASON', x.o, count(*), 0
               FROM (SELECT u.o, lag(u.o) OVER (PARTITION BY p.beneficiary_id ORDER BY u.position) AS before
                       FROM (%1$s) AS p CROSS JOIN LATERAL unnest(p.outcomes) WITH ORDINALITY AS u (o, position)
                      WHERE u.o LIKE '%%=PASSED') AS x
@@ -113,8 +113,13 @@ public class PopulationReports {
     public record OfRerun(String rerunId) implements Population {
     }
 
+    /** What a row of {@link #COUNTS} counts: its first column, written there as these names. */
+    public enum Kind {
+        RESULT, OUTCOME, REASON
+    }
+
     /** One aggregated row of {@link #COUNTS}: {@code outcome} is a result, or {@code check=RESULT}, or {@code check/subcheck=RESULT}. */
-    public record Count(String kind, String outcome, long count, long position) {
+    public record Count(Kind kind, String outcome, long count, long position) {
     }
 
     /** One (from, to) pair of results and how many beneficiaries went that way; null: no determination on that side. */
@@ -144,7 +149,7 @@ public class PopulationReports {
                 List<Count> counts = new ArrayList<>();
                 try (ResultSet rs = statement.executeQuery()) {
                     while (rs.next()) {
-                        counts.add(new Count(rs.getString(1), rs.getString(2), rs.getLong(3), rs.getLong(4)));
+                        counts.add(new Count(Kind.valueOf(rs.getString(1)), rs.getString(2), rs.getLong(3), rs.getLong(4)));
                     }
                 }
                 return counts;

@@ -59,10 +59,9 @@ public class Reports {
         List<Outcome> reasons = new ArrayList<>();
         for (Count count : counts.counts(population)) {
             switch (count.kind()) {
-                case "result" -> results.merge(count.outcome(), count.count(), Long::sum);
-                case "outcome" -> outcomes.add(count);
-                case "reason" -> reasons.add(Outcome.of(count));
-                default -> throw new IllegalStateException("unknown count kind " + count.kind());
+                case RESULT -> results.merge(count.outcome(), count.count(), Long::sum);
+                case OUTCOME -> outcomes.add(count);
+                case REASON -> reasons.add(Outcome.of(count));
             }
         }
         // Checks, then subchecks, in the order they had in the determinations (their lowest position).

@@ -128,9 +128,19 @@ public class RulesetRegistry {
         }).toList());
     }
 
-    /** A recorded version of ruleset {@code id}, loaded or not: what a determination's {@code ruleset.sha256} names. */
-    public java.util.Optional<RulesetVersion.Shown> recorded(String id, String sha256) {
-        return QuarkusTransaction.joiningExisting().call(() -> RulesetVersion.shown(id, sha256));
+    /** A recorded version of a ruleset, loaded or not, with its definition as recorded. */
+    public record Recorded(String version, String title, com.fasterxml.jackson.databind.JsonNode definition) {
+    }
+
+    /** The recorded version {@code sha256} of ruleset {@code id}, loaded or not: what a determination's {@code ruleset.sha256} names. */
+    public java.util.Optional<Recorded> recorded(String id, String sha256) {
+        return QuarkusTransaction.joiningExisting().call(() -> RulesetVersion.shown(id, sha256)).map(shown -> {
+            try {
+                return new Recorded(shown.version(), shown.title(), json.readTree(shown.definition()));
+            } catch (java.io.IOException e) {
+                throw new IllegalStateException("The recorded definition of ruleset " + id + " version " + sha256 + " is not JSON", e);
+            }
+        });
     }
 
     private Ruleset parse(String id, String files) {

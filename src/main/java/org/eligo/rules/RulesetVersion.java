@@ -82,7 +82,7 @@ public class RulesetVersion extends PanacheEntityBase {
                 .executeUpdate();
     }
 
-    /** A recorded version as the API shows it: its definition (the ruleset and parameters files as JSON) as text. */
+    /** A recorded version: its definition (the ruleset and parameters files as JSON) as text. */
     public record Shown(String version, String title, String definition) {
     }
 

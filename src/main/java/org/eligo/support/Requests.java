@@ -29,6 +29,17 @@ public final class Requests {
         return java.util.Base64.getUrlEncoder().withoutPadding().encodeToString(key.getBytes(java.nio.charset.StandardCharsets.UTF_8));
     }
 
+    /** The id in a cursor from {@link #encodeCursor} of an id with {@code prefix} ({@link Ids}); a 400 naming {@code cursor} when it is not one. */
+    public static String decodeIdCursor(String cursor, String prefix) {
+        String id = decodeCursor(cursor, ANY_KEY);
+        if (!Ids.isWellFormed(id, prefix)) {
+            throw ProblemException.badParameter("cursor", "is not a cursor this service gave out");
+        }
+        return id;
+    }
+
+    private static final Pattern ANY_KEY = Pattern.compile(".+");
+
     /** The key in a cursor from {@link #encodeCursor}; a 400 naming {@code cursor} when it is not one ({@code valid} says what a key looks like). */
     public static String decodeCursor(String cursor, Pattern valid) {
         try {

@@ -20,7 +20,6 @@ import org.eligo.auth.Allowed;
 import org.eligo.auth.Role;
 import org.eligo.rules.Ruleset;
 import org.eligo.rules.RulesetRegistry;
-import org.eligo.rules.RulesetVersion;
 import org.eligo.support.problem.Problem;
 import org.eligo.support.problem.ProblemException;
 
@@ -73,16 +72,11 @@ public class RulesetResource {
         if (!SHA256.matcher(sha256).matches()) {
             throw missing;
         }
-        RulesetVersion.Shown shown = rulesets.recorded(id, sha256).orElseThrow(() -> missing);
-        try {
-            return new RulesetView(id, shown.version(), sha256, shown.title(), JSON.readTree(shown.definition()), null);
-        } catch (java.io.IOException e) {
-            throw new IllegalStateException("The recorded definition of " + id + "@" + sha256 + " is not JSON", e);
-        }
+        RulesetRegistry.Recorded recorded = rulesets.recorded(id, sha256).orElseThrow(() -> missing);
+        return new RulesetView(id, recorded.version(), sha256, recorded.title(), recorded.definition(), null);
     }
 
     private static final java.util.regex.Pattern SHA256 = java.util.regex.Pattern.compile("[0-9a-f]{64}");
-    private static final com.fasterxml.jackson.databind.ObjectMapper JSON = new com.fasterxml.jackson.databind.ObjectMapper();
 
     private static RulesetView view(Ruleset ruleset, boolean withDefinition) {
         return new RulesetView(ruleset.id(), ruleset.version(), ruleset.sha256(), ruleset.title(), withDefinition ? ruleset.definition() : null, null);
