@@ -24,7 +24,8 @@ import io.smallrye.config.PropertiesConfigSource;
  * datasource URL, embedded enabled), authentication is on and no verification key is configured,
  * a development RSA key pair is created once in {@code eligo.auth.dev-key-directory} and the service
  * verifies tokens against it, with issuer {@value DevToken#ISSUER}. {@link DevToken} mints tokens
- * with the private half.
+ * with the private half. The console's development sign-in ({@code eligo.console.dev-sign-in}) is
+ * turned on with them, unless set.
  *
  * <p>Quarkus's own development keys are replaced, not obeyed: {@code quarkus:run} and {@code quarkus:dev}
  * hand the service a key pair of their own making (smallrye-jwt's dev-mode support, passed as
@@ -43,6 +44,7 @@ public class DevKeysConfigSourceFactory implements ConfigSourceFactory {
     static final String PUBLIC_KEY_LOCATION = "mp.jwt.verify.publickey.location";
     static final String ISSUER = "mp.jwt.verify.issuer";
     static final String SIGN_KEY = "smallrye.jwt.sign.key";
+    static final String DEV_SIGN_IN = "eligo.console.dev-sign-in";
     /** The issuer smallrye-jwt's dev-mode support gives the key pair it generates. */
     static final String QUARKUS_DEV_ISSUER = "https://quarkus.io/issuer";
     /** Below application.properties (250): an explicit setting anywhere wins. */
@@ -63,15 +65,18 @@ public class DevKeysConfigSourceFactory implements ConfigSourceFactory {
         }
         Path directory = Path.of(EmbeddedDatabaseConfigSourceFactory.value(context, "eligo.auth.dev-key-directory", "data/dev-jwt"));
         Path publicKey = ensureKeyPair(directory);
+        // The console's development sign-in goes with the development keys: the quick start has no
+        // identity provider to sign in with. Below any explicit setting.
+        ConfigSource devSignIn = new PropertiesConfigSource(Map.of(DEV_SIGN_IN, "true"), "EligoDevSignIn", ORDINAL);
         if (!quarkusDevKeys) {
             return List.of(new PropertiesConfigSource(Map.of(
                     PUBLIC_KEY_LOCATION, publicKey.toAbsolutePath().toUri().toString(),
-                    ISSUER, DevToken.ISSUER), "EligoDevKeys", ORDINAL));
+                    ISSUER, DevToken.ISSUER), "EligoDevKeys", ORDINAL), devSignIn);
         }
         // An inline key outranks any location, so Quarkus's inline key is replaced by ours, inline.
         return List.of(new PropertiesConfigSource(Map.of(
                 PUBLIC_KEY, inlineKey(publicKey),
-                ISSUER, DevToken.ISSUER), "EligoDevKeys", OVERRIDE_ORDINAL));
+                ISSUER, DevToken.ISSUER), "EligoDevKeys", OVERRIDE_ORDINAL), devSignIn);
     }
 
     /** True when the only key configured is the one smallrye-jwt generated for dev mode or quarkus:run. */

@@ -182,7 +182,7 @@ public class Endpoints {
             org.eligo.ingest.rest.MessageResource.class, org.eligo.ingest.rest.BeneficiaryMessageResource.class, org.eligo.ledger.rest.PublicKeyResource.class, org.eligo.ledger.rest.ReceiptResource.class,
             org.eligo.ledger.rest.VerificationResource.class, org.eligo.replays.rest.ReplayResource.class,
             org.eligo.reruns.rest.RerunResource.class, org.eligo.rules.rest.RulesetResource.class,
-            org.eligo.stats.StatsResource.class, org.eligo.reports.rest.ReportResource.class,
+            org.eligo.stats.StatsResource.class, org.eligo.reports.rest.ReportResource.class, org.eligo.console.ConsoleResource.class, org.eligo.console.AnalystResource.class,
     })
     public static final class NativeResources {
 

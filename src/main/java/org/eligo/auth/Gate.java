@@ -291,7 +291,7 @@ public class Gate {
     }
 
     /** The caller's name: {@code upn}, else {@code preferred_username}, else {@code sub}, as MicroProfile JWT names it. */
-    private static String subject(JsonWebToken token) {
+    static String subject(JsonWebToken token) {
         for (String claim : List.of("upn", "preferred_username", "sub")) {
             Object value = token.getClaim(claim);
             if (value != null) {
@@ -306,7 +306,7 @@ public class Gate {
         throw new MalformedClaim("the token names no subject (upn, preferred_username or sub)");
     }
 
-    private static Set<Role> roles(JsonWebToken token) {
+    static Set<Role> roles(JsonWebToken token) {
         Set<Role> roles = EnumSet.noneOf(Role.class);
         strings(token, "groups").stream().map(Role::fromClaim).filter(java.util.Objects::nonNull).forEach(roles::add);
         return roles;
@@ -317,7 +317,7 @@ public class Gate {
      * string counts as one value, except that smallrye-jwt itself splits a string {@code groups}
      * claim at spaces ("caseworker analyst" is two groups), as MicroProfile JWT allows.
      */
-    private static Set<String> strings(JsonWebToken token, String claim) {
+    static Set<String> strings(JsonWebToken token, String claim) {
         Object value = token.getClaim(claim);
         Set<String> strings = new LinkedHashSet<>();
         if (value == null) {

@@ -203,6 +203,12 @@ public class Sealer {
             """;
 
 
+    /** The latest block. */
+    static final String LAST_BLOCK = """
+            SELECT id, from_tx::text, to_tx::text, entries, root, prev_digest, sealed_at, key_id, digest, signature FROM ledger_block
+             ORDER BY id DESC LIMIT 1
+            """;
+
     /** Blocks from an id on. Binds the id. */
     static final String BLOCKS_FROM = """
             SELECT id, from_tx::text, to_tx::text, entries, root, prev_digest, sealed_at, key_id, digest, signature FROM ledger_block
@@ -238,6 +244,16 @@ public class Sealer {
                 }
             }
             return null;
+        });
+    }
+
+    /** The latest sealed block: what the operations page shows as the ledger's head. */
+    @Transactional
+    public java.util.Optional<StoredBlock> lastBlock() {
+        return db.inCurrent(connection -> {
+            try (PreparedStatement statement = connection.prepareStatement(LAST_BLOCK); ResultSet rs = statement.executeQuery()) {
+                return rs.next() ? java.util.Optional.of(block(rs)) : java.util.Optional.<StoredBlock>empty();
+            }
         });
     }
 

@@ -59,6 +59,9 @@ public class Verifications {
               FROM ledger_verification WHERE id = ?
             """;
 
+    /** The most recent run's id, of either kind. */
+    static final String LATEST = "SELECT id FROM ledger_verification ORDER BY started_at DESC LIMIT 1";
+
     /** Where the next incremental run starts: the latest sound run's last block (of either kind). */
     static final String LAST_SOUND = """
             SELECT through_block, through_digest FROM ledger_verification
@@ -240,6 +243,17 @@ public class Verifications {
             }
             return null;
         });
+    }
+
+    /** The most recent run, of either kind (the console's operations page). */
+    @Transactional
+    public Optional<Run> latest() {
+        String id = db.inCurrent(connection -> {
+            try (PreparedStatement statement = connection.prepareStatement(LATEST); ResultSet rs = statement.executeQuery()) {
+                return rs.next() ? rs.getString(1) : null;
+            }
+        });
+        return id == null ? Optional.empty() : Optional.of(get(id));
     }
 
     @Transactional

@@ -8,13 +8,13 @@ import io.vertx.core.http.HttpMethod;
 import io.vertx.ext.web.Router;
 
 /**
- * {@code /} leads a person somewhere useful: to Swagger UI, where every endpoint can be read and
- * tried with a token. (The caseworkers' console will take this place when it exists.)
+ * {@code /} leads a person to the console (sign-in first, when they have no session). The API's
+ * reference, Swagger UI, stays at {@code /q/swagger-ui/}.
  */
 @ApplicationScoped
 public class Landing {
 
-    static final String TARGET = "/q/swagger-ui/";
+    static final String TARGET = "/console/";
 
     void install(@Observes Router router) {
         router.route("/").method(HttpMethod.GET).method(HttpMethod.HEAD)

@@ -263,6 +263,16 @@ public class Reruns implements PanacheRepositoryBase<Rerun, String> {
 
     /** The run {@code id} with its tallies, if there is one. */
     @Transactional(Transactional.TxType.MANDATORY)
+    /** The ids of the latest runs, newest first. */
+    public List<String> recentIds(int limit) {
+        return find("ORDER BY createdAt DESC, id DESC").page(0, limit).project(IdOnly.class).list().stream().map(IdOnly::id).toList();
+    }
+
+    /** A run's id alone (a projection of {@link Rerun}). */
+    @io.quarkus.runtime.annotations.RegisterForReflection
+    public record IdOnly(String id) {
+    }
+
     public Optional<State> state(String id) {
         return db.inCurrent(connection -> {
             try (PreparedStatement statement = connection.prepareStatement(STATE)) {

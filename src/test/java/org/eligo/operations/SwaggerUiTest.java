@@ -27,8 +27,9 @@ import io.quarkus.test.junit.TestProfile;
 import io.restassured.path.json.JsonPath;
 
 /**
- * The browser path a newcomer takes: {@code /} leads to Swagger UI, "Authorize" takes a token, and
- * "Try it out" then sends it, in a real browser, with authentication on.
+ * The browser path an integrator takes: Swagger UI ({@code /q/swagger-ui/}; {@code /} leads to the
+ * console), "Authorize" takes a token, and "Try it out" then sends it, in a real browser, with
+ * authentication on.
  */
 @QuarkusTest
 @TestProfile(AuthEnabledProfile.class)
@@ -55,8 +56,8 @@ class SwaggerUiTest {
     }
 
     @Test
-    void theRootLeadsToSwaggerUi() {
-        given().redirects().follow(false).get("/").then().statusCode(303).header("Location", equalTo("/q/swagger-ui/"));
+    void theRootLeadsToTheConsole() {
+        given().redirects().follow(false).get("/").then().statusCode(303).header("Location", equalTo("/console/"));
     }
 
     @Test
@@ -64,7 +65,7 @@ class SwaggerUiTest {
         ChromeDriver browser = Browser.start();
         try {
             WebDriverWait wait = new WebDriverWait(browser, Duration.ofSeconds(30));
-            browser.get(root.toString());
+            browser.get(root.toString() + "q/swagger-ui/");
             assertTrue(browser.getCurrentUrl().contains("/q/swagger-ui"), "landed on " + browser.getCurrentUrl());
 
             wait.until(ExpectedConditions.elementToBeClickable(By.cssSelector("button.authorize"))).click();

@@ -28,6 +28,11 @@ public final class Browser {
     }
 
     public static ChromeDriver start() {
+        return start(null);
+    }
+
+    /** A browser that saves downloads in {@code downloads} without asking (null: the default). */
+    public static ChromeDriver start(Path downloads) {
         boolean installed = Files.isExecutable(CHROMIUM) && Files.isExecutable(CHROMEDRIVER);
         if (!installed && "true".equalsIgnoreCase(System.getenv("CI"))) {
             Assertions.fail("Browser tests need Debian's chromium and chromium-driver: apt-get install chromium chromium-driver");
@@ -40,6 +45,10 @@ public final class Browser {
         options.addArguments("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-quic",
                 "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync",
                 "--window-size=1400,1000");
+        if (downloads != null) {
+            options.setExperimentalOption("prefs", java.util.Map.of("download.default_directory", downloads.toAbsolutePath().toString(),
+                    "download.prompt_for_download", false));
+        }
         ChromeDriverService service = new ChromeDriverService.Builder().usingDriverExecutable(CHROMEDRIVER.toFile()).build();
         ChromeDriver driver = new ChromeDriver(service, options);
         driver.manage().timeouts().pageLoadTimeout(Duration.ofSeconds(30));

@@ -25,17 +25,11 @@ import org.eclipse.microprofile.openapi.annotations.tags.Tag;
 import org.eligo.auth.Allowed;
 import org.eligo.auth.Caller;
 import org.eligo.auth.Role;
-import org.eligo.reruns.RerunScope;
 import org.eligo.reruns.RerunService;
 import org.eligo.reruns.RerunView;
-import org.eligo.reruns.RerunsConfig;
-import org.eligo.rules.Ruleset;
-import org.eligo.rules.RulesetRegistry;
 import org.eligo.support.JsonBodies;
-import org.eligo.support.Requests;
 import org.eligo.support.problem.FieldError;
 import org.eligo.support.problem.Problem;
-import org.eligo.support.problem.ProblemException;
 import org.jboss.resteasy.reactive.RestResponse;
 
 /** Reruns for analysts: start one, watch it, cancel it, redrive its failed items, see what changed. */
@@ -44,8 +38,6 @@ import org.jboss.resteasy.reactive.RestResponse;
 @Tag(name = "Reruns")
 @Allowed(Role.ANALYST)
 public class RerunResource {
-
-    private static final int MAX_REASON = 2000;
 
     @Schema(name = "RerunRequest", additionalProperties = Schema.False.class)
     record RerunRequest(@Schema(required = true, enumeration = {"changed", "all", "beneficiaries"}) String scope,
@@ -61,18 +53,13 @@ public class RerunResource {
     }
 
     private final RerunService reruns;
-    private final RulesetRegistry rulesets;
-    private final RerunsConfig config;
     private final JsonBodies bodies;
-
     private final Caller caller;
 
-    public RerunResource(RerunService reruns, RulesetRegistry rulesets, RerunsConfig config, JsonBodies bodies, Caller caller) {
-        this.caller = caller;
+    public RerunResource(RerunService reruns, JsonBodies bodies, Caller caller) {
         this.reruns = reruns;
-        this.rulesets = rulesets;
-        this.config = config;
         this.bodies = bodies;
+        this.caller = caller;
     }
 
     @POST
@@ -86,48 +73,9 @@ public class RerunResource {
     public RestResponse<RerunView.Accepted> create(InputStream body) {
         List<FieldError> errors = new ArrayList<>();
         JsonNode request = bodies.readObject(body, 16 * 1024 * 1024, Set.of("scope", "beneficiary_ids", "period", "ruleset", "reason"), errors);
-        String scopeText = text(request, "scope", errors, true);
-        RerunScope scope = RerunScope.of(scopeText);
-        if (scopeText != null && scope == null) {
-            errors.add(FieldError.at("/scope", "must be changed, all or beneficiaries"));
-        }
-        String period = text(request, "period", errors, true);
-        if (period != null && !Requests.PERIOD.matcher(period).matches()) {
-            errors.add(FieldError.at("/period", Requests.PERIOD_RULE));
-        }
-        Ruleset ruleset = rulesets.resolve(text(request, "ruleset", errors, false), "/ruleset", errors);
-        String reason = text(request, "reason", errors, false);
-        if (reason != null && reason.length() > MAX_REASON) {
-            errors.add(FieldError.at("/reason", "at most " + MAX_REASON + " characters"));
-        }
-        List<String> beneficiaries = new ArrayList<>();
-        JsonNode listed = request.get("beneficiary_ids");
-        if (scope == RerunScope.BENEFICIARIES) {
-            if (listed == null || !listed.isArray() || listed.isEmpty()) {
-                errors.add(FieldError.at("/beneficiary_ids", "a non-empty array of beneficiary ids is required with scope beneficiaries"));
-            } else if (listed.size() > config.maxBeneficiaries()) {
-                errors.add(FieldError.at("/beneficiary_ids", "at most " + config.maxBeneficiaries()));
-            } else {
-                for (int i = 0; i < listed.size(); i++) {
-                    JsonNode id = listed.get(i);
-                    if (!id.isTextual() || !Requests.BENEFICIARY_ID.matcher(id.textValue()).matches()) {
-                        errors.add(FieldError.at("/beneficiary_ids/" + i, Requests.BENEFICIARY_ID_RULE));
-                    } else {
-                        beneficiaries.add(id.textValue());
-                    }
-                }
-            }
-        } else if (listed != null && !listed.isNull()) {
-            errors.add(FieldError.at("/beneficiary_ids", "only with scope beneficiaries"));
-        }
-        if (!errors.isEmpty()) {
-            throw ProblemException.badRequest("The rerun request is invalid; see errors.", errors);
-        }
-        if (beneficiaries != null) {
-            caller.concerns(beneficiaries);
-        }
-        RerunView.Accepted accepted = reruns.create(scope, beneficiaries, period, ruleset.id(), reason == null ? null : reason.replace('\u0000', ' '),
-                caller.subject());
+        RerunService.Request checked = reruns.check(request, errors);
+        caller.concerns(checked.beneficiaries());
+        RerunView.Accepted accepted = reruns.create(checked, caller.subject());
         return RestResponse.ResponseBuilder.create(RestResponse.Status.ACCEPTED, accepted)
                 .location(java.net.URI.create("/v1/reruns/" + accepted.id())).build();
     }
@@ -173,20 +121,5 @@ public class RerunResource {
     public ChangePage changes(@PathParam("id") String id, @QueryParam("limit") String limit, @QueryParam("cursor") String cursor) {
         RerunService.ChangePage page = reruns.changes(id, limit, cursor);
         return new ChangePage(page.items(), page.nextCursor());
-    }
-
-    private static String text(JsonNode request, String field, List<FieldError> errors, boolean required) {
-        JsonNode node = request.get(field);
-        if (node == null || node.isNull()) {
-            if (required) {
-                errors.add(FieldError.at("/" + field, "is required"));
-            }
-            return null;
-        }
-        if (!node.isTextual()) {
-            errors.add(FieldError.at("/" + field, "must be a string"));
-            return null;
-        }
-        return node.textValue();
     }
 }
