@@ -23,7 +23,9 @@ import java.util.concurrent.atomic.AtomicLong;
  * <li>{@code ingest URL TOKEN N BENEFICIARIES PREFIX CLIENTS BATCH}: POSTs N messages in batches from
  *     CLIENTS concurrent clients; prints {@code messages seconds rate};</li>
  * <li>{@code read URL TOKEN IDS_FILE CLIENTS SECONDS}: GETs random determinations with
- *     {@code ?expand=facts} for SECONDS; prints {@code requests p50_ms p99_ms max_ms errors}.</li>
+ *     {@code ?expand=facts} for SECONDS; prints {@code requests p50_ms p99_ms max_ms errors};</li>
+ * <li>{@code pages URL COOKIE PATHS_FILE CLIENTS SECONDS}: GETs random console pages (paths, one a
+ *     line) with the session cookie COOKIE for SECONDS; prints {@code requests p50_ms p95_ms p99_ms max_ms errors}.</li>
  * </ul>
  * Message i is income.monthly for beneficiary PREFIX-B-(i mod BENEFICIARIES), a month of 2027 from
  * April to June (so the 2027-07 determination has its look-back months), external id PREFIX-i.
@@ -37,7 +39,8 @@ public class Load {
             case "ingest" -> ingest(args[1], args[2], Integer.parseInt(args[3]), Integer.parseInt(args[4]), args[5],
                     Integer.parseInt(args[6]), Integer.parseInt(args[7]));
             case "read" -> read(args[1], args[2], Path.of(args[3]), Integer.parseInt(args[4]), Integer.parseInt(args[5]));
-            default -> throw new IllegalArgumentException("mode: tsv, ndjson, ingest or read");
+            case "pages" -> pages(args[1], args[2], Path.of(args[3]), Integer.parseInt(args[4]), Integer.parseInt(args[5]));
+            default -> throw new IllegalArgumentException("mode: tsv, ndjson, ingest, read or pages");
         }
     }
 
@@ -175,6 +178,52 @@ public class Load {
             return;
         }
         System.out.printf("%d %.2f %.2f %.2f %d%n", merged.length, merged[(int) (merged.length * 0.50)] / 1e6,
+                merged[Math.min(merged.length - 1, (int) (merged.length * 0.99))] / 1e6, merged[merged.length - 1] / 1e6, errors.get());
+    }
+
+    /** Console pages: each request a random path of the file, with the session cookie; the HTML must be 200. */
+    static void pages(String url, String cookie, Path pathsFile, int clients, int seconds) throws Exception {
+        List<String> paths = Files.readAllLines(pathsFile).stream().filter(s -> !s.isBlank()).toList();
+        if (paths.isEmpty()) {
+            throw new IllegalArgumentException("no paths in " + pathsFile);
+        }
+        HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build();
+        ExecutorService pool = Executors.newFixedThreadPool(clients, Load::daemon);
+        long end = System.nanoTime() + Duration.ofSeconds(seconds).toNanos();
+        long warmEnd = System.nanoTime() + Duration.ofSeconds(Math.min(5, seconds / 4)).toNanos();
+        List<Future<long[]>> results = new ArrayList<>();
+        AtomicLong errors = new AtomicLong();
+        for (int c = 0; c < clients; c++) {
+            results.add(pool.submit(() -> {
+                long[] samples = new long[1 << 20];
+                int count = 0;
+                while (System.nanoTime() < end) {
+                    String path = paths.get(ThreadLocalRandom.current().nextInt(paths.size()));
+                    HttpRequest request = HttpRequest.newBuilder(URI.create(url + path)).header("Cookie", cookie).GET().build();
+                    long t0 = System.nanoTime();
+                    HttpResponse<byte[]> response = http.send(request, HttpResponse.BodyHandlers.ofByteArray());
+                    long took = System.nanoTime() - t0;
+                    if (response.statusCode() != 200) {
+                        errors.incrementAndGet();
+                    } else if (t0 > warmEnd && count < samples.length) {
+                        samples[count++] = took;
+                    }
+                }
+                return Arrays.copyOf(samples, count);
+            }));
+        }
+        List<long[]> all = new ArrayList<>();
+        for (Future<long[]> f : results) {
+            all.add(f.get());
+        }
+        pool.shutdown();
+        long[] merged = all.stream().flatMapToLong(Arrays::stream).sorted().toArray();
+        if (merged.length == 0) {
+            System.out.println("0 - - - - " + errors.get());
+            return;
+        }
+        System.out.printf("%d %.2f %.2f %.2f %.2f %d%n", merged.length, merged[(int) (merged.length * 0.50)] / 1e6,
+                merged[Math.min(merged.length - 1, (int) (merged.length * 0.95))] / 1e6,
                 merged[Math.min(merged.length - 1, (int) (merged.length * 0.99))] / 1e6, merged[merged.length - 1] / 1e6, errors.get());
     }
 }

@@ -8,7 +8,7 @@
 # BENCH_CLIENTS (4), BENCH_BATCH (1000), BENCH_DETERMINATIONS (1000000: reruns are repeated until the
 # database holds this many), BENCH_READ_SECONDS (30), BENCH_READ_CLIENTS ("8 1": one read run per count), BENCH_INSTANCES
 # (1; 3 also measures three instances draining one backlog), BENCH_JAVA (java), BENCH_JAVA_OPTS,
-# BENCH_IMPORT_LINES (N: the bulk import's file), BENCH_ONLY (import: COPY and the import alone), BENCH_PG_BIN (a PostgreSQL bin directory; default: the binaries the embedded PostgreSQL unpacked,
+# BENCH_IMPORT_LINES (N: the bulk import's file), BENCH_PAGE_SECONDS (10: each console page's read), BENCH_ONLY (import: COPY and the import alone), BENCH_PG_BIN (a PostgreSQL bin directory; default: the binaries the embedded PostgreSQL unpacked,
 # else /usr/lib/postgresql/*/bin). The service and PostgreSQL share this machine.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -65,7 +65,7 @@ start_service() { # $1 = instance number, $2 = message workers
   QUARKUS_DATASOURCE_JDBC_URL="jdbc:postgresql://localhost:$PGPORT/postgres" QUARKUS_DATASOURCE_USERNAME=postgres QUARKUS_DATASOURCE_PASSWORD= \
   MP_JWT_VERIFY_PUBLICKEY_LOCATION="$WORK/keys/public.pem" MP_JWT_VERIFY_ISSUER=eligo-dev \
   ELIGO_LEDGER_SIGNING_KEY="$(cat "$WORK/keys/ledger.pem")" \
-  ELIGO_CLOCK=2027-07-15T12:00:00Z ELIGO_QUEUE_WORKERS="$2" ELIGO_RERUNS_WORKERS="$2" ELIGO_INGEST_MAX_BACKLOG=100000000 \
+  ELIGO_CONSOLE_DEV_SIGN_IN=true ELIGO_CLOCK=2027-07-15T12:00:00Z ELIGO_QUEUE_WORKERS="$2" ELIGO_RERUNS_WORKERS="$2" ELIGO_INGEST_MAX_BACKLOG=100000000 \
   QUARKUS_HTTP_PORT=$port QUARKUS_LOG_LEVEL=WARN \
     "${SERVICE_JAVA:-$JAVA}" ${SERVICE_OPTS-${BENCH_JAVA_OPTS:-}} -jar "${SERVICE_JAR:-target/quarkus-app/quarkus-run.jar}" >>"$WORK/service-$1.log" 2>&1 &
   PIDS+=($!)
@@ -213,6 +213,27 @@ report "    the same as text/csv" "$(report_ms "/v1/reports/outcomes?period=2027
 report "    outcomes of the last rerun" "$(report_ms "/v1/reports/outcomes?period=2027-07&rerun_id=$LAST_RUN" application/json) ms"
 report "    transitions, latest from the one before" "$(report_ms "/v1/reports/transitions?period=2027-07" application/json) ms"
 report "    transitions between the last two reruns" "$(report_ms "/v1/reports/transitions?period=2027-07&from_rerun=$PREVIOUS_RUN&to_rerun=$LAST_RUN" application/json) ms"
+
+# --- (j) console pages over everything stored --------------------------------------------------------
+# Signed in as an analyst (the development sign-in), one client, for PAGE_SECONDS each: random
+# beneficiaries' pages, random determinations' pages, the population page (its counts kept for 30 s,
+# as an analyst moving about sees it), the same counted afresh each time, the operations page.
+PAGE_SECONDS=${BENCH_PAGE_SECONDS:-10}
+SIGN_IN=$(curl -sf -c "$WORK/cookies" "localhost:$PORT/console/sign-in")
+CSRF=$(echo "$SIGN_IN" | sed -n 's/.*name="csrf" value="\([^"]*\)".*/\1/p' | head -1)
+curl -sf -o /dev/null -b "$WORK/cookies" -c "$WORK/cookies" --data-urlencode "csrf=$CSRF" --data-urlencode role=analyst \
+  --data-urlencode name=bench "localhost:$PORT/console/sign-in"
+SESSION="eligo_session=$(awk '$6 == "eligo_session" { print $7 }' "$WORK/cookies")"
+"${PSQL[@]}" -At -c "select '/console/beneficiaries/' || beneficiary_id from determination_latest order by random() limit 2000" > "$WORK/page-beneficiaries.txt"
+sed 's|^|/console/determinations/|' "$WORK/ids.txt" > "$WORK/page-determinations.txt"
+echo "/console/population?period=2027-07" > "$WORK/page-population.txt"
+echo "/console/population?period=2027-07&fresh=true" > "$WORK/page-population-counted-afresh.txt"
+echo "/console/operations" > "$WORK/page-operations.txt"
+for page in beneficiaries determinations population population-counted-afresh operations; do
+  PAGES=$("$JAVA" bench/Load.java pages "http://localhost:$PORT" "$SESSION" "$WORK/page-$page.txt" 1 "$PAGE_SECONDS")
+  report "(j) console page: $page, 1 client, $DETERMINATIONS stored" "p95 $(echo "$PAGES" | awk '{ print $3 }') ms" \
+    "p50 $(echo "$PAGES" | awk '{ print $2 }'), p99 $(echo "$PAGES" | awk '{ print $4 }'), max $(echo "$PAGES" | awk '{ print $5 }') ms, errors $(echo "$PAGES" | awk '{ print $6 }')"
+done
 
 # --- (g) the audit trail: rows it wrote, and a full verification -----------------------------------
 # Rows in the tables that prove the records (the hash chains' before issue 17, the ledger's after),

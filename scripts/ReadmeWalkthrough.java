@@ -113,7 +113,7 @@ public final class ReadmeWalkthrough {
             awaitReady(service, log);
             run(steps, clone);
             // What a browser asks for besides the API: none of it may leave a warning.
-            for (String path : List.of("/", "/favicon.ico", "/q/swagger-ui/", "/q/openapi", "/no-such-page")) {
+            for (String path : List.of("/", "/console/", "/console/sign-in", "/console/assets/console.css", "/favicon.ico", "/q/swagger-ui/", "/q/openapi", "/no-such-page")) {
                 HttpURLConnection connection = (HttpURLConnection) URI.create("http://localhost:8080" + path).toURL().openConnection();
                 connection.setInstanceFollowRedirects(false);
                 int status = connection.getResponseCode();

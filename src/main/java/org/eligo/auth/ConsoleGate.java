@@ -51,6 +51,7 @@ public class ConsoleGate {
     static final String ASSETS = "/console/assets/";
     /** Where a sign-in may return to: a console page, never another site ("//host", "/\host"). */
     private static final Pattern NEXT = Pattern.compile("/console(/[A-Za-z0-9._~/?=&%+-]*)?");
+    private static final Pattern BENEFICIARY_PAGE = Pattern.compile("/console/beneficiaries/([^/;]+)/?");
     private static final Pattern NAME = Pattern.compile("[\\p{L}\\p{N} ._@'-]{1,100}");
     private static final Logger LOG = Logger.getLogger(ConsoleGate.class);
 
@@ -123,6 +124,15 @@ public class ConsoleGate {
         context.response().putHeader(Gate.REQUEST_ID, admission.requestId());
         // Every page view is recorded, whoever answers it (a page, a redirect to sign-in, a failure).
         context.addHeadersEndHandler(v -> refusals.record(context, context.response().getStatusCode()));
+        java.util.regex.Matcher about = BENEFICIARY_PAGE.matcher(path);
+        if (about.matches()) {
+            // A page about a beneficiary is recorded under them even when it is refused (no session).
+            try {
+                admission.matched(Endpoints.Match.NONE, java.net.URLDecoder.decode(about.group(1).replace("+", "%2B"), StandardCharsets.UTF_8));
+            } catch (IllegalArgumentException e) {
+                admission.matched(Endpoints.Match.NONE, about.group(1));
+            }
+        }
         if (context.request().method() == HttpMethod.POST && !sameOrigin(context)) {
             refusals.answer(context, 403, "text/plain; charset=utf-8",
                     "A form of this console may only be sent from its own pages.".getBytes(StandardCharsets.UTF_8), java.util.Map.of());
@@ -141,7 +151,7 @@ public class ConsoleGate {
             String next = context.request().getParam("next");
             if (next != null && NEXT.matcher(next).matches()) {
                 context.response().addCookie(io.vertx.core.http.Cookie.cookie(NEXT_COOKIE, next).setPath(ConsoleSessions.PATH).setHttpOnly(true)
-                        .setSameSite(io.vertx.core.http.CookieSameSite.LAX).setMaxAge(600));
+                        .setSecure(config.secureCookie()).setSameSite(io.vertx.core.http.CookieSameSite.LAX).setMaxAge(600));
             }
             // quarkus-oidc's code flow (an HTTP permission on this path) runs next: the provider's
             // sign-in, then back here with the person's ID token.
@@ -176,7 +186,7 @@ public class ConsoleGate {
         }
         String token = sessions.token();
         sessions.writeSignInToken(context, token);
-        html(context, 200, signIn.data("csrf", token).data("next", next).data("devSignIn", config.devSignIn()).data("oidc", oidc).data("nextQuery", URLEncoder.encode(next, StandardCharsets.UTF_8))
+        html(context, 200, signIn.data("csrf", token).data("next", next).data("devSignIn", devSignIn(context)).data("oidc", oidc).data("nextQuery", URLEncoder.encode(next, StandardCharsets.UTF_8))
                 .data("roles", List.of(Role.CASEWORKER.claim(), Role.ANALYST.claim())).data("error", null).render());
     }
 
@@ -221,6 +231,10 @@ public class ConsoleGate {
             again(context, 404, next, "This service has no development sign-in.");
             return;
         }
+        if (!devSignIn(context)) {
+            again(context, 403, next, "The development sign-in is open only to a browser on the service's own machine.");
+            return;
+        }
         Role role = Role.fromClaim(String.valueOf(context.request().getFormAttribute("role")));
         if (role != Role.CASEWORKER && role != Role.ANALYST) {
             again(context, 400, next, "Choose a role: caseworker or analyst.");
@@ -252,8 +266,25 @@ public class ConsoleGate {
     private void again(RoutingContext context, int status, String next, String error) {
         String token = sessions.token();
         sessions.writeSignInToken(context, token);
-        html(context, status, signIn.data("csrf", token).data("next", next).data("devSignIn", config.devSignIn()).data("oidc", oidc).data("nextQuery", URLEncoder.encode(next, StandardCharsets.UTF_8))
+        html(context, status, signIn.data("csrf", token).data("next", next).data("devSignIn", devSignIn(context)).data("oidc", oidc).data("nextQuery", URLEncoder.encode(next, StandardCharsets.UTF_8))
                 .data("roles", List.of(Role.CASEWORKER.claim(), Role.ANALYST.claim())).data("error", error).render());
+    }
+
+    /**
+     * The development sign-in is offered only to a browser on the service's own machine (a loopback
+     * address, as the connection shows it: forwarded headers are not believed). The quick start
+     * listens on every interface, and a sign-in without a password must not reach the network.
+     */
+    private boolean devSignIn(RoutingContext context) {
+        if (!config.devSignIn() || context.request().remoteAddress() == null) {
+            return false;
+        }
+        try {
+            String host = context.request().remoteAddress().hostAddress();
+            return host != null && java.net.InetAddress.getByName(host).isLoopbackAddress();
+        } catch (java.net.UnknownHostException e) {
+            return false;
+        }
     }
 
     private static String next(String wanted) {
@@ -265,8 +296,16 @@ public class ConsoleGate {
         if (origin == null) {
             return true; // not a browser's cross-site form (browsers send Origin with every POST); the CSRF token still applies
         }
+        // The request's own host, as the browser named it (Host) or as a trusted proxy forwarded it
+        // (quarkus.http.proxy.enable-forwarded-host makes it the request's authority).
         String host = context.request().getHeader(HttpHeaders.HOST);
-        return host != null && (origin.equals("http://" + host) || origin.equals("https://" + host));
+        String authority = context.request().authority() == null ? null : context.request().authority().toString();
+        for (String name : new String[] {host, authority}) {
+            if (name != null && (origin.equals("http://" + name) || origin.equals("https://" + name))) {
+                return true;
+            }
+        }
+        return false;
     }
 
     private static void redirect(RoutingContext context, String target) {

@@ -45,6 +45,22 @@ class AnalystPages {
     static final List<String> RESULTS = List.of("PASSED", "NOT_PASSED", "NO_DATA", "ERROR", "SKIPPED");
     /** Changes one page of a rerun shows. */
     static final int CHANGES = 100;
+    /** Changes one CSV file holds at most (and one access-log row names). */
+    static final int MAX_EXPORT = 100_000;
+    /**
+     * How long a population's counts are shown again without counting anew: counting a month of a
+     * large state is a scan of its latest determinations (hundreds of ms with a million stored),
+     * and an analyst moving between the population, a rerun and back should not wait each time.
+     * The page says when it counted, and "count again" counts at once.
+     */
+    static final Duration COUNTS_KEPT = Duration.ofSeconds(30);
+    /** Populations whose counts are kept at most (a few analysts' recent views). */
+    static final int COUNTS_KEPT_MAX = 64;
+
+    private record Counted(ReportViews.Outcomes report, Instant at) {
+    }
+
+    private final java.util.concurrent.ConcurrentHashMap<String, Counted> counted = new java.util.concurrent.ConcurrentHashMap<>();
 
     private final Reports reports;
     private final RulesetRegistry rulesets;
@@ -71,19 +87,20 @@ class AnalystPages {
         this.caller = caller;
     }
 
-    Views.Population population(Views.Frame frame, String rulesetId, String period, String rerunId) {
+    Views.Population population(Views.Frame frame, String rulesetId, String period, String rerunId, boolean fresh) {
         List<String> loaded = rulesets.all().stream().map(Ruleset::id).sorted().toList();
         String ruleset = rulesetId == null || rulesetId.isBlank() ? (loaded.isEmpty() ? "" : loaded.get(0)) : rulesetId;
         String month = period == null || period.isBlank() ? clock.currentPeriod().toString() : period;
         String rerun = rerunId == null || rerunId.isBlank() ? null : rerunId.trim();
         List<Views.RerunRow> recent = reruns.recent(10).stream().map(AnalystPages::row).toList();
-        ReportViews.Outcomes report;
+        Counted count;
         try {
-            report = reports.outcomes(ruleset, month, rerun);
+            count = count(ruleset, month, rerun, fresh);
         } catch (ProblemException e) {
             return new Views.Population(frame, loaded, ruleset, month, rerun == null ? "" : rerun, false, 0, List.of(), List.of(), List.of(), "",
-                    recent, Words.problem(e));
+                    "", "", recent, Words.problem(e));
         }
+        ReportViews.Outcomes report = count.report();
         Map<String, String> titles = titles(ruleset);
         long total = report.beneficiaries();
         List<Views.CheckBreakdown> checks = report.checks().stream().map(check -> new Views.CheckBreakdown(check.id(),
@@ -92,9 +109,25 @@ class AnalystPages {
                         titles.getOrDefault(check.id() + "/" + subcheck.id(), subcheck.id()), counts(subcheck.results(), total))).toList())).toList();
         List<Views.ReasonRow> reasons = report.reasons().stream().map(reason -> new Views.ReasonRow(titles.getOrDefault(reason.check(), reason.check()),
                 titles.getOrDefault(reason.check() + "/" + reason.reason(), reason.reason()), reason.count())).toList();
-        String csv = "/console/population.csv?ruleset=" + encode(ruleset) + "&period=" + encode(month) + (rerun == null ? "" : "&rerun=" + encode(rerun));
+        String query = "ruleset=" + encode(ruleset) + "&period=" + encode(month) + (rerun == null ? "" : "&rerun=" + encode(rerun));
         return new Views.Population(frame, loaded, ruleset, month, rerun == null ? "" : rerun, true, total, counts(report.results(), total), checks,
-                reasons, csv, recent, null);
+                reasons, "/console/population.csv?" + query, Words.time(count.at()), "/console/population?" + query + "&fresh=true", recent, null);
+    }
+
+    /** The population's counts: kept ones up to {@link #COUNTS_KEPT} old, unless {@code fresh}; else counted now. */
+    private Counted count(String ruleset, String month, String rerun, boolean fresh) {
+        String key = ruleset + "\n" + month + "\n" + rerun;
+        Counted kept = counted.get(key);
+        Instant now = Instant.now();
+        if (!fresh && kept != null && kept.at().plus(COUNTS_KEPT).isAfter(now)) {
+            return kept;
+        }
+        Counted made = new Counted(reports.outcomes(ruleset, month, rerun), now);
+        if (counted.size() >= COUNTS_KEPT_MAX) {
+            counted.clear();
+        }
+        counted.put(key, made);
+        return made;
     }
 
     String populationCsv(String rulesetId, String period, String rerunId) {
@@ -103,42 +136,66 @@ class AnalystPages {
 
     Views.Rerun rerun(Views.Frame frame, String id, String filter, String cursor) {
         RerunView run = reruns.get(id);
-        String wanted = filter == null || filter.isBlank() ? "" : filter;
-        if (!wanted.isEmpty() && !RESULTS.contains(wanted)) {
-            throw ProblemException.badParameter("result", "must be one of " + String.join(", ", RESULTS));
-        }
-        RerunService.ChangePage page = reruns.changes(id, Integer.toString(CHANGES), blankToNull(cursor));
-        List<Views.ChangeRow> changes = page.items().stream().filter(change -> wanted.isEmpty() || wanted.equals(change.result()))
+        String wanted = result(filter);
+        RerunService.ChangePage page = reruns.changes(id, blankToNull(wanted), Integer.toString(CHANGES), blankToNull(cursor));
+        List<Views.ChangeRow> changes = page.items().stream()
                 .map(change -> new Views.ChangeRow(change.beneficiaryId(), change.previousDeterminationId(), Words.badge(change.previousResult()),
                         Words.tone(change.previousResult()), change.determinationId(), Words.badge(change.result()), Words.tone(change.result())))
                 .toList();
         caller.concerns(changes.stream().map(Views.ChangeRow::beneficiaryId).toList());
-        boolean active = run.status() == RerunStatus.QUEUED || run.status() == RerunStatus.RUNNING;
-        int percent = run.total() == 0 ? (active ? 0 : 100) : (int) Math.min(100, (run.done() + run.failed()) * 100 / run.total());
         String next = page.nextCursor() == null ? null
                 : "/console/reruns/" + id + "?cursor=" + encode(page.nextCursor()) + (wanted.isEmpty() ? "" : "&result=" + wanted);
-        return new Views.Rerun(frame, row(run), run.reason() == null ? "" : run.reason(), active, percent,
-                run.ratePerS() == null ? "" : String.format(Locale.ROOT, "%.1f determinations a second", run.ratePerS()),
-                run.etaS() == null ? "" : duration(Duration.ofSeconds(run.etaS())), Words.time(run.startedAt()), Words.time(run.finishedAt()),
-                wanted, RESULTS, changes, next, "/console/reruns/" + id + "/changes.csv" + (wanted.isEmpty() ? "" : "?result=" + wanted));
+        return new Views.Rerun(frame, row(run), progress(run), wanted, RESULTS, changes, next,
+                "/console/reruns/" + id + "/changes.csv" + (wanted.isEmpty() ? "" : "?result=" + wanted));
     }
 
-    /** Every change of a rerun (of one result, if asked), as CSV: what the changes page lists, all pages. */
+    /** A rerun's progress: status, done of total, rate and time to go. */
+    Views.RerunProgress rerunProgress(String id) {
+        return progress(reruns.get(id));
+    }
+
+    private static Views.RerunProgress progress(RerunView run) {
+        boolean active = run.status() == RerunStatus.QUEUED || run.status() == RerunStatus.RUNNING;
+        int percent = run.total() == 0 ? (active ? 0 : 100) : (int) Math.min(100, (run.done() + run.failed()) * 100 / run.total());
+        return new Views.RerunProgress(row(run), run.reason() == null ? "" : run.reason(), active, percent,
+                run.ratePerS() == null ? "" : String.format(Locale.ROOT, "%.1f determinations a second", run.ratePerS()),
+                run.etaS() == null ? "" : duration(Duration.ofSeconds(run.etaS())), "/console/reruns/" + run.id() + "/progress");
+    }
+
+    /** The result a rerun's changes are filtered by: "" for any; a 400 naming {@code result} for anything else. */
+    private static String result(String filter) {
+        String wanted = filter == null || filter.isBlank() ? "" : filter;
+        if (!wanted.isEmpty() && !RESULTS.contains(wanted)) {
+            throw ProblemException.badParameter("result", "must be one of " + String.join(", ", RESULTS));
+        }
+        return wanted;
+    }
+
+    /**
+     * Every change of a rerun (to one result, if asked), as CSV: what the changes pages list, all of
+     * them, recorded in the access log as one read of those beneficiaries. At most
+     * {@link #MAX_EXPORT} changes: more is a 409 that says to filter by result or page the API.
+     */
     String changesCsv(String id, String filter) {
-        reruns.get(id);
-        String wanted = filter == null ? "" : filter;
+        RerunView run = reruns.get(id);
+        String wanted = result(filter);
+        if (run.changedResults() > MAX_EXPORT && wanted.isEmpty()) {
+            throw ProblemException.conflict("Rerun " + id + " changed " + run.changedResults() + " results, more than one file holds (" + MAX_EXPORT
+                    + "): download the changes to one result at a time, or page GET /v1/reruns/" + id + "/changes.", null);
+        }
         StringBuilder out = new StringBuilder("beneficiary_id,previous_result,previous_determination_id,result,determination_id\r\n");
         String cursor = null;
         List<String> beneficiaries = new ArrayList<>();
         do {
-            RerunService.ChangePage page = reruns.changes(id, "500", cursor);
+            RerunService.ChangePage page = reruns.changes(id, blankToNull(wanted), "500", cursor);
             for (RerunView.Change change : page.items()) {
-                if (wanted.isEmpty() || wanted.equals(change.result())) {
-                    out.append(csv(change.beneficiaryId())).append(',').append(csv(change.previousResult())).append(',')
-                            .append(csv(change.previousDeterminationId())).append(',').append(csv(change.result())).append(',')
-                            .append(csv(change.determinationId())).append("\r\n");
-                    beneficiaries.add(change.beneficiaryId());
-                }
+                out.append(csv(change.beneficiaryId())).append(',').append(csv(change.previousResult())).append(',')
+                        .append(csv(change.previousDeterminationId())).append(',').append(csv(change.result())).append(',')
+                        .append(csv(change.determinationId())).append("\r\n");
+                beneficiaries.add(change.beneficiaryId());
+            }
+            if (beneficiaries.size() > MAX_EXPORT) {
+                throw ProblemException.conflict("More than " + MAX_EXPORT + " changes to " + wanted + ": page GET /v1/reruns/" + id + "/changes.", null);
             }
             cursor = page.nextCursor();
         } while (cursor != null);

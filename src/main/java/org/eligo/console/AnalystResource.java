@@ -48,6 +48,8 @@ public class AnalystResource {
 
         static native TemplateInstance rerun(Views.Rerun page);
 
+        static native TemplateInstance rerunProgress(Views.RerunProgress progress);
+
         static native TemplateInstance operations(Views.Operations page);
     }
 
@@ -72,8 +74,9 @@ public class AnalystResource {
 
     @GET
     @Path("/population")
-    public String population(@QueryParam("ruleset") String ruleset, @QueryParam("period") String period, @QueryParam("rerun") String rerun) {
-        return Templates.population(pages.population(Frames.of(request, "Population"), ruleset, period, rerun)).render();
+    public String population(@QueryParam("ruleset") String ruleset, @QueryParam("period") String period, @QueryParam("rerun") String rerun,
+                             @QueryParam("fresh") boolean fresh) {
+        return Templates.population(pages.population(Frames.of(request, "Population"), ruleset, period, rerun, fresh)).render();
     }
 
     @GET
@@ -105,6 +108,13 @@ public class AnalystResource {
     @Path("/reruns/{id}")
     public String rerun(@PathParam("id") String id, @QueryParam("result") String result, @QueryParam("cursor") String cursor) {
         return Templates.rerun(pages.rerun(Frames.of(request, "Rerun " + id), id, result, cursor)).render();
+    }
+
+    /** The rerun page's progress block alone, which its script fetches while the rerun runs (it names no beneficiary). */
+    @GET
+    @Path("/reruns/{id}/progress")
+    public String rerunProgress(@PathParam("id") String id) {
+        return Templates.rerunProgress(pages.rerunProgress(id)).render();
     }
 
     @POST

@@ -5,7 +5,6 @@ import java.time.Instant;
 import java.time.LocalDate;
 import java.time.YearMonth;
 import java.time.ZoneOffset;
-import java.time.format.DateTimeParseException;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashMap;
@@ -121,12 +120,16 @@ class Pages {
     /** The evaluation on the facts active at the end of {@code date} (UTC), for {@code period} (default: the date's month). */
     private Views.TimeTravel travel(String beneficiaryId, String date, String period, Map<String, MessageView> messagesById) {
         LocalDate day;
+        Instant endOfDay;
         try {
             day = LocalDate.parse(date);
-        } catch (DateTimeParseException e) {
+            endOfDay = day.plusDays(1).atStartOfDay(ZoneOffset.UTC).toInstant().minusMillis(1);
+        } catch (java.time.DateTimeException e) {
             throw ProblemException.badParameter("as_of", "must be a date YYYY-MM-DD");
         }
-        Instant asOf = day.plusDays(1).atStartOfDay(ZoneOffset.UTC).toInstant().minusMillis(1);
+        // Today (or a later day) is evaluated on what is known now: its end has not come yet.
+        Instant now = Instant.now().truncatedTo(java.time.temporal.ChronoUnit.MILLIS);
+        Instant asOf = endOfDay.isAfter(now) && !day.isAfter(LocalDate.now(ZoneOffset.UTC)) ? now : endOfDay;
         String month = period == null || period.isBlank() ? YearMonth.from(day).toString() : period;
         ObjectNode request = json.createObjectNode().put("period", month).put("as_of", asOf.toString());
         List<FieldError> errors = new ArrayList<>();
@@ -267,16 +270,14 @@ class Pages {
 
     /** How this determination differs from the one before it for the same month and ruleset; null when it is the first. */
     private Views.Difference difference(DeterminationView determination) {
-        List<DeterminationView> samePeriod = determinations.history(determination.beneficiaryId(), determination.period(),
-                Integer.toString(TIMELINE_DETERMINATIONS), null).items();
+        // The month's determinations older than this one, newest first, a page at a time until one of the same ruleset.
         DeterminationView previous = null;
-        boolean after = false;
-        for (DeterminationView candidate : samePeriod) {
-            if (after && candidate.ruleset().id().equals(determination.ruleset().id())) {
-                previous = candidate;
-                break;
-            }
-            after |= candidate.id().equals(determination.id());
+        String cursor = Requests.encodeCursor(determination.id());
+        while (previous == null && cursor != null) {
+            DeterminationService.Page older = determinations.history(determination.beneficiaryId(), determination.period(),
+                    Integer.toString(TIMELINE_DETERMINATIONS), cursor);
+            previous = older.items().stream().filter(candidate -> candidate.ruleset().id().equals(determination.ruleset().id())).findFirst().orElse(null);
+            cursor = older.nextCursor();
         }
         if (previous == null) {
             return null;

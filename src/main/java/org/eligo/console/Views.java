@@ -113,7 +113,7 @@ final class Views {
     @TemplateData
     record Population(Frame frame, List<String> rulesets, String ruleset, String period, String rerunId, boolean counted,
                       long beneficiaries, List<ResultCount> results, List<CheckBreakdown> checks, List<ReasonRow> reasons,
-                      String csv, List<RerunRow> reruns, String error) {
+                      String csv, String countedAt, String countAgain, List<RerunRow> reruns, String error) {
     }
 
     @TemplateData
@@ -121,9 +121,14 @@ final class Views {
                      String determinationId, String badge, String tone) {
     }
 
+    /** A rerun's progress alone (no beneficiary in it): what the rerun page's script refreshes. */
     @TemplateData
-    record Rerun(Frame frame, RerunRow run, String reason, boolean active, int percent, String rate, String eta, String startedAt,
-                 String finishedAt, String filter, List<String> filters, List<ChangeRow> changes, String next, String csv) {
+    record RerunProgress(RerunRow run, String reason, boolean active, int percent, String rate, String eta, String source) {
+    }
+
+    @TemplateData
+    record Rerun(Frame frame, RerunRow run, RerunProgress progress, String filter, List<String> filters, List<ChangeRow> changes, String next,
+                 String csv) {
     }
 
     @TemplateData

@@ -185,10 +185,16 @@ public class RerunService {
 
     @Transactional
     public ChangePage changes(String id, String limitText, String cursor) {
+        return changes(id, null, limitText, cursor);
+    }
+
+    /** The changes to one result (null: any), paged as {@link #changes(String, String, String)}. */
+    @Transactional
+    public ChangePage changes(String id, String result, String limitText, String cursor) {
         get(id);
         int limit = DeterminationService.limit(limitText);
         String after = cursor == null || cursor.isEmpty() ? null : Requests.decodeCursor(cursor, Requests.BENEFICIARY_ID);
-        List<RerunView.Change> rows = reruns.changes(id, after, limit + 1);
+        List<RerunView.Change> rows = reruns.changes(id, after, result, limit + 1);
         if (rows.size() <= limit) {
             return new ChangePage(rows, null);
         }

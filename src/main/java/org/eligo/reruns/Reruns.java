@@ -119,6 +119,7 @@ public class Reruns implements PanacheRepositoryBase<Rerun, String> {
     /** A page of a run's changed results, by beneficiary: index rerun_item_changed. Built only from these constants. */
     static final String CHANGES = "FROM RerunItem WHERE rerunId = :run AND changed = true";
     static final String CHANGES_AFTER = " AND beneficiaryId > :after";
+    static final String CHANGES_TO = " AND result = :result";
     static final String CHANGES_ORDER = " ORDER BY beneficiaryId";
 
     // ---------------------------------------------------------------------------------------------
@@ -261,8 +262,6 @@ public class Reruns implements PanacheRepositoryBase<Rerun, String> {
         });
     }
 
-    /** The run {@code id} with its tallies, if there is one. */
-    @Transactional(Transactional.TxType.MANDATORY)
     /** The ids of the latest runs, newest first. */
     public List<String> recentIds(int limit) {
         return find("ORDER BY createdAt DESC, id DESC").page(0, limit).project(IdOnly.class).list().stream().map(IdOnly::id).toList();
@@ -273,6 +272,8 @@ public class Reruns implements PanacheRepositoryBase<Rerun, String> {
     public record IdOnly(String id) {
     }
 
+    /** The run {@code id} with its tallies, if there is one. */
+    @Transactional(Transactional.TxType.MANDATORY)
     public Optional<State> state(String id) {
         return db.inCurrent(connection -> {
             try (PreparedStatement statement = connection.prepareStatement(STATE)) {
@@ -311,11 +312,14 @@ public class Reruns implements PanacheRepositoryBase<Rerun, String> {
 
     /** Up to {@code limit} of the run's changed results, by beneficiary, after {@code afterBeneficiary} when given. */
     @Transactional(Transactional.TxType.MANDATORY)
-    public List<RerunView.Change> changes(String id, String afterBeneficiary, int limit) {
-        var query = getEntityManager().createQuery(CHANGES + (afterBeneficiary == null ? "" : CHANGES_AFTER) + CHANGES_ORDER, RerunItem.class)
-                .setParameter("run", id);
+    public List<RerunView.Change> changes(String id, String afterBeneficiary, String result, int limit) {
+        var query = getEntityManager().createQuery(CHANGES + (afterBeneficiary == null ? "" : CHANGES_AFTER) + (result == null ? "" : CHANGES_TO)
+                + CHANGES_ORDER, RerunItem.class).setParameter("run", id);
         if (afterBeneficiary != null) {
             query.setParameter("after", afterBeneficiary);
+        }
+        if (result != null) {
+            query.setParameter("result", result);
         }
         return query.setMaxResults(limit).getResultStream()
                 .map(item -> new RerunView.Change(item.beneficiaryId, item.previousDeterminationId, item.previousResult, item.determinationId,

@@ -66,6 +66,27 @@ class ConsoleTest {
     }
 
     @Test
+    void aRefusedBeneficiaryPageIsRecordedUnderTheBeneficiary() {
+        String beneficiary = Api.unique("B");
+        given().redirects().follow(false).get("/console/beneficiaries/" + beneficiary).then().statusCode(303);
+        await().atMost(Duration.ofSeconds(10)).until(() -> Sql.count(
+                "SELECT count(*) FROM access_log WHERE status = 303 AND path = ? AND beneficiary_ids = ARRAY[?::text]",
+                "/console/beneficiaries/" + beneficiary, beneficiary) == 1);
+    }
+
+    @Test
+    void timeTravelToTodayEvaluatesOnWhatIsKnownNow() {
+        String session = signIn("caseworker", "Casey");
+        String today = java.time.LocalDate.now(java.time.ZoneOffset.UTC).toString();
+        String page = given().cookie("eligo_session", session).queryParam("as_of", today).queryParam("period", "2027-07")
+                .get("/console/beneficiaries/" + Api.unique("B")).then().statusCode(200).extract().asString();
+        assertTrue(page.contains("On " + today + ": "), page);
+        // A date no calendar reaches is a message on the page, not a failure.
+        given().cookie("eligo_session", session).queryParam("as_of", "+999999999-12-31").get("/console/beneficiaries/B-1").then().statusCode(200)
+                .body(containsString("as_of: must be a date"));
+    }
+
+    @Test
     void theSessionCookieIsHttpOnlyAndSameSiteAndNoTokenIsEverInAUrl() {
         Response form = given().redirects().follow(false).get("/console/sign-in");
         Matcher token = CSRF.matcher(form.asString());
@@ -200,6 +221,7 @@ class ConsoleTest {
         String page = given().cookie("eligo_session", analyst).queryParam("period", "2027-07").get("/console/population").then().statusCode(200)
                 .extract().asString();
         assertTrue(page.contains("Outcomes for 2027-07"), page);
+        assertTrue(page.contains("Counted at ") && page.contains("fresh=true\">count again</a>"), page);
         given().cookie("eligo_session", analyst).queryParam("period", "2027-07").get("/console/population.csv").then().statusCode(200)
                 .contentType(containsString("text/csv")).header("Content-Disposition", containsString("outcomes.csv"))
                 .body(startsWith("section,check,subcheck,result,count"));
@@ -217,6 +239,11 @@ class ConsoleTest {
         started.then().statusCode(303).header("Location", containsString("/console/reruns/run_"));
         String rerun = started.header("Location").replaceAll(".*/console/reruns/", "");
         given().cookie("eligo_session", analyst).get("/console/reruns/" + rerun).then().statusCode(200).body(containsString("data-watch=\"active\""));
+        // What the page's script polls: the progress alone, naming no beneficiary (so polling adds none to the access log).
+        given().cookie("eligo_session", analyst).get("/console/reruns/" + rerun + "/progress").then().statusCode(200)
+                .body(containsString("data-watch=\"active\"")).body(not(containsString("/console/beneficiaries/")));
+        given().cookie("eligo_session", analyst).get("/console/reruns/" + rerun + "/changes.csv?result=MAYBE").then().statusCode(400)
+                .body(containsString("result: must be one of"));
         given().redirects().follow(false).cookie("eligo_session", analyst).contentType(ContentType.URLENC).formParam("csrf", token.group(1))
                 .post("/console/reruns/" + rerun + "/cancel").then().statusCode(303);
         given().cookie("eligo_session", analyst).get("/console/reruns/" + rerun).then().statusCode(200).body(containsString("data-watch=\"over\""));

@@ -1,14 +1,15 @@
-// Eligo console: the one script. A page element with data-watch (a running rerun's progress) is
-// refreshed from the same page every two seconds until the page says the work is over; then the
-// page is reloaded once, to show what it finished with. Everything else works without script.
+// Eligo console: the one script. An element with data-watch="active" (a running rerun's progress)
+// is refreshed every two seconds from its data-source (the progress alone, which names no
+// beneficiary) until it says the work is over; the page is then reloaded once, to show what it
+// finished with. Everything else works without script.
 (function () {
   'use strict';
-  var watched = document.querySelector('[data-watch]');
-  if (!watched) {
+  var watched = document.querySelector('[data-watch][data-source]');
+  if (!watched || watched.getAttribute('data-watch') !== 'active') {
     return;
   }
   function poll() {
-    fetch(window.location.href, { credentials: 'same-origin', headers: { 'Accept': 'text/html' } })
+    fetch(watched.getAttribute('data-source'), { credentials: 'same-origin', headers: { 'Accept': 'text/html' } })
       .then(function (response) { return response.ok ? response.text() : Promise.reject(response.status); })
       .then(function (html) {
         var fresh = new DOMParser().parseFromString(html, 'text/html').querySelector('[data-watch]');
@@ -24,7 +25,5 @@
       })
       .catch(function () { setTimeout(poll, 5000); });
   }
-  if (watched.getAttribute('data-watch') === 'active') {
-    setTimeout(poll, 2000);
-  }
+  setTimeout(poll, 2000);
 })();
