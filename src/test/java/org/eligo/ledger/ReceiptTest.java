@@ -58,7 +58,11 @@ class ReceiptTest {
             sealer.seal();
             return given().get("/v1/determinations/" + id + "/receipt").statusCode() == 200;
         });
-        String receipt = given().get("/v1/determinations/" + id + "/receipt").then().statusCode(200).extract().asString();
+        String receipt = given().header("X-Request-Id", "receipt-" + id).get("/v1/determinations/" + id + "/receipt").then().statusCode(200)
+                .extract().asString();
+        // The receipt holds the determination: its read is recorded under the beneficiary.
+        org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> org.eligo.testing.Sql.count(
+                "SELECT count(*) FROM access_log WHERE request_id = ? AND beneficiary_ids = ARRAY[?::text]", "receipt-" + id, beneficiary) == 1);
         String publicKeyPem = given().get("/v1/integrity/public-key").then().statusCode(200).extract().jsonPath()
                 .getString("find { it.signing }.public_key");
 

@@ -116,8 +116,12 @@ class RerunTest {
         assertEquals("PASSED", item.get("result"));
         given().get("/v1/determinations/" + item.get("determination_id")).then().body("trigger", equalTo("rerun")).body("rerun_id", equalTo(id));
         rerun(id).then().body("changed_results", org.hamcrest.Matchers.greaterThanOrEqualTo(1));
-        Response page = given().queryParam("limit", 500).get("/v1/reruns/" + id + "/changes");
+        String request = "changes-" + id;
+        Response page = given().header("X-Request-Id", request).queryParam("limit", 500).get("/v1/reruns/" + id + "/changes");
         page.then().statusCode(200).body("items[0].beneficiary_id", notNullValue()).body("items[0].determination_id", notNullValue());
+        // The beneficiaries a page of changes names are in its access-log row.
+        org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(10)).until(() -> Sql.count(
+                "SELECT count(*) FROM access_log WHERE request_id = ? AND ?::text = ANY(beneficiary_ids)", request, changed) == 1);
     }
 
     @Test

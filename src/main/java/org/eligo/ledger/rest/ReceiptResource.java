@@ -23,9 +23,13 @@ import org.eligo.support.problem.Problem;
 public class ReceiptResource {
 
     private final Receipts receipts;
+    private final org.eligo.determinations.DeterminationService determinations;
+    private final org.eligo.auth.Caller caller;
 
-    public ReceiptResource(Receipts receipts) {
+    public ReceiptResource(Receipts receipts, org.eligo.determinations.DeterminationService determinations, org.eligo.auth.Caller caller) {
         this.receipts = receipts;
+        this.determinations = determinations;
+        this.caller = caller;
     }
 
     @GET
@@ -39,6 +43,9 @@ public class ReceiptResource {
             content = @Content(mediaType = Problem.MEDIA_TYPE, schema = @Schema(implementation = Problem.class)))
     @Allowed({Role.CASEWORKER, Role.ANALYST})
     public Receipts.Receipt receipt(@PathParam("id") String id) {
-        return receipts.forDetermination(id);
+        Receipts.Receipt receipt = receipts.forDetermination(id);
+        // The receipt holds the determination itself: its beneficiary goes in the access log.
+        caller.concerns(determinations.get(id, false).beneficiaryId());
+        return receipt;
     }
 }

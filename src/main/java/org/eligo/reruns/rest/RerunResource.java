@@ -120,6 +120,8 @@ public class RerunResource {
             content = @Content(mediaType = MediaType.APPLICATION_JSON, schema = @Schema(implementation = ChangePage.class)))
     public ChangePage changes(@PathParam("id") String id, @QueryParam("limit") String limit, @QueryParam("cursor") String cursor) {
         RerunService.ChangePage page = reruns.changes(id, limit, cursor);
+        // A page of changes names beneficiaries and their results: each is recorded in the access log.
+        caller.concerns(page.items().stream().map(RerunView.Change::beneficiaryId).toList());
         return new ChangePage(page.items(), page.nextCursor());
     }
 }
