@@ -120,6 +120,11 @@ public class Fact implements org.eligo.auth.AboutBeneficiary {
         return id;
     }
 
+    /** The fact's key within its beneficiary and type (not shown: its fields are in the data). */
+    String factKey() {
+        return factKey;
+    }
+
     public String type() {
         return type;
     }

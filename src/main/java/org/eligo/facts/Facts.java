@@ -231,11 +231,48 @@ public class Facts implements PanacheRepositoryBase<Fact, String> {
     }
 
     /** Everything known at T, revoked or not. Binds beneficiary, T. */
-    static final String CREATED_BY = "from Fact f where f.beneficiaryId = ?1 and f.createdAt <= ?2 order by f.type, f.factKey, f.id";
+    static final String CREATED_BY_WHERE = "from Fact f where f.beneficiaryId = ?1 and f.createdAt <= ?2";
 
     /** Active at T: created at or before T and not (yet) revoked at T. Binds beneficiary, T. */
-    static final String ACTIVE_AT = "from Fact f where f.beneficiaryId = ?1 and f.createdAt <= ?2 and (f.revokedAt is null or f.revokedAt > ?2)"
-            + " order by f.type, f.factKey, f.id";
+    static final String ACTIVE_AT_WHERE = "from Fact f where f.beneficiaryId = ?1 and f.createdAt <= ?2 and (f.revokedAt is null or f.revokedAt > ?2)";
+
+    /** A beneficiary's facts are shown in this order: type name, key, id. */
+    static final String IN_ORDER = " order by f.type, f.factKey, f.id";
+
+    /** After a place in that order (a page's last fact). Binds type ?3, key ?4, id ?5. */
+    static final String AFTER = " and (f.type > ?3 or (f.type = ?3 and (f.factKey > ?4 or (f.factKey = ?4 and f.id > ?5))))";
+
+    static final String CREATED_BY = CREATED_BY_WHERE + IN_ORDER;
+    static final String ACTIVE_AT = ACTIVE_AT_WHERE + IN_ORDER;
+
+    /** A fact's place in a beneficiary's facts: where a page ends and the next begins. */
+    public record Place(String type, String factKey, String id) {
+    }
+
+    /** A page of a beneficiary's facts at {@code asOf}; {@code next} is null on the last page. */
+    public record Page(Instant asOf, List<Fact> facts, Place next) {
+    }
+
+    /**
+     * {@link #forBeneficiary(String, Instant, boolean)} a page at a time: at most {@code limit} facts
+     * after {@code after} (null: from the first), in the same order. Every page of one listing must
+     * be asked with the same instant (the first page's {@code asOf}), so that none moves between pages.
+     */
+    @Transactional
+    public Page forBeneficiary(String beneficiaryId, Instant asOf, boolean includeRevoked, Place after, int limit) {
+        Instant at = asOf != null ? asOf : db.inCurrent(Facts::now);
+        String where = includeRevoked ? CREATED_BY_WHERE : ACTIVE_AT_WHERE;
+        List<Fact> rows = after == null
+                ? find(where + IN_ORDER, beneficiaryId, at).range(0, limit).list()
+                : find(where + AFTER + IN_ORDER, beneficiaryId, at, after.type(), after.factKey(), after.id()).range(0, limit).list();
+        Place next = null;
+        if (rows.size() > limit) {
+            rows = rows.subList(0, limit);
+            Fact last = rows.get(limit - 1);
+            next = new Place(last.type(), last.factKey(), last.id());
+        }
+        return new Page(at, rows.stream().map(this::shown).toList(), next);
+    }
 
     /** A beneficiary's facts at an instant. */
     public record AsOf(Instant asOf, List<Fact> facts) {

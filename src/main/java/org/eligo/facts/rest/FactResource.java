@@ -33,10 +33,17 @@ import org.eligo.support.problem.ProblemException;
 @Tag(name = "Facts")
 public class FactResource {
 
-    /** A beneficiary's facts at an instant. */
+    /** A page of a beneficiary's facts at an instant. */
     @Schema(name = "BeneficiaryFacts")
-    public record BeneficiaryFacts(String beneficiaryId, Instant asOf, List<Fact> facts) {
+    @com.fasterxml.jackson.annotation.JsonInclude(com.fasterxml.jackson.annotation.JsonInclude.Include.ALWAYS)
+    public record BeneficiaryFacts(String beneficiaryId, Instant asOf, List<Fact> facts,
+                                   @Schema(nullable = true, description = "pass as cursor for the next page (it keeps this as_of); null on the last")
+                                   String nextCursor) {
     }
+
+    /** Facts a page holds by default and at most: a beneficiary's whole record, for all but the longest. */
+    static final int DEFAULT_LIMIT = 500;
+    static final int MAX_LIMIT = 1000;
 
     private final Facts facts;
 
@@ -70,12 +77,41 @@ public class FactResource {
     public BeneficiaryFacts beneficiaryFacts(
             @PathParam("beneficiary_id") String beneficiaryId,
             @Parameter(description = "RFC 3339 instant; default now") @QueryParam("as_of") String asOf,
-            @Parameter(description = "true to include revoked facts; default false") @QueryParam("include_revoked") String includeRevoked) {
+            @Parameter(description = "true to include revoked facts; default false") @QueryParam("include_revoked") String includeRevoked,
+            @Parameter(description = "facts per page, 1 to " + MAX_LIMIT + " (default " + DEFAULT_LIMIT + ")") @QueryParam("limit") String limit,
+            @Parameter(description = "from a previous page's next_cursor") @QueryParam("cursor") String cursor) {
         Requests.requireBeneficiaryId(beneficiaryId);
         Instant instant = asOf == null ? null : parseAsOf(asOf);
         boolean revoked = Requests.parseBoolean("include_revoked", includeRevoked, false);
-        Facts.AsOf found = facts.forBeneficiary(beneficiaryId, instant, revoked);
-        return new BeneficiaryFacts(beneficiaryId, found.asOf(), found.facts());
+        int size = limit(limit);
+        Facts.Place after = null;
+        if (cursor != null && !cursor.isEmpty()) {
+            FactCursor.Decoded place = FactCursor.decode(cursor);
+            if (instant != null && !instant.equals(place.asOf())) {
+                throw ProblemException.badParameter("cursor", "belongs to a listing as of " + place.asOf() + ", not " + instant
+                        + ": leave as_of out, or start again without a cursor");
+            }
+            instant = place.asOf();
+            after = place.place();
+        }
+        Facts.Page page = facts.forBeneficiary(beneficiaryId, instant, revoked, after, size);
+        return new BeneficiaryFacts(beneficiaryId, page.asOf(), page.facts(),
+                page.next() == null ? null : FactCursor.encode(page.asOf(), page.next()));
+    }
+
+    private static int limit(String text) {
+        if (text == null || text.isEmpty()) {
+            return DEFAULT_LIMIT;
+        }
+        try {
+            int limit = Integer.parseInt(text);
+            if (limit >= 1 && limit <= MAX_LIMIT) {
+                return limit;
+            }
+        } catch (NumberFormatException e) {
+            // reported below
+        }
+        throw ProblemException.badParameter("limit", "must be a whole number from 1 to " + MAX_LIMIT);
     }
 
     private static Instant parseAsOf(String text) {
