@@ -21,7 +21,18 @@ public class QueueMetrics {
     private static final Logger LOG = Logger.getLogger(QueueMetrics.class);
 
     private final AtomicLong backlog = new AtomicLong();
-    private final AtomicLong oldestAgeMillis = new AtomicLong();
+    /**
+     * When the oldest unprocessed message was received, on this JVM's clock (0: none waits). Its age
+     * is worked out at each scrape, so it keeps growing while the database cannot be asked (an
+     * outage): the last measured oldest message is still waiting, as far as anyone knows, and the
+     * backlog-age alert fires instead of seeing a frozen value.
+     */
+    private final AtomicLong oldestReceivedMillis = new AtomicLong();
+    /** When the gauges were last measured (JVM clock); 0 before the first time. */
+    private final AtomicLong measuredMillis = new AtomicLong();
+    private final io.micrometer.core.instrument.Counter failures;
+    /** Whether the last measurement failed: a failure is a warning once, then quiet until it recovers. */
+    private volatile boolean failing;
     private final AtomicLong pendingDeterminations = new AtomicLong();
     private final AtomicLong otherTypes = new AtomicLong();
     private final AtomicLong otherRulesets = new AtomicLong();
@@ -48,8 +59,14 @@ public class QueueMetrics {
                 .register(registry);
         Gauge.builder("eligo.work.left.for.others", otherReruns, AtomicLong::get).tag("kind", "reruns").description(leftForOthers).register(registry);
         Gauge.builder("eligo.messages.backlog", backlog, AtomicLong::get).description("Messages received and not yet processed").register(registry);
-        Gauge.builder("eligo.messages.oldest.backlog.age.seconds", oldestAgeMillis, a -> a.get() / 1000.0)
-                .description("How long the oldest unprocessed message has waited").register(registry);
+        Gauge.builder("eligo.messages.oldest.backlog.age.seconds", oldestReceivedMillis, QueueMetrics::secondsSince)
+                .description("How long the oldest unprocessed message has waited (still growing while the database cannot be asked)")
+                .register(registry);
+        Gauge.builder("eligo.queue.metrics.age.seconds", measuredMillis, QueueMetrics::secondsSince)
+                .description("Seconds since the work gauges were last measured (they are measured every 5 s; more: the database cannot be asked)")
+                .register(registry);
+        this.failures = io.micrometer.core.instrument.Counter.builder("eligo.queue.metrics.failures")
+                .description("Measurements of the work gauges that failed (the database could not be asked)").register(registry);
         Gauge.builder("eligo.determinations.pending", pendingDeterminations, AtomicLong::get)
                 .description("Automatic determinations queued and still to be made").register(registry);
         Gauge.builder("eligo.determinations.dead.end", deadEndDeterminations, AtomicLong::get)
@@ -65,7 +82,8 @@ public class QueueMetrics {
             // Each read on its own: gauges need not agree with one another, unlike GET /v1/stats.
             org.eligo.ingest.Messages.Unprocessed waiting = messages.unprocessed();
             backlog.set(waiting.count());
-            oldestAgeMillis.set(waiting.oldestWait() == null ? 0 : waiting.oldestWait().toMillis());
+            // The wait as the database measured it, placed on this JVM's clock (no skew between the two).
+            oldestReceivedMillis.set(waiting.oldestWait() == null ? 0 : System.currentTimeMillis() - waiting.oldestWait().toMillis());
             otherTypes.set(messages.countOtherTypes(typeNames));
             org.eligo.determinations.DeterminationQueue.Counts queued = determinations.counts();
             pendingDeterminations.set(queued.pending());
@@ -73,9 +91,27 @@ public class QueueMetrics {
             java.util.List<String> loaded = rulesets.all().stream().map(org.eligo.rules.Ruleset::id).toList();
             otherRulesets.set(determinations.countOtherRulesets(loaded));
             otherReruns.set(reruns.countOtherRulesets(loaded));
+            measuredMillis.set(System.currentTimeMillis());
+            if (failing) {
+                failing = false;
+                LOG.info("Queue metrics measured again");
+            }
         } catch (RuntimeException e) {
-            LOG.debugf("Queue metrics not measured: %s", e.getMessage());
+            failures.increment();
+            if (!failing) {
+                failing = true;
+                LOG.warnf("Queue metrics could not be measured (%s); the oldest message's age keeps growing from its last value, and "
+                        + "eligo_queue_metrics_age_seconds says how stale the others are", e.getMessage());
+            } else {
+                LOG.debugf("Queue metrics not measured: %s", e.getMessage());
+            }
         }
+    }
+
+    /** Seconds since {@code millis} on this JVM's clock; 0 when it is 0 (nothing waits, or never measured). */
+    static double secondsSince(AtomicLong millis) {
+        long at = millis.get();
+        return at == 0 ? 0 : Math.max(0, System.currentTimeMillis() - at) / 1000.0;
     }
 
 }

@@ -83,4 +83,60 @@ class DatabaseOutageTest {
         assertEquals(accepted.size(), Sql.count("SELECT count(*) FROM message WHERE source = ? AND status = 'PROCESSED'", source));
         assertEquals(0, Sql.count("SELECT count(*) FROM message WHERE source = ? AND status <> 'PROCESSED'", source));
     }
+
+    /** The value of a metric line ({@code name} with no tags, or its first line) in the Prometheus text. */
+    private static double metric(String name) {
+        String text = given().get("/q/metrics").then().statusCode(200).extract().asString();
+        java.util.regex.Matcher line = java.util.regex.Pattern.compile("(?m)^" + name + "(?:\\{[^}]*})? ([0-9.eE+-]+)$").matcher(text);
+        return line.find() ? Double.parseDouble(line.group(1)) : Double.NaN;
+    }
+
+    /**
+     * The backlog-age alert can fire in an outage (issue 20): while the database cannot be asked, the
+     * oldest message's age keeps growing from its last measurement instead of freezing, the failures
+     * are counted, and how stale the gauges are is a gauge of its own.
+     */
+    @Test
+    void theOldestMessagesAgeKeepsGrowingWhileTheDatabaseIsAway() {
+        String source = unique("held");
+        // Ready first, as a probed service is before any outage.
+        await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(200)).until(() -> given().get("/q/health/ready").statusCode() == 200);
+        // A message held back (due only in the far future): it waits in the backlog through the test.
+        String held = "msg_" + com.github.f4b6a3.ulid.UlidCreator.getMonotonicUlid();
+        Sql.update("INSERT INTO message (id, source, external_id, type, beneficiary_id, data, next_attempt_at) "
+                + "VALUES (?, ?, 'held', 'income.monthly', ?, ?::jsonb, 'infinity')", held, source, unique("B"),
+                "{\"year\": 2027, \"month\": 6, \"amount_cents\": 1}");
+        org.eligo.testing.TestLedger.adoptMessages(held);
+        try {
+            await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(500))
+                    .until(() -> metric("eligo_messages_oldest_backlog_age_seconds") > 0 && metric("eligo_queue_metrics_age_seconds") < 6);
+            double failuresBefore = metric("eligo_queue_metrics_failures_total");
+
+            DatabaseProxy.instance().cut();
+            double ageAtCut = metric("eligo_messages_oldest_backlog_age_seconds");
+            // Past two measurement intervals with no answer from the database: the age has still grown.
+            await().atMost(Duration.ofSeconds(40)).pollInterval(Duration.ofMillis(500))
+                    .until(() -> metric("eligo_queue_metrics_failures_total") > failuresBefore && metric("eligo_queue_metrics_age_seconds") > 10);
+            double ageLater = metric("eligo_messages_oldest_backlog_age_seconds");
+            org.junit.jupiter.api.Assertions.assertTrue(ageLater >= ageAtCut + 5, "the age grew during the outage: " + ageAtCut + " -> " + ageLater);
+
+            DatabaseProxy.instance().restore();
+            await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(500)).until(() -> metric("eligo_queue_metrics_age_seconds") < 6);
+        } finally {
+            DatabaseProxy.instance().restore();
+            // Released: it is processed like any message, so it leaves no backlog behind.
+            Sql.update("UPDATE message SET next_attempt_at = clock_timestamp() WHERE id = ?", held);
+        }
+        awaitProcessed(held);
+        java.util.concurrent.atomic.AtomicReference<String> health = new java.util.concurrent.atomic.AtomicReference<>();
+        try {
+            await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(200)).until(() -> {
+                io.restassured.response.Response ready = given().get("/q/health/ready");
+                health.set(ready.asString());
+                return ready.statusCode() == 200;
+            });
+        } catch (org.awaitility.core.ConditionTimeoutException e) {
+            throw new AssertionError("not ready again: " + health.get(), e);
+        }
+    }
 }
