@@ -65,6 +65,12 @@ public class DeterminationService {
         this.determinations = determinations;
     }
 
+    /**
+     * How long a request or an evaluation waits for its beneficiary's lock, as ingest does: a
+     * beneficiary held longer (a replay, a rerun chunk) answers 503 with Retry-After.
+     */
+    static final java.time.Duration REQUEST_LOCK_WAIT = java.time.Duration.ofSeconds(2);
+
     /** Makes and stores a determination ({@code trigger: request}). Body: {"period", "ruleset"}. */
     @Transactional
     public DeterminationView request(String beneficiaryId, JsonNode body, List<FieldError> errors) {
@@ -73,7 +79,7 @@ public class DeterminationService {
         Ruleset ruleset = ruleset(body, errors);
         fail(errors);
         DeterminationView made = db.inCurrent(connection -> {
-            Instant asOf = facts.lock(List.of(beneficiaryId));
+            Instant asOf = facts.lockWaitingAtMost(List.of(beneficiaryId), REQUEST_LOCK_WAIT);
             List<Fact> active = facts.activeFor(List.of(beneficiaryId), asOf).getOrDefault(beneficiaryId, List.of());
             return maker.make(ruleset, beneficiaryId, period, active, asOf, asOf, DeterminationTrigger.REQUEST, null, true);
         });
@@ -126,7 +132,7 @@ public class DeterminationService {
         return db.inCurrent(connection -> {
             // The lock, even for an explicit as_of: with no fact of the beneficiary being written, the
             // facts active at any instant up to now are all committed, so the answer cannot change later.
-            Instant now = facts.lock(List.of(beneficiaryId));
+            Instant now = facts.lockWaitingAtMost(List.of(beneficiaryId), REQUEST_LOCK_WAIT);
             if (explicit != null && explicit.isAfter(now)) {
                 // Facts for a future instant are not known yet: the same request would answer differently later.
                 throw ProblemException.badRequest("as_of is in the future.", List.of(FieldError.at("/as_of", "must not be later than now (" + Timestamps.format(now) + ")")));

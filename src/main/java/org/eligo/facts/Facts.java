@@ -182,6 +182,22 @@ public class Facts implements PanacheRepositoryBase<Fact, String> {
         return db.inCurrent(connection -> lock(connection, beneficiaries));
     }
 
+    /**
+     * {@link #lock} for a request a person or client waits on: waiting at most {@code wait} (then
+     * PostgreSQL's lock_timeout, 55P03, which is a 503 with Retry-After), so that a beneficiary held
+     * long (a replay, a rerun chunk) costs the request a quick answer instead of pinning a pooled
+     * connection. The limit holds for the rest of the transaction.
+     */
+    @Transactional(Transactional.TxType.MANDATORY)
+    public Instant lockWaitingAtMost(Collection<String> beneficiaries, java.time.Duration wait) {
+        return db.inCurrent(connection -> {
+            try (java.sql.Statement statement = connection.createStatement()) {
+                statement.execute("SET LOCAL lock_timeout = '" + Math.max(1, wait.toMillis()) + "ms'");
+            }
+            return lock(connection, beneficiaries);
+        });
+    }
+
     /** Takes the locks of these beneficiaries that are free at once; returns the beneficiaries locked. Never waits. */
     @Transactional(Transactional.TxType.MANDATORY)
     public Set<String> tryLock(Collection<String> beneficiaries) {
