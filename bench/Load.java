@@ -137,56 +137,44 @@ public class Load {
     }
 
     static void read(String url, String token, Path idsFile, int clients, int seconds) throws Exception {
-        List<String> ids = Files.readAllLines(idsFile).stream().filter(s -> !s.isBlank()).toList();
-        HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build();
-        if (ids.isEmpty()) {
-            throw new IllegalArgumentException("no determination ids in " + idsFile);
-        }
-        ExecutorService pool = Executors.newFixedThreadPool(clients, Load::daemon);
-        long end = System.nanoTime() + Duration.ofSeconds(seconds).toNanos();
-        long warmEnd = System.nanoTime() + Duration.ofSeconds(Math.min(5, seconds / 4)).toNanos();
-        List<Future<long[]>> results = new ArrayList<>();
-        AtomicLong errors = new AtomicLong();
-        for (int c = 0; c < clients; c++) {
-            results.add(pool.submit(() -> {
-                long[] samples = new long[1 << 20];
-                int count = 0;
-                while (System.nanoTime() < end) {
-                    String id = ids.get(ThreadLocalRandom.current().nextInt(ids.size()));
-                    HttpRequest request = HttpRequest.newBuilder(URI.create(url + "/v1/determinations/" + id + "?expand=facts"))
-                            .header("Authorization", "Bearer " + token).GET().build();
-                    long t0 = System.nanoTime();
-                    HttpResponse<byte[]> response = http.send(request, HttpResponse.BodyHandlers.ofByteArray());
-                    long took = System.nanoTime() - t0;
-                    if (response.statusCode() != 200) {
-                        errors.incrementAndGet();
-                    } else if (t0 > warmEnd && count < samples.length) {
-                        samples[count++] = took;
-                    }
-                }
-                return Arrays.copyOf(samples, count);
-            }));
-        }
-        List<long[]> all = new ArrayList<>();
-        for (Future<long[]> f : results) {
-            all.add(f.get());
-        }
-        pool.shutdown();
-        long[] merged = all.stream().flatMapToLong(Arrays::stream).sorted().toArray();
-        if (merged.length == 0) {
-            System.out.println("0 - - - " + errors.get());
+        List<String> ids = lines(idsFile, "determination ids");
+        long[] merged = sample(clients, seconds, () -> HttpRequest.newBuilder(URI.create(url + "/v1/determinations/"
+                + ids.get(ThreadLocalRandom.current().nextInt(ids.size())) + "?expand=facts")).header("Authorization", "Bearer " + token).GET().build());
+        if (merged.length == 1) {
+            System.out.println("0 - - - " + merged[0]);
             return;
         }
-        System.out.printf("%d %.2f %.2f %.2f %d%n", merged.length, merged[(int) (merged.length * 0.50)] / 1e6,
-                merged[Math.min(merged.length - 1, (int) (merged.length * 0.99))] / 1e6, merged[merged.length - 1] / 1e6, errors.get());
+        System.out.printf("%d %.2f %.2f %.2f %d%n", merged.length - 1, percentile(merged, 0.50), percentile(merged, 0.99),
+                merged[merged.length - 2] / 1e6, merged[merged.length - 1]);
     }
 
     /** Console pages: each request a random path of the file, with the session cookie; the HTML must be 200. */
     static void pages(String url, String cookie, Path pathsFile, int clients, int seconds) throws Exception {
-        List<String> paths = Files.readAllLines(pathsFile).stream().filter(s -> !s.isBlank()).toList();
-        if (paths.isEmpty()) {
-            throw new IllegalArgumentException("no paths in " + pathsFile);
+        List<String> paths = lines(pathsFile, "paths");
+        long[] merged = sample(clients, seconds, () -> HttpRequest.newBuilder(URI.create(url
+                + paths.get(ThreadLocalRandom.current().nextInt(paths.size())))).header("Cookie", cookie).GET().build());
+        if (merged.length == 1) {
+            System.out.println("0 - - - - " + merged[0]);
+            return;
         }
+        System.out.printf("%d %.2f %.2f %.2f %.2f %d%n", merged.length - 1, percentile(merged, 0.50), percentile(merged, 0.95),
+                percentile(merged, 0.99), merged[merged.length - 2] / 1e6, merged[merged.length - 1]);
+    }
+
+    static List<String> lines(Path file, String what) throws java.io.IOException {
+        List<String> lines = Files.readAllLines(file).stream().filter(s -> !s.isBlank()).toList();
+        if (lines.isEmpty()) {
+            throw new IllegalArgumentException("no " + what + " in " + file);
+        }
+        return lines;
+    }
+
+    /**
+     * {@code clients} clients send the requests {@code next} makes for {@code seconds}; the answers
+     * must be 200. Returns the latencies (ns) after the first quarter (at most 5 s: warm-up), sorted,
+     * followed by one more element: the count of answers that were not 200.
+     */
+    static long[] sample(int clients, int seconds, java.util.function.Supplier<HttpRequest> next) throws Exception {
         HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build();
         ExecutorService pool = Executors.newFixedThreadPool(clients, Load::daemon);
         long end = System.nanoTime() + Duration.ofSeconds(seconds).toNanos();
@@ -198,8 +186,7 @@ public class Load {
                 long[] samples = new long[1 << 20];
                 int count = 0;
                 while (System.nanoTime() < end) {
-                    String path = paths.get(ThreadLocalRandom.current().nextInt(paths.size()));
-                    HttpRequest request = HttpRequest.newBuilder(URI.create(url + path)).header("Cookie", cookie).GET().build();
+                    HttpRequest request = next.get();
                     long t0 = System.nanoTime();
                     HttpResponse<byte[]> response = http.send(request, HttpResponse.BodyHandlers.ofByteArray());
                     long took = System.nanoTime() - t0;
@@ -217,13 +204,15 @@ public class Load {
             all.add(f.get());
         }
         pool.shutdown();
-        long[] merged = all.stream().flatMapToLong(Arrays::stream).sorted().toArray();
-        if (merged.length == 0) {
-            System.out.println("0 - - - - " + errors.get());
-            return;
-        }
-        System.out.printf("%d %.2f %.2f %.2f %.2f %d%n", merged.length, merged[(int) (merged.length * 0.50)] / 1e6,
-                merged[Math.min(merged.length - 1, (int) (merged.length * 0.95))] / 1e6,
-                merged[Math.min(merged.length - 1, (int) (merged.length * 0.99))] / 1e6, merged[merged.length - 1] / 1e6, errors.get());
+        long[] sorted = all.stream().flatMapToLong(Arrays::stream).sorted().toArray();
+        long[] withErrors = Arrays.copyOf(sorted, sorted.length + 1);
+        withErrors[sorted.length] = errors.get();
+        return withErrors;
+    }
+
+    /** The {@code p} quantile (ms) of the latencies {@link #sample} returned (its last element is the error count). */
+    static double percentile(long[] sampled, double p) {
+        int n = sampled.length - 1;
+        return sampled[Math.min(n - 1, (int) (n * p))] / 1e6;
     }
 }

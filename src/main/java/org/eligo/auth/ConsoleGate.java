@@ -128,7 +128,7 @@ public class ConsoleGate {
         if (about.matches()) {
             // A page about a beneficiary is recorded under them even when it is refused (no session).
             try {
-                admission.matched(Endpoints.Match.NONE, java.net.URLDecoder.decode(about.group(1).replace("+", "%2B"), StandardCharsets.UTF_8));
+                admission.matched(Endpoints.Match.NONE, Gate.decode(about.group(1), false));
             } catch (IllegalArgumentException e) {
                 admission.matched(Endpoints.Match.NONE, about.group(1));
             }
@@ -150,8 +150,7 @@ public class ConsoleGate {
             }
             String next = context.request().getParam("next");
             if (next != null && NEXT.matcher(next).matches()) {
-                context.response().addCookie(io.vertx.core.http.Cookie.cookie(NEXT_COOKIE, next).setPath(ConsoleSessions.PATH).setHttpOnly(true)
-                        .setSecure(config.secureCookie()).setSameSite(io.vertx.core.http.CookieSameSite.LAX).setMaxAge(600));
+                context.response().addCookie(sessions.cookie(NEXT_COOKIE, next).setMaxAge(600));
             }
             // quarkus-oidc's code flow (an HTTP permission on this path) runs next: the provider's
             // sign-in, then back here with the person's ID token.
@@ -213,7 +212,7 @@ public class ConsoleGate {
             return;
         }
         io.vertx.core.http.Cookie next = context.request().getCookie(NEXT_COOKIE);
-        context.response().addCookie(io.vertx.core.http.Cookie.cookie(NEXT_COOKIE, "").setPath(ConsoleSessions.PATH).setMaxAge(0));
+        context.response().addCookie(sessions.cookie(NEXT_COOKIE, "").setMaxAge(0));
         sessions.write(context, sessions.open(subject, roles, sources));
         redirect(context, next(next == null ? null : next.getValue()));
     }

@@ -8,11 +8,9 @@ import java.security.MessageDigest;
 import java.security.SecureRandom;
 import java.time.Clock;
 import java.time.Instant;
-import java.util.ArrayList;
 import java.util.Base64;
 import java.util.EnumSet;
 import java.util.LinkedHashSet;
-import java.util.List;
 import java.util.Optional;
 import java.util.Set;
 
@@ -168,7 +166,8 @@ public class ConsoleSessions {
                 && MessageDigest.isEqual(session.csrf().getBytes(StandardCharsets.UTF_8), submitted.getBytes(StandardCharsets.UTF_8));
     }
 
-    private Cookie cookie(String name, String value) {
+    /** A console cookie: path {@code /console}, HttpOnly, Lax, secure when configured. */
+    Cookie cookie(String name, String value) {
         // Lax: a link to a page (from an e-mail, say) arrives signed in; a form posted from another
         // site does not (and would still lack the session's CSRF token).
         return Cookie.cookie(name, value).setPath(PATH).setHttpOnly(true).setSecure(config.secureCookie()).setSameSite(CookieSameSite.LAX);
@@ -186,9 +185,5 @@ public class ConsoleSessions {
 
     private static String encode(String text) {
         return URLEncoder.encode(text, StandardCharsets.UTF_8);
-    }
-
-    static List<String> split(String text) {
-        return text.isEmpty() ? List.of() : new ArrayList<>(List.of(text.split(",")));
     }
 }

@@ -253,7 +253,7 @@ public class Gate {
     }
 
     /** Strict percent-decoding: a malformed escape or bytes that are not UTF-8 (overlong forms included) throw. */
-    private static String decode(String raw, boolean form) {
+    static String decode(String raw, boolean form) {
         if (raw.indexOf('%') < 0 && raw.chars().allMatch(c -> c < 0x80)) {
             return form ? raw.replace('+', ' ') : raw;
         }

@@ -42,7 +42,8 @@ class AnalystPages {
     static final int BAR = 240;
     /** The height of one bar's row, px. */
     static final int ROW = 22;
-    static final List<String> RESULTS = List.of("PASSED", "NOT_PASSED", "NO_DATA", "ERROR", "SKIPPED");
+    /** The results, in the order the pages show them. */
+    static final List<String> RESULTS = java.util.Arrays.stream(org.eligo.rules.Result.values()).map(Enum::name).toList();
     /** Changes one page of a rerun shows. */
     static final int CHANGES = 100;
     /** Changes one CSV file holds at most (and one access-log row names). */
@@ -205,12 +206,12 @@ class AnalystPages {
 
     Views.Operations operations(Views.Frame frame, String failedCursor, String notice) {
         StatsResource.Stats stats = statistics.take();
-        MessageQueries.Page failed = messages.withStatus("FAILED", null, "50", blankToNull(failedCursor));
+        MessageQueries.Page failed = messages.withStatus(org.eligo.ingest.MessageStatus.FAILED.name(), null, "50", blankToNull(failedCursor));
         caller.concerns(failed.items().stream().map(MessageView::beneficiaryId).toList());
         List<Views.FailedMessage> failedRows = failed.items().stream().map(message -> new Views.FailedMessage(message.id(), message.beneficiaryId(),
                 message.source(), message.externalId(), message.type(), Words.time(message.receivedAt()), message.attempts(),
                 message.lastError() == null ? "" : message.lastError())).toList();
-        ImportView.Page storing = imports.list("STORING", null, 20, null);
+        ImportView.Page storing = imports.list(org.eligo.imports.ImportStatus.STORING.name(), null, 20, null);
         List<Views.ImportRow> importRows = storing.items().stream().map(summary -> new Views.ImportRow(summary.id(), String.valueOf(summary.status())
                 + (summary.paused() ? " (paused: backlog full)" : ""), summary.submittedBy(), Words.time(summary.receivedAt()), summary.lines(),
                 summary.linesDone(), summary.lines() == 0 ? "0" : Long.toString(summary.linesDone() * 100 / summary.lines()), summary.invalidLines(),

@@ -176,24 +176,23 @@ class Pages {
                         subcheck.factIds() == null ? List.of() : subcheck.factIds())).toList())).toList();
     }
 
-    /** Facts with where each came from: its message's source, external id and receipt time. */
+    /**
+     * Facts with where each came from: its message's source, external id and receipt time. The
+     * messages not in {@code messagesById} already are read in one statement (a message purged by
+     * retention is missing: its fact is still shown, without it).
+     */
     private List<Views.FactRow> factRows(List<Fact> shown, Map<String, MessageView> messagesById) {
+        Set<String> missing = new LinkedHashSet<>();
+        shown.stream().map(Fact::messageId).filter(id -> id != null && !messagesById.containsKey(id)).forEach(missing::add);
+        messagesById.putAll(messages.sources(missing));
         List<Views.FactRow> rows = new ArrayList<>();
         for (Fact fact : shown) {
-            MessageView message = messagesById.computeIfAbsent(fact.messageId(), this::messageOrNull);
+            MessageView message = fact.messageId() == null ? null : messagesById.get(fact.messageId());
             rows.add(new Views.FactRow(fact.id(), fact.type(), Words.values(fact.data()), fact.revokedAt() == null,
                     Words.time(fact.createdAt()), Words.time(fact.revokedAt()), message == null ? "" : message.source(),
                     message == null ? "" : message.externalId(), message == null ? "" : Words.time(message.receivedAt()), fact.messageId()));
         }
         return rows;
-    }
-
-    private MessageView messageOrNull(String id) {
-        try {
-            return id == null ? null : messages.get(id);
-        } catch (ProblemException e) {
-            return null; // purged by retention: the fact is still shown, without its message
-        }
     }
 
     /** The ruleset version the determination names, with each parameter's value in force on its period's first day. */

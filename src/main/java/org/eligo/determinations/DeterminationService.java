@@ -241,19 +241,9 @@ public class DeterminationService {
         return ids;
     }
 
+    /** A page size of the API's usual bounds (1 to {@value #MAX_LIMIT}, default {@value #DEFAULT_LIMIT}). */
     public static int limit(String text) {
-        if (text == null || text.isEmpty()) {
-            return DEFAULT_LIMIT;
-        }
-        try {
-            int limit = Integer.parseInt(text);
-            if (limit >= 1 && limit <= MAX_LIMIT) {
-                return limit;
-            }
-        } catch (NumberFormatException e) {
-            // reported below
-        }
-        throw ProblemException.badParameter("limit", "must be a whole number from 1 to " + MAX_LIMIT);
+        return Requests.limit(text, DEFAULT_LIMIT, MAX_LIMIT);
     }
 
 

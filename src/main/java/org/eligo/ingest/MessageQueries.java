@@ -28,6 +28,11 @@ public class MessageQueries {
      * never deleted while it is kept), so the facts are read only for a message already seen
      * PROCESSED, and are all there by then.
      */
+    /** The messages these ids name, without their fact ids (what a page of facts shows of where each came from). */
+    public java.util.Map<String, MessageView> sources(java.util.Collection<String> ids) {
+        return messages.views(ids);
+    }
+
     public MessageView get(String id) {
         if (!Ids.isWellFormed(id, Ids.MESSAGE)) {
             throw ProblemException.notFound("No message with id " + id);

@@ -101,6 +101,11 @@ public class Messages implements PanacheRepositoryBase<Message, String> {
               FROM message m WHERE m.id = ?
             """;
 
+    /** Several messages at once (the ones a page of facts came from). Binds text[]. */
+    static final String BY_IDS = VIEW + """
+              FROM message m WHERE m.id = ANY(?::text[])
+            """;
+
     /**
      * Counts unprocessed messages of the given types up to a bound (a walk of the partial index of
      * the backlog that stops at the bound, where a count of everything would walk it all). Binds
@@ -430,6 +435,27 @@ public class Messages implements PanacheRepositoryBase<Message, String> {
                     return Optional.of(viewRow(rs));
                 }
             }
+        });
+    }
+
+    /** {@link #view} of several messages in one statement, by id; an id without a message is absent. */
+    @Transactional
+    public java.util.Map<String, MessageView> views(java.util.Collection<String> ids) {
+        java.util.Map<String, MessageView> found = new java.util.HashMap<>();
+        if (ids.isEmpty()) {
+            return found;
+        }
+        return db.inCurrent(connection -> {
+            try (PreparedStatement statement = connection.prepareStatement(BY_IDS)) {
+                statement.setArray(1, connection.createArrayOf("text", ids.stream().distinct().toArray()));
+                try (ResultSet rs = statement.executeQuery()) {
+                    while (rs.next()) {
+                        MessageView view = viewRow(rs);
+                        found.put(view.id(), view);
+                    }
+                }
+            }
+            return found;
         });
     }
 

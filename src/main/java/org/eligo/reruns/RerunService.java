@@ -191,7 +191,10 @@ public class RerunService {
     /** The changes to one result (null: any), paged as {@link #changes(String, String, String)}. */
     @Transactional
     public ChangePage changes(String id, String result, String limitText, String cursor) {
-        get(id);
+        // Only that the run exists: its tallies (get) count all its items, once per page otherwise.
+        if (!Ids.isWellFormed(id, Ids.RERUN) || reruns.findByIdOptional(id).isEmpty()) {
+            throw ProblemException.notFound("No rerun with id " + id);
+        }
         int limit = DeterminationService.limit(limitText);
         String after = cursor == null || cursor.isEmpty() ? null : Requests.decodeCursor(cursor, Requests.BENEFICIARY_ID);
         List<RerunView.Change> rows = reruns.changes(id, after, result, limit + 1);

@@ -53,6 +53,22 @@ public final class Requests {
         throw ProblemException.badParameter("cursor", "is not a cursor this service gave out");
     }
 
+    /** A page size: {@code text} as a whole number from 1 to {@code max}, {@code defaultValue} when absent; a 400 naming {@code limit} otherwise. */
+    public static int limit(String text, int defaultValue, int max) {
+        if (text == null || text.isEmpty()) {
+            return defaultValue;
+        }
+        try {
+            int limit = Integer.parseInt(text);
+            if (limit >= 1 && limit <= max) {
+                return limit;
+            }
+        } catch (NumberFormatException e) {
+            // reported below
+        }
+        throw org.eligo.support.problem.ProblemException.badParameter("limit", "must be a whole number from 1 to " + max);
+    }
+
     public static boolean parseBoolean(String name, String value, boolean defaultValue) {
         if (value == null || value.isEmpty()) {
             return defaultValue;

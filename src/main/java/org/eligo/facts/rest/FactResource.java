@@ -83,7 +83,7 @@ public class FactResource {
         Requests.requireBeneficiaryId(beneficiaryId);
         Instant instant = asOf == null ? null : parseAsOf(asOf);
         boolean revoked = Requests.parseBoolean("include_revoked", includeRevoked, false);
-        int size = limit(limit);
+        int size = Requests.limit(limit, DEFAULT_LIMIT, MAX_LIMIT);
         Facts.Place after = null;
         if (cursor != null && !cursor.isEmpty()) {
             FactCursor.Decoded place = FactCursor.decode(cursor);
@@ -97,21 +97,6 @@ public class FactResource {
         Facts.Page page = facts.forBeneficiary(beneficiaryId, instant, revoked, after, size);
         return new BeneficiaryFacts(beneficiaryId, page.asOf(), page.facts(),
                 page.next() == null ? null : FactCursor.encode(page.asOf(), page.next()));
-    }
-
-    private static int limit(String text) {
-        if (text == null || text.isEmpty()) {
-            return DEFAULT_LIMIT;
-        }
-        try {
-            int limit = Integer.parseInt(text);
-            if (limit >= 1 && limit <= MAX_LIMIT) {
-                return limit;
-            }
-        } catch (NumberFormatException e) {
-            // reported below
-        }
-        throw ProblemException.badParameter("limit", "must be a whole number from 1 to " + MAX_LIMIT);
     }
 
     private static Instant parseAsOf(String text) {
