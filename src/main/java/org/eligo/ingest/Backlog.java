@@ -14,9 +14,6 @@ public class Backlog {
 
     private final Messages messages;
     private final IngestConfig config;
-    private long measured;
-    private long measuredAtNanos;
-    private boolean everMeasured;
 
     private final java.util.List<String> typeNames;
 
@@ -41,19 +38,44 @@ public class Backlog {
                 + "; retry later.", config.retryAfter());
     }
 
-    private synchronized long size() {
+    /** A count of the backlog: its value, when it was taken and how long it took (System.nanoTime()). */
+    private record Measurement(long size, long atNanos, long tookNanos) {
+    }
+
+    private final java.util.concurrent.atomic.AtomicReference<Measurement> last = new java.util.concurrent.atomic.AtomicReference<>();
+    private final java.util.concurrent.atomic.AtomicBoolean counting = new java.util.concurrent.atomic.AtomicBoolean();
+
+    /**
+     * The backlog's size, counted again when the last count is stale. Not synchronized, on purpose:
+     * a count stuck on a database that hangs would then hold every ingest thread behind it, each
+     * waiting its turn for the same stuck query instead of answering 503 within the database
+     * time-outs. One thread counts at a time; while it does, the others take the last count (it is
+     * an estimate of a moving number anyway) or, before the first count, count themselves.
+     */
+    private long size() {
         long now = System.nanoTime();
+        Measurement known = last.get();
         long ttl = config.backlogCacheTtl().toNanos();
         // A TTL of 0 counts every time (exact, for tests); otherwise at least REUSE_FACTOR times the count's own duration.
-        if (!everMeasured || now - measuredAtNanos > (ttl == 0 ? 0 : Math.max(ttl, REUSE_FACTOR * countNanos))) {
+        if (known != null && now - known.atNanos() <= (ttl == 0 ? -1 : Math.max(ttl, REUSE_FACTOR * known.tookNanos()))) {
+            return known.size();
+        }
+        boolean mine = counting.compareAndSet(false, true);
+        if (!mine && known != null && ttl != 0) {
+            return known.size();
+        }
+        try {
             // Only messages this instance can process count: those of a type it does not declare are
             // left for instances that do (a rolling deploy adding a type), not against this one's limit.
-            measured = messages.countBacklogUpTo(typeNames, config.maxBacklog() + 1);
-            measuredAtNanos = System.nanoTime();
-            countNanos = measuredAtNanos - now;
-            everMeasured = true;
+            long size = messages.countBacklogUpTo(typeNames, config.maxBacklog() + 1);
+            long done = System.nanoTime();
+            last.set(new Measurement(size, done, done - now));
+            return size;
+        } finally {
+            if (mine) {
+                counting.set(false);
+            }
         }
-        return measured;
     }
 
     /**
@@ -64,5 +86,4 @@ public class Backlog {
      * by what arrives meanwhile, as with the TTL.
      */
     private static final long REUSE_FACTOR = 10;
-    private long countNanos;
 }

@@ -139,4 +139,58 @@ class DatabaseOutageTest {
             throw new AssertionError("not ready again: " + health.get(), e);
         }
     }
+
+    /**
+     * A database that hangs (issue 20): connections stay open but nothing comes back, as from a
+     * server stopped with SIGSTOP. Every request still gets an answer, 503 with Retry-After, within
+     * the socket time-out and the pool's wait (about 5 s here), instead of hanging until the database
+     * wakes; concurrent requests do not queue behind one stuck backlog count (each would otherwise
+     * wait its turn: 8 requests, 24 s); health answers too. Nothing is lost when it wakes.
+     */
+    @Test
+    void requestsAnswerWithinTheTimeOutsWhileTheDatabaseHangs() throws Exception {
+        String source = unique("hang");
+        String beneficiary = unique("B");
+        given().contentType("application/json").body(income(source, "before", beneficiary, 2027, 6, 1, null)).post("/v1/messages")
+                .then().statusCode(202);
+        java.net.http.HttpClient client = java.net.http.HttpClient.newBuilder().version(java.net.http.HttpClient.Version.HTTP_1_1).build();
+        String base = "http://localhost:" + io.restassured.RestAssured.port;
+        Duration bound = DatabaseOutageProfile.SOCKET_TIMEOUT.multipliedBy(3);
+        List<String> accepted = new ArrayList<>();
+        DatabaseProxy.instance().freeze();
+        try {
+            List<java.util.concurrent.CompletableFuture<String>> answers = new ArrayList<>();
+            for (int i = 0; i < 8; i++) {
+                String body = new com.fasterxml.jackson.databind.ObjectMapper().writeValueAsString(income(source, "during-" + i, beneficiary, 2027, 6, 1, null));
+                long started = System.nanoTime();
+                answers.add(client.sendAsync(java.net.http.HttpRequest.newBuilder(java.net.URI.create(base + "/v1/messages"))
+                                .timeout(Duration.ofSeconds(40)).header("Content-Type", "application/json")
+                                .POST(java.net.http.HttpRequest.BodyPublishers.ofString(body)).build(),
+                        java.net.http.HttpResponse.BodyHandlers.ofString())
+                        .thenApply(response -> response.statusCode() + " " + response.headers().firstValue("Retry-After").orElse("-") + " "
+                                + Duration.ofNanos(System.nanoTime() - started).toMillis() + " ms"));
+            }
+            long healthStarted = System.nanoTime();
+            int health = given().get("/q/health/ready").statusCode();
+            Duration healthTook = Duration.ofNanos(System.nanoTime() - healthStarted);
+            assertEquals(503, health, "readiness while the database hangs");
+            org.junit.jupiter.api.Assertions.assertTrue(healthTook.compareTo(bound) < 0, "readiness answered in " + healthTook);
+            for (java.util.concurrent.CompletableFuture<String> answer : answers) {
+                String[] seen = answer.get(60, java.util.concurrent.TimeUnit.SECONDS).split(" ");
+                assertEquals("503", seen[0], String.join(" ", seen));
+                org.junit.jupiter.api.Assertions.assertNotEquals("-", seen[1], "Retry-After");
+                org.junit.jupiter.api.Assertions.assertTrue(Long.parseLong(seen[2]) < bound.toMillis(), "answered in " + seen[2] + " ms, over " + bound);
+            }
+        } finally {
+            DatabaseProxy.instance().thaw();
+        }
+        await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(200))
+                .until(() -> given().contentType("application/json").body(income(source, "after", beneficiary, 2027, 6, 1, null))
+                        .post("/v1/messages").statusCode() == 202);
+        // What the service let through before and after the hang is stored once; nothing from during it.
+        assertEquals(2, Sql.count("SELECT count(*) FROM message WHERE source = ?", source));
+        assertEquals(0, Sql.count("SELECT count(*) FROM message WHERE source = ? AND external_id LIKE 'during-%'", source));
+        await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(200))
+                .until(() -> given().get("/q/health/ready").statusCode() == 200);
+    }
 }

@@ -14,6 +14,9 @@ import java.util.concurrent.CopyOnWriteArrayList;
  * A TCP relay between the service and the test PostgreSQL that can be cut: while cut, new
  * connections are refused and open ones are reset, which is what the service sees when its
  * database stops or the network to it fails. {@link #restore()} listens again on the same port.
+ * It can also be frozen: connections are still accepted and kept open, but no byte passes either
+ * way until {@link #thaw()}, which is what the service sees of a database that hangs (a server
+ * stopped with SIGSTOP, a network that drops packets).
  */
 public final class DatabaseProxy {
 
@@ -23,6 +26,8 @@ public final class DatabaseProxy {
     private final int port;
     private final List<Socket> open = new CopyOnWriteArrayList<>();
     private volatile ServerSocket listener;
+    private final Object thawed = new Object();
+    private boolean frozen;
 
     private DatabaseProxy(int targetPort) {
         this.targetPort = targetPort;
@@ -56,6 +61,28 @@ public final class DatabaseProxy {
             close(socket);
         }
         open.clear();
+    }
+
+    /** From now on no byte passes until {@link #thaw()}; connections stay open and new ones are accepted. */
+    public void freeze() {
+        synchronized (thawed) {
+            frozen = true;
+        }
+    }
+
+    public void thaw() {
+        synchronized (thawed) {
+            frozen = false;
+            thawed.notifyAll();
+        }
+    }
+
+    private void awaitThawed() throws InterruptedException {
+        synchronized (thawed) {
+            while (frozen) {
+                thawed.wait();
+            }
+        }
     }
 
     public synchronized void restore() {
@@ -97,11 +124,14 @@ public final class DatabaseProxy {
             try (InputStream in = from.getInputStream(); OutputStream out = to.getOutputStream()) {
                 int n;
                 while ((n = in.read(buffer)) >= 0) {
+                    awaitThawed();
                     out.write(buffer, 0, n);
                     out.flush();
                 }
             } catch (IOException e) {
                 // one side went away
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
             } finally {
                 close(from);
                 close(to);
