@@ -17,7 +17,6 @@ import jakarta.enterprise.inject.Any;
 import jakarta.enterprise.inject.Instance;
 
 import org.eligo.queue.QueueConfig;
-import org.eligo.support.Db;
 import org.jboss.logging.Logger;
 
 import io.quarkus.runtime.ShutdownEvent;
@@ -34,18 +33,24 @@ import io.quarkus.runtime.StartupEvent;
  * instances, never wait for or share an item), does them and settles them; a worker that dies
  * releases its locks with its connection, and the items are claimed again.
  *
- * <p>Failures, the same for every kind:
+ * <p>Failures, the same for every kind, by whose fault they are ({@link FailureClass}):
  * <ul>
- * <li>A transient database failure (the database away, a lost race, a time-out:
- * {@link Db#isTransient}) is not the work's fault: the batch rolls back, no attempt is counted, and
- * the thread backs off (the poll interval doubled per failure in a row, at most 30 s), so a
- * database hiccup never spends anyone's attempts.</li>
+ * <li>Of the moment (the database away, a lost race, a lock not granted in time): the batch rolls
+ * back, no attempt is counted, and the kind backs off (the poll interval doubled per failure in a
+ * row, at most 30 s), so a database hiccup never spends anyone's attempts.</li>
+ * <li>Of the installation (the schema not this release's, a missing grant, a read-only database, a
+ * full disk): the same, but logged as an error and counted ({@code eligo_work_held_total}): the
+ * kind is held until an operator fixes it, and no item is charged for it.</li>
+ * <li>If the batch fails as a whole for anything else, it rolls back and each of its items is tried
+ * alone in its own transaction, so one bad item fails by itself and the others go through. An item
+ * that fails alone (its data, or a statement time-out or out of memory it alone reaches) is settled
+ * by its kind's {@link FailurePolicy}: retried after a backoff, then its dead end, visible and
+ * redrivable. Except when every item of the batch failed alone with the same defect (thrown as the
+ * same exception from the same place): then the code cannot do the work, the kind is held as above,
+ * and nobody's attempts are spent.</li>
  * <li>An item that fails by itself inside a batch has its failure written in the batch's own
  * transaction and holds up nothing else.</li>
- * <li>If the batch fails as a whole, it rolls back and each of its items is tried alone in its own
- * transaction, so one bad item fails by itself and the others go through.</li>
- * <li>An item's failure is settled by its kind's {@link FailurePolicy}: retried after a backoff,
- * then its dead end, visible and redrivable.</li>
+ * <li>Each kind backs off on its own: a worker goes on with its other kinds meanwhile.</li>
  * <li>Work this instance cannot do is never claimed, and if some is met anyway
  * ({@link LeaveForOthers}) the batch rolls back untouched: it is left for an instance that can.</li>
  * </ul>
@@ -63,8 +68,10 @@ public class WorkEngine {
     private final AtomicInteger alive = new AtomicInteger();
     private volatile boolean running;
     private ExecutorService executor;
+    private final io.micrometer.core.instrument.MeterRegistry meters;
 
-    public WorkEngine(@Any Instance<WorkKind<?>> kinds, WorkSignal signal, QueueConfig config) {
+    public WorkEngine(@Any Instance<WorkKind<?>> kinds, WorkSignal signal, QueueConfig config, io.micrometer.core.instrument.MeterRegistry meters) {
+        this.meters = meters;
         List<WorkKind<?>> all = kinds.stream().<WorkKind<?>>map(kind -> kind).sorted(Comparator.comparingInt(WorkKind::order)).toList();
         java.util.Set<String> known = all.stream().map(WorkKind::name).collect(java.util.stream.Collectors.toSet());
         config.kinds().ifPresent(wanted -> wanted.stream().filter(name -> !known.contains(name)).findFirst().ifPresent(name -> {
@@ -130,35 +137,79 @@ public class WorkEngine {
         }
     }
 
+    /**
+     * One worker's loop over its kinds. Each kind fails and backs off on its own: a kind whose
+     * batches fail (the database refusing its statements, a kind held for a defect) waits out its
+     * backoff while the thread goes on doing the other kinds, so one broken kind never starves the
+     * rest (issue 20: a message batch failing for ever kept its worker from determinations and reruns).
+     */
     private void loop(int index) {
         List<WorkKind<?>> mine = kinds.stream().filter(kind -> kind.servesWorker(index)).toList();
-        int failuresInRow = 0;
+        int[] failuresInRow = new int[mine.size()];
+        long[] notBefore = new long[mine.size()];
         while (running) {
             long seen = signal.generation();
-            try {
-                int claimed = 0;
-                for (WorkKind<?> kind : mine) {
+            int claimed = 0;
+            long now = System.nanoTime();
+            long nextDue = Long.MAX_VALUE;
+            for (int k = 0; k < mine.size(); k++) {
+                if (failuresInRow[k] > 0 && now - notBefore[k] < 0) {
+                    nextDue = Math.min(nextDue, notBefore[k] - now);
+                    continue;
+                }
+                WorkKind<?> kind = mine.get(k);
+                try {
                     claimed += runBatch(kind);
+                    if (failuresInRow[k] > 0) {
+                        LOG.infof("%s: work goes on after %d failed batches", kind.name(), failuresInRow[k]);
+                    }
+                    failuresInRow[k] = 0;
+                } catch (RuntimeException | Error e) {
+                    // Errors too (an OutOfMemoryError in one batch): the batch rolled back; this thread
+                    // must go on working rather than end silently inside the executor.
+                    failuresInRow[k]++;
+                    Duration backoff = errorBackoff(failuresInRow[k]);
+                    notBefore[k] = System.nanoTime() + backoff.toNanos();
+                    nextDue = Math.min(nextDue, backoff.toNanos());
+                    report(kind, e, failuresInRow[k], backoff);
                 }
-                failuresInRow = 0;
-                if (claimed == 0) {
-                    signal.awaitAfter(seen, config.pollInterval());
-                }
-            } catch (RuntimeException | Error e) {
-                // Errors too (an OutOfMemoryError in one batch): the batch rolled back; this thread
-                // must go on working rather than end silently inside the executor.
-                failuresInRow++;
-                Duration backoff = errorBackoff(failuresInRow);
-                if (Db.isTransient(e)) {
-                    LOG.warnf("Database busy or unavailable (%s); workers retry in %s", e.getMessage(), backoff);
-                } else {
-                    LOG.errorf(e, "Worker failed; retrying in %s", backoff);
-                }
-                signal.awaitAfter(signal.generation(), backoff);
+            }
+            if (claimed == 0) {
+                Duration wait = nextDue == Long.MAX_VALUE ? config.pollInterval()
+                        : Duration.ofNanos(Math.max(1, Math.min(nextDue, config.pollInterval().toNanos())));
+                signal.awaitAfter(seen, wait);
             }
             if (Thread.currentThread().isInterrupted()) {
                 return;
             }
+        }
+    }
+
+    /** Says why a kind's batch failed, as loudly as the cause deserves, and counts holds. */
+    private void report(WorkKind<?> kind, Throwable e, int inRow, Duration backoff) {
+        if (e instanceof HeldForDefect held) {
+            meters.counter("eligo.work.held", "kind", kind.name(), "reason", "defect").increment();
+            if (inRow == 1) {
+                LOG.errorf(held.getCause(), "%s held: %s; no item is charged an attempt. Retrying in %s until the cause is fixed",
+                        kind.name(), held.getMessage(), backoff);
+            } else {
+                LOG.errorf("%s still held (%d failed batches in a row): %s; retrying in %s", kind.name(), inRow, held.getMessage(), backoff);
+            }
+            return;
+        }
+        switch (FailureClass.of(e)) {
+            case TRANSIENT -> LOG.warnf("%s: database busy or unavailable (%s); retrying in %s", kind.name(), e.getMessage(), backoff);
+            case ENVIRONMENT -> {
+                meters.counter("eligo.work.held", "kind", kind.name(), "reason", "environment").increment();
+                // The schema, a grant, the disk: an operator's to fix, and every item would fail alike.
+                if (inRow == 1) {
+                    LOG.errorf(e, "%s held: the database or the build refuses this work (%s); no item is charged an attempt. "
+                            + "Retrying in %s until the cause is fixed", kind.name(), e.getMessage(), backoff);
+                } else {
+                    LOG.errorf("%s still held (%d failed batches in a row): %s; retrying in %s", kind.name(), inRow, e.getMessage(), backoff);
+                }
+            }
+            default -> LOG.errorf(e, "%s: a batch failed; retrying in %s", kind.name(), backoff);
         }
     }
 
@@ -178,18 +229,64 @@ public class WorkEngine {
         } catch (LeaveForOthers e) {
             LOG.warnf("%s: %s cannot be done by this instance; left for an instance that can", kind.name(), e.getMessage());
             return 0;
-        } catch (RuntimeException | StackOverflowError e) {
-            // A stack overflow is one item's doing (a deeply nested document, say), not the thread's.
-            if (claimed.isEmpty() || Db.isTransient(e)) {
+        } catch (RuntimeException | StackOverflowError | OutOfMemoryError e) {
+            // A stack overflow or out of memory is one item's doing (a deeply nested document, a huge
+            // one), not the thread's; so is a statement time-out that recurs. Of the moment or of the
+            // installation, it is no item's: rethrown, nothing charged.
+            if (claimed.isEmpty() || FailureClass.of(e) != FailureClass.ITEM) {
                 throw e;
             }
             LOG.warnf(e, "A batch of %d %s failed; doing them one by one", claimed.size(), kind.name());
-            for (T item : claimed) {
-                runAlone(kind, item);
-            }
+            alonePass(kind, claimed, e);
         }
         kind.afterBatch();
         return claimed.size();
+    }
+
+    /**
+     * The items of a failed batch, each in a transaction of its own. The failures are settled (an
+     * attempt charged) only after all were tried, and not at all when every item failed with the
+     * same defect ({@link FailureClass#sameDefect}): then the code cannot do this work, the kind is
+     * held, and the items keep their attempts for when it can.
+     */
+    private <T> void alonePass(WorkKind<T> kind, List<T> claimed, Throwable batchFailure) {
+        List<T> failedItems = new ArrayList<>();
+        List<Throwable> failures = new ArrayList<>();
+        int succeeded = 0;
+        for (T item : claimed) {
+            Alone alone = runAlone(kind, item);
+            if (alone.done()) {
+                succeeded++;
+            } else if (alone.failure() != null) {
+                failedItems.add(item);
+                failures.add(alone.failure());
+            }
+        }
+        // Between the batch and each item's own transaction another worker may take an item (it
+        // failed its batch too, and tries the same items alone), so this worker may try only one of
+        // them. The batch's own failure is then the evidence for the others: it failed as a whole
+        // with the very defect the one item failed with alone.
+        List<Throwable> evidence = new ArrayList<>(failures);
+        if (failures.size() == 1 && claimed.size() > 1) {
+            evidence.add(batchFailure);
+        }
+        if (succeeded == 0 && FailureClass.sameDefect(evidence, MIN_ITEMS_FOR_A_DEFECT)) {
+            throw new HeldForDefect("all " + failures.size() + " items of a batch failed alone with the same error, "
+                    + FailureClass.signature(failures.get(0)), failures.get(0));
+        }
+        for (int i = 0; i < failedItems.size(); i++) {
+            settleAlone(kind, failedItems.get(i), failures.get(i));
+        }
+    }
+
+    /** Fewest items failing alone with one defect for a kind to be held rather than the items charged. */
+    static final int MIN_ITEMS_FOR_A_DEFECT = 2;
+
+    /** A kind that cannot do any of its work for a defect in the code or rules; its items are not charged. */
+    static final class HeldForDefect extends RuntimeException {
+        HeldForDefect(String message, Throwable cause) {
+            super(message, cause);
+        }
     }
 
     /**
@@ -206,27 +303,35 @@ public class WorkEngine {
         }
     }
 
-    /** One item of a failed batch, in a transaction of its own; if it fails again by itself, its failure is settled. */
-    private <T> void runAlone(WorkKind<T> kind, T item) {
+    /** How one item of a failed batch went alone: done, failed by itself, or not tried (another worker has it, or it is left). */
+    private record Alone(boolean done, Throwable failure) {
+        static final Alone DONE = new Alone(true, null);
+        static final Alone NOT_TRIED = new Alone(false, null);
+    }
+
+    /** One item of a failed batch, in a transaction of its own. */
+    private <T> Alone runAlone(WorkKind<T> kind, T item) {
         try {
-            alone(kind, item);
+            return alone(kind, item) ? Alone.DONE : Alone.NOT_TRIED;
         } catch (LeaveForOthers e) {
             LOG.warnf("%s: %s cannot be done by this instance; left for an instance that can", kind.name(), e.getMessage());
-        } catch (RuntimeException | StackOverflowError e) {
-            if (Db.isTransient(e)) {
+            return Alone.NOT_TRIED;
+        } catch (RuntimeException | StackOverflowError | OutOfMemoryError e) {
+            if (FailureClass.of(e) != FailureClass.ITEM) {
                 throw e;
             }
-            settleAlone(kind, item, e);
+            return new Alone(false, e);
         }
     }
 
     /** The item claimed again (if still due and free) and done, in a transaction of its own. */
     @Transactional(Transactional.TxType.REQUIRES_NEW)
-    <T> void alone(WorkKind<T> kind, T item) {
+    <T> boolean alone(WorkKind<T> kind, T item) {
         Optional<T> again = kind.claimAgain(item);
         if (again.isPresent()) {
             kind.process(List.of(again.get()), (failed, error) -> fail(kind, failed, error));
         }
+        return again.isPresent();
     }
 
     /** The failure of an item that failed alone too, written in a transaction of its own. */

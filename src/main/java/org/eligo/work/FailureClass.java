@@ -1,0 +1,147 @@
+package org.eligo.work;
+
+import java.sql.SQLException;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.Deque;
+import java.util.IdentityHashMap;
+import java.util.List;
+import java.util.Set;
+
+import org.eligo.support.Db;
+
+/**
+ * Whose fault a failure of queued work is, which decides what it costs (issue 20: a schema mismatch
+ * or a missing grant used to mark every message FAILED within seconds, while a statement time-out
+ * was retried for ever by a worker that then never reached its other kinds of work).
+ */
+public enum FailureClass {
+
+    /**
+     * Of the moment: the database away, a lost race, a lock not granted in time
+     * ({@link Db#isTransient}, less what {@link #ITEM} claims). Retried after a backoff; no attempt
+     * is spent.
+     */
+    TRANSIENT,
+
+    /**
+     * Of this installation, not of any item: the schema is not what this release expects (undefined
+     * table or column), a grant is missing, the database is read-only or its disk full, a class is
+     * missing from the build. Every item would fail the same way, so none is charged: the kind is
+     * held (retried after a backoff, an error in the log and {@code eligo_work_held_total}) until
+     * an operator fixes the cause.
+     */
+    ENVIRONMENT,
+
+    /**
+     * The item's own: its data, or a limit it alone reaches (a statement time-out, out of memory, a
+     * stack overflow on a deeply nested document). Each is deterministic for that item, so retrying
+     * without counting would retry it for ever: the batch is split and the item that fails alone is
+     * charged an attempt under its kind's policy.
+     */
+    ITEM;
+
+    /**
+     * SQLSTATE classes of the installation: 0A feature not supported, 28 authorization, 2F/38/39
+     * routine failures, 3D catalog, 3F schema, 42 syntax or access rule (undefined object,
+     * insufficient privilege), 58 system error, XX internal error.
+     */
+    private static final Set<String> ENVIRONMENT_CLASSES = Set.of("0A", "28", "2F", "38", "39", "3D", "3F", "42", "58", "XX");
+    /** And single states: read-only transaction (a standby, a failover), disk full. */
+    private static final Set<String> ENVIRONMENT_STATES = Set.of("25006", "53100");
+    /** States {@link Db#isTransient} calls of the moment that are the work's own when they recur: statement time-out, out of memory (of shared memory too: a lock table too small for one batch's locks). */
+    private static final Set<String> ITEM_STATES = Set.of("57014", "53200");
+
+    public static FailureClass of(Throwable failure) {
+        boolean item = false;
+        for (Throwable t : chain(failure)) {
+            if (t instanceof LinkageError) {
+                return ENVIRONMENT;
+            }
+            if (t instanceof VirtualMachineError) {
+                item = true;
+            }
+            if (t instanceof SQLException sql && sql.getSQLState() != null) {
+                String state = sql.getSQLState();
+                if (ENVIRONMENT_STATES.contains(state) || (state.length() == 5 && ENVIRONMENT_CLASSES.contains(state.substring(0, 2)))) {
+                    return ENVIRONMENT;
+                }
+                if (ITEM_STATES.contains(state)) {
+                    item = true;
+                }
+            }
+        }
+        if (item) {
+            return ITEM;
+        }
+        return Db.isTransient(failure) ? TRANSIENT : ITEM;
+    }
+
+    /**
+     * A failure that says nothing about the item's data: neither a refusal of its data
+     * ({@link IllegalArgumentException}: invalid for its fact type, not JSON), nor a data or integrity
+     * error of the database (SQLSTATE classes 22 and 23), nor a limit the item reached (a time-out,
+     * memory, the stack). A programming error, most likely. When
+     * every item of a batch fails alone with the same one, it is the code's, not theirs
+     * ({@link #sameDefect}).
+     */
+    static boolean isDefect(Throwable failure) {
+        for (Throwable t : chain(failure)) {
+            if (t instanceof IllegalArgumentException || t instanceof VirtualMachineError) {
+                return false;
+            }
+            if (t instanceof SQLException sql && sql.getSQLState() != null && (sql.getSQLState().startsWith("22")
+                    || sql.getSQLState().startsWith("23") || ITEM_STATES.contains(sql.getSQLState()))) {
+                return false;
+            }
+        }
+        return of(failure) == ITEM;
+    }
+
+    /** Where a failure was thrown and as what: its deepest cause's class and first stack frame. */
+    static String signature(Throwable failure) {
+        List<Throwable> all = chain(failure);
+        Throwable root = failure;
+        while (root.getCause() != null && root.getCause() != root) {
+            root = root.getCause();
+        }
+        StackTraceElement[] frames = root.getStackTrace();
+        String state = all.stream().filter(t -> t instanceof SQLException s && s.getSQLState() != null)
+                .map(t -> ((SQLException) t).getSQLState()).findFirst().orElse("");
+        return root.getClass().getName() + " " + state + " " + (frames.length > 0 ? frames[0] : "");
+    }
+
+    /**
+     * True when at least {@code minimum} items failed alone, each with a {@link #isDefect defect},
+     * all thrown from the same place as the same exception: the code (or the rules) cannot do this
+     * work at all, and charging each item an attempt would only move the whole backlog to its dead
+     * end. One item alone is never judged so: a single poison item must not hold up its kind.
+     */
+    static boolean sameDefect(List<Throwable> failures, int minimum) {
+        if (failures.size() < minimum || !failures.stream().allMatch(FailureClass::isDefect)) {
+            return false;
+        }
+        String first = signature(failures.get(0));
+        return failures.stream().allMatch(f -> signature(f).equals(first));
+    }
+
+    private static List<Throwable> chain(Throwable e) {
+        List<Throwable> found = new ArrayList<>();
+        Set<Throwable> seen = Collections.newSetFromMap(new IdentityHashMap<>());
+        Deque<Throwable> next = new ArrayDeque<>();
+        next.add(e);
+        while (!next.isEmpty()) {
+            Throwable t = next.poll();
+            if (!seen.add(t)) {
+                continue;
+            }
+            found.add(t);
+            if (t.getCause() != null) {
+                next.add(t.getCause());
+            }
+            next.addAll(List.of(t.getSuppressed()));
+        }
+        return found;
+    }
+}
