@@ -1,6 +1,7 @@
--- Monthly partitions and retention (the partitioned tables and why: V2__messages.sql; which tables:
--- eligo_partitioned_tables(), R__90_tables.sql). The service calls eligo_create_partitions and
--- eligo_drop_expired_partitions (org.eligo.partitions.Partitions); they run as the owner and check
+-- Monthly partitions and retention (the partitioned tables and why: V2__messages.sql and, for the
+-- access log, V13__access_log_partitions.sql; which tables: eligo_partitioned_tables(),
+-- R__90_tables.sql). The service calls eligo_create_partitions, eligo_drop_expired_partitions and
+-- eligo_drop_expired_access_log (org.eligo.partitions.Partitions); they run as the owner and check
 -- their arguments. Instances maintain partitions one at a time (advisory lock 17774).
 -- (Repeatable: runs again whenever this file changes; every statement is idempotent.)
 
@@ -21,6 +22,15 @@ BEGIN
     END LOOP;
     RETURN prefix || encoded || repeat('0', 16);
 END
+$$;
+
+-- Where the UTC month starting `month` begins in a family's partition key, as a bound literal: the
+-- smallest id minted in it, for a family keyed by ids that start with their creation time (prefix
+-- given); the instant itself, for one keyed by a time (prefix NULL: the access log, keyed by `at`).
+CREATE OR REPLACE FUNCTION eligo_month_bound(prefix text, month date) RETURNS text
+LANGUAGE sql IMMUTABLE AS $$
+    SELECT CASE WHEN prefix IS NULL THEN to_char(month, 'YYYY-MM-DD') || ' 00:00:00+00'
+                ELSE eligo_ulid_floor(prefix, month::timestamp AT TIME ZONE 'UTC') END
 $$;
 
 -- ---------------------------------------------------------------------------------------------------
@@ -45,8 +55,8 @@ BEGIN
     IF to_regclass(name) IS NOT NULL THEN
         RETURN false;
     END IF;
-    lo := eligo_ulid_floor(family.prefix, month::timestamp AT TIME ZONE 'UTC');
-    hi := eligo_ulid_floor(family.prefix, (month + interval '1 month')::timestamp AT TIME ZONE 'UTC');
+    lo := eligo_month_bound(family.prefix, month);
+    hi := eligo_month_bound(family.prefix, (month + interval '1 month')::date);
     EXECUTE format('SELECT EXISTS (SELECT 1 FROM %I WHERE %I >= %L AND %I < %L)', parent || '_default', family.key, lo, family.key, hi)
        INTO occupied;
     IF occupied THEN
@@ -89,10 +99,13 @@ $$;
 -- ---------------------------------------------------------------------------------------------------
 -- Retention
 
--- Drops the monthly partitions that ended more than `retention_months` ago (children before their
--- determinations), and the idempotency keys of the dropped messages, recording each range. Refuses
--- less than a year: a misread setting must not cost the history. 0 keeps everything.
-CREATE OR REPLACE FUNCTION eligo_drop_expired_partitions(retention_months integer) RETURNS integer
+-- Drops the monthly partitions of the families named in `parents` that ended more than
+-- `retention_months` ago (children before their determinations), and the idempotency keys of the
+-- dropped messages, recording each month in retention_purge (ids_from and ids_before: the month's
+-- bounds in the family's partition key, eligo_month_bound). Refuses less than a year: a misread
+-- setting must not cost the history. 0 keeps everything. Not for the service: each retention has
+-- its own entry point below, so that one setting cannot shorten what another keeps.
+CREATE OR REPLACE FUNCTION eligo_drop_expired_months(parents text[], retention_months integer) RETURNS integer
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp AS $$
 DECLARE
     family record;
@@ -108,7 +121,7 @@ BEGIN
         RAISE EXCEPTION 'eligo: a retention of % months is refused (0 keeps everything; otherwise at least 12)', retention_months;
     END IF;
     cutoff := (date_trunc('month', clock_timestamp() AT TIME ZONE 'UTC') - make_interval(months => retention_months))::date;
-    FOR family IN SELECT * FROM eligo_partitioned_tables() t ORDER BY t.ord DESC LOOP
+    FOR family IN SELECT * FROM eligo_partitioned_tables() t WHERE t.parent = ANY (parents) ORDER BY t.ord DESC LOOP
         FOR part IN
             SELECT c.relname, to_date(right(c.relname, 6), 'YYYYMM') AS month
               FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
@@ -119,8 +132,8 @@ BEGIN
             EXECUTE format('ALTER TABLE %I DETACH PARTITION %I', family.parent, part.relname);
             EXECUTE format('DROP TABLE %I', part.relname);
             INSERT INTO retention_purge (table_name, partition, ids_from, ids_before, retention_months)
-            VALUES (family.parent, part.relname, eligo_ulid_floor(family.prefix, part.month::timestamp AT TIME ZONE 'UTC'),
-                    eligo_ulid_floor(family.prefix, (part.month + interval '1 month')::timestamp AT TIME ZONE 'UTC'), retention_months);
+            VALUES (family.parent, part.relname, eligo_month_bound(family.prefix, part.month),
+                    eligo_month_bound(family.prefix, (part.month + interval '1 month')::date), retention_months);
             IF family.parent = 'message' THEN
                 DELETE FROM message_key k
                  WHERE k.message_id >= eligo_ulid_floor('msg_', part.month::timestamp AT TIME ZONE 'UTC')
@@ -145,13 +158,33 @@ BEGIN
 END
 $$;
 
+-- The records' retention (eligo.partitions.retention-years): every partitioned family but the
+-- access log, which has its own. (PL/pgSQL, whose body is not resolved until it runs: the list of
+-- families is made by R__90_tables.sql, after this file.)
+CREATE OR REPLACE FUNCTION eligo_drop_expired_partitions(retention_months integer) RETURNS integer
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp AS $$
+BEGIN
+    RETURN eligo_drop_expired_months(ARRAY(SELECT t.parent FROM eligo_partitioned_tables() t WHERE t.parent <> 'access_log'),
+                                     retention_months);
+END
+$$;
+
+-- The access log's retention (eligo.access-log.retention-years).
+CREATE OR REPLACE FUNCTION eligo_drop_expired_access_log(retention_months integer) RETURNS integer
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp AS $$
+BEGIN
+    RETURN eligo_drop_expired_months(ARRAY['access_log'], retention_months);
+END
+$$;
+
 -- (Whether a record absent from its table was removed by retention is the verifier's to say now,
 -- from the purges the ledger holds: org.eligo.ledger.LedgerVerifier.)
 DROP FUNCTION IF EXISTS eligo_purged(text, text);
 
 -- ---------------------------------------------------------------------------------------------------
--- Who may call what: the service maintains partitions through these two functions only.
+-- Who may call what: the service maintains partitions through these three functions only.
 
 REVOKE EXECUTE ON FUNCTION eligo_create_month_partition(text, date), eligo_create_partitions(integer),
-    eligo_drop_expired_partitions(integer) FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION eligo_create_partitions(integer), eligo_drop_expired_partitions(integer) TO eligo_service;
+    eligo_drop_expired_months(text[], integer), eligo_drop_expired_partitions(integer), eligo_drop_expired_access_log(integer) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION eligo_create_partitions(integer), eligo_drop_expired_partitions(integer), eligo_drop_expired_access_log(integer)
+    TO eligo_service;

@@ -24,7 +24,8 @@
 --                       beneficiary (its fact links)
 --   mutable             working state (queues, progress, indexes kept by the service): no guards
 -- partitioned: monthly partitions (R__50_partitions.sql), families in creation order (retention drops
---   in reverse), their ids' prefix and the partition key column; NULL: not partitioned.
+--   in reverse), their ids' prefix and the partition key column; NULL: not partitioned. A family with
+--   no prefix is keyed by a time (its months are ranges of instants), not by its ids.
 -- eligo_service may: the privileges of the role the service works as (UPDATE (columns): only those
 --   columns); NULL: none. Partitions get none: the service works on the parents only, so a partition
 --   cannot be written around the parent's statement triggers (key ownership, fact links).
@@ -52,7 +53,8 @@ LANGUAGE sql IMMUTABLE AS $$
     -- Each beneficiary's latest determination per period and ruleset, kept by a trigger on determination (V11__population_reports.sql).
     ('determination_latest',        'mutable',            NULL, NULL,   NULL,               'SELECT'),
     ('retention_purge',             'record',             NULL, NULL,   NULL,               'SELECT'),
-    ('access_log',                  'record',             NULL, NULL,   NULL,               'SELECT, INSERT'),
+    -- Partitioned by the month of `at` (V13__access_log_partitions.sql), with a retention of its own.
+    ('access_log',                  'record',             4,    NULL,   'at',               'SELECT, INSERT'),
     -- The ledger (V8__ledger.sql): entries written with each write transaction, blocks and keys by the sealer.
     ('ledger_entry',                'record',             NULL, NULL,   NULL,               'SELECT, INSERT'),
     ('ledger_block',                'record',             NULL, NULL,   NULL,               'SELECT, INSERT'),

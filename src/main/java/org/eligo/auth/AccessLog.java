@@ -29,12 +29,14 @@ import org.eligo.support.TraceContext;
 import org.jboss.logging.Logger;
 
 /**
- * The append-only record of API access (table access_log, db/migration/V7__access_log.sql): written
- * per {@code /v1} request, refused ones included, and read by analysts. Nobody may purge it, and
- * anyone can make a row (a request without a token is recorded too), so what a row holds is bounded
+ * The append-only record of API access (table access_log, db/migration/V7__access_log.sql, partitioned
+ * by month in V13__access_log_partitions.sql): written per {@code /v1} request, refused ones included,
+ * and read by analysts. Nobody may change or delete a row; only retention removes rows, a whole month
+ * past {@code eligo.access-log.retention-years} at a time ({@link org.eligo.partitions.Partitions}).
+ * Anyone can make a row (a request without a token is recorded too), so what a row holds is bounded
  * here, before it is written: the path with its query at most {@link #MAX_PATH} characters with the
  * values of credential-looking query parameters replaced by {@link #REDACTED} (a token sent as
- * {@code ?access_token=} would otherwise be readable by every analyst, forever), the subject and
+ * {@code ?access_token=} would otherwise be readable by every analyst for years), the subject and
  * each beneficiary id at most {@link #MAX_TEXT}, the method at most {@link #MAX_METHOD}, the
  * {@code traceparent} only when it is a valid W3C trace context, and no NUL or other control
  * character anywhere (PostgreSQL cannot store NUL).

@@ -20,6 +20,7 @@ public class PartitionFunctions {
 
     static final String CREATE = "SELECT eligo_create_partitions(?)";
     static final String DROP_EXPIRED = "SELECT eligo_drop_expired_partitions(?)";
+    static final String DROP_EXPIRED_ACCESS_LOG = "SELECT eligo_drop_expired_access_log(?)";
 
     private final Db db;
     private final org.eligo.ledger.Ledger ledger;
@@ -48,13 +49,29 @@ public class PartitionFunctions {
     public static final String LEDGER_TABLE = "retention_purge";
 
     /**
-     * Drops the monthly partitions older than {@code retentionMonths}; returns how many were dropped.
-     * Each drop's purge record goes into the ledger with the transaction that made it.
+     * Drops the monthly partitions of messages and determinations older than {@code retentionMonths};
+     * returns how many were dropped. Each drop's purge record goes into the ledger with the
+     * transaction that made it.
      */
     @Transactional(Transactional.TxType.REQUIRES_NEW)
     public int dropExpired(int retentionMonths) {
+        return drop(DROP_EXPIRED, retentionMonths);
+    }
+
+    /**
+     * Drops the monthly partitions of the access log older than {@code retentionMonths} (a retention
+     * of its own); returns how many were dropped. The rows are not in the ledger, but each drop is
+     * recorded like any purge, so when and under which retention a month of access records went stays
+     * provable.
+     */
+    @Transactional(Transactional.TxType.REQUIRES_NEW)
+    public int dropExpiredAccessLog(int retentionMonths) {
+        return drop(DROP_EXPIRED_ACCESS_LOG, retentionMonths);
+    }
+
+    private int drop(String function, int retentionMonths) {
         return db.inCurrent(connection -> {
-            int dropped = call(connection, DROP_EXPIRED, retentionMonths);
+            int dropped = call(connection, function, retentionMonths);
             if (dropped > 0) {
                 try (PreparedStatement statement = connection.prepareStatement(PURGED_HERE); ResultSet rs = statement.executeQuery()) {
                     while (rs.next()) {
@@ -96,8 +113,9 @@ public class PartitionFunctions {
 
     /**
      * The first purge that is not the drop of a whole month that had expired under the retention it
-     * names: a family's partition of that month, its id range exactly the month's, and the month
-     * older than the retention when it was purged (what eligo_drop_expired_partitions does).
+     * names: a family's partition of that month, its range exactly the month's (in ids, or for the
+     * access log in instants: eligo_month_bound), and the month older than the retention when it was
+     * purged (what eligo_drop_expired_months does).
      */
     static final String FIRST_INVALID_PURGE = """
             SELECT r.id FROM retention_purge r
@@ -105,8 +123,8 @@ public class PartitionFunctions {
              WHERE t.parent IS NULL OR r.retention_months IS NULL OR r.retention_months < 12
                 OR r.partition !~ ('^' || r.table_name || '_[0-9]{6}$')
                 OR CASE WHEN r.partition ~ ('^' || r.table_name || '_[0-9]{6}$') THEN
-                        r.ids_from <> eligo_ulid_floor(t.prefix, to_date(right(r.partition, 6), 'YYYYMM')::timestamp AT TIME ZONE 'UTC')
-                     OR r.ids_before <> eligo_ulid_floor(t.prefix, (to_date(right(r.partition, 6), 'YYYYMM') + interval '1 month')::timestamp AT TIME ZONE 'UTC')
+                        r.ids_from IS DISTINCT FROM eligo_month_bound(t.prefix, to_date(right(r.partition, 6), 'YYYYMM'))
+                     OR r.ids_before IS DISTINCT FROM eligo_month_bound(t.prefix, (to_date(right(r.partition, 6), 'YYYYMM') + interval '1 month')::date)
                      OR to_date(right(r.partition, 6), 'YYYYMM')
                         >= (date_trunc('month', r.purged_at AT TIME ZONE 'UTC') - make_interval(months => r.retention_months))::date
                    ELSE true END

@@ -84,13 +84,21 @@ public class ReplayService {
     private record Derived(String messageId, FactType type, String beneficiaryId, List<Object> key, NewFact fact, ObjectNode data) {
     }
 
+    /**
+     * A replay, and every beneficiary whose messages and facts it read: those named, or for a replay
+     * by type those found to have messages of the types (which the replay itself does not list, so
+     * the caller records them in the access log from here).
+     */
+    public record Outcome(Replay replay, List<String> beneficiaries) {
+    }
+
     @Transactional
-    public Replay replay(List<String> beneficiaryIds, List<String> typeNames, boolean dryRun, String reason) {
+    public Outcome replay(List<String> beneficiaryIds, List<String> typeNames, boolean dryRun, String reason) {
         List<FactType> types = typeNames.isEmpty() ? factTypes.all() : typeNames.stream().map(t -> factTypes.byName(t).orElseThrow()).toList();
         return db.inCurrent(connection -> {
             List<String> beneficiaries = beneficiaryIds.isEmpty() ? beneficiariesWith(types) : beneficiaryIds;
             if (beneficiaries.isEmpty()) {
-                return new Replay(null, dryRun, beneficiaryIds, typeNames, reason, 0, 0, List.of(), List.of());
+                return new Outcome(new Replay(null, dryRun, beneficiaryIds, typeNames, reason, 0, 0, List.of(), List.of()), beneficiaries);
             }
             Instant at = facts.lock(beneficiaries);
             List<Replay.Failure> failures = new ArrayList<>();
@@ -156,7 +164,8 @@ public class ReplayService {
             Set<String> affected = new TreeSet<>();
             report.forEach(change -> affected.add(change.beneficiaryId()));
             if (dryRun || report.isEmpty()) {
-                return new Replay(null, dryRun, beneficiaryIds, typeNames, reason, derived.size(), affected.size(), report, failures);
+                return new Outcome(new Replay(null, dryRun, beneficiaryIds, typeNames, reason, derived.size(), affected.size(), report, failures),
+                        beneficiaries);
             }
 
             String replayId = ids.next(Ids.REPLAY);
@@ -205,7 +214,7 @@ public class ReplayService {
             determinations.enqueue(affected, clock.currentPeriod(), rulesets.all().stream().map(Ruleset::id).toList());
             Replay replay = new Replay(replayId, false, beneficiaryIds, typeNames, reason, derived.size(), affected.size(), done, failures);
             replays.record(replay);
-            return replay;
+            return new Outcome(replay, beneficiaries);
         });
     }
 

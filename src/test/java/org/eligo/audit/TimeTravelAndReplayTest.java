@@ -228,6 +228,22 @@ class TimeTravelAndReplayTest {
     }
 
     @Test
+    void aReplayByTypeRecordsEveryBeneficiaryItReadInTheAccessLog() {
+        String first = unique("I"), second = unique("I");
+        for (String beneficiary : List.of(first, second)) {
+            awaitProcessed(submit(org.eligo.testing.Api.message(unique("tribal-feed"), "1", "person.indian", beneficiary, Map.of("indian", true))));
+        }
+        String request = unique("replay-by-type");
+        given().contentType("application/json").header("X-Request-Id", request)
+                .body(Map.of("types", List.of("person.indian"), "dry_run", true, "reason", "who a replay by type reads"))
+                .post("/v1/replays").then().statusCode(200).body("beneficiary_ids", hasSize(0));
+        // The request names no beneficiary, but it read both records: its row names them.
+        List<Map<String, Object>> rows = Sql.rows("SELECT ?::text = ANY (beneficiary_ids) AS first, ?::text = ANY (beneficiary_ids) AS second"
+                + " FROM access_log WHERE request_id = ?", first, second, request);
+        assertEquals(List.of(Map.of("first", true, "second", true)), rows);
+    }
+
+    @Test
     void badReplayRequestsAreProblems() {
         post("/v1/replays", Map.of()).then().statusCode(400).body("errors[0].pointer", equalTo("/beneficiary_ids"));
         post("/v1/replays", Map.of("types", List.of("income.weekly"))).then().statusCode(400).body("errors[0].pointer", equalTo("/types/0"));

@@ -38,13 +38,16 @@ class PartitionsTest {
     @Inject
     Partitions partitions;
 
+    @Inject
+    PartitionFunctions functions;
+
     @Test
     void theMonthsAheadAreReadyAndMaintenanceIsIdempotent() {
         partitions.maintain();
         Partitions.Maintenance again = partitions.maintain();
         assertEquals(0, again.created());
         YearMonth now = YearMonth.now(ZoneOffset.UTC);
-        for (String family : FAMILIES) {
+        for (String family : java.util.stream.Stream.concat(FAMILIES.stream(), java.util.stream.Stream.of("access_log")).toList()) {
             for (int ahead = 0; ahead <= 3; ahead++) {
                 String name = family + "_" + now.plusMonths(ahead).toString().replace("-", "");
                 assertEquals(1, Sql.count("SELECT count(*) FROM pg_inherits WHERE inhparent = ?::regclass AND inhrelid = to_regclass(?)",
@@ -114,6 +117,61 @@ class PartitionsTest {
     }
 
     @Test
+    void theAccessLogIsKeptForItsOwnRetentionAndStaysAppendOnly() {
+        YearMonth now = YearMonth.now(ZoneOffset.UTC);
+        String beneficiary = unique("L");
+        // Older than the default seven years; the oldest month inside them; and a month of 20 months ago.
+        long expired = oldAccess(YearMonth.of(2018, 2), beneficiary);
+        long oldestKept = oldAccess(now.minusMonths(84), beneficiary);
+        long recent = oldAccess(now.minusMonths(20), beneficiary);
+        String message = oldMessage(now.minusMonths(20).atDay(5), unique("feed"), "m", beneficiary, 8);
+        String request = unique("read-now");
+        given().header("X-Request-Id", request).get("/v1/beneficiaries/" + beneficiary + "/facts").then().statusCode(200);
+        assertEquals(partition("access_log", now), Sql.rows("SELECT tableoid::regclass::text AS t FROM access_log WHERE request_id = ?", request)
+                .get(0).get("t"));
+
+        Partitions.Maintenance done = partitions.maintain();
+
+        assertTrue(done.accessLogDropped() >= 1, "2018-02 of the access log: " + done);
+        assertNull(Sql.rows("SELECT to_regclass('access_log_201802') AS t").get(0).get("t"));
+        assertEquals(0, Sql.count("SELECT count(*) FROM access_log WHERE id = ?", expired));
+        assertEquals(2, Sql.count("SELECT count(*) FROM access_log WHERE id IN (?, ?)", oldestKept, recent));
+        // Recorded like any purge, the month's bounds in its key (`at`), and in the ledger: verify accepts it.
+        assertEquals(1, Sql.count("SELECT count(*) FROM retention_purge WHERE table_name = 'access_log' AND partition = 'access_log_201802'"
+                + " AND ids_from = '2018-02-01 00:00:00+00' AND ids_before = '2018-03-01 00:00:00+00' AND retention_months = 84"));
+        assertEquals(1, Sql.count("SELECT count(*) FROM ledger_entry e JOIN retention_purge r ON 'retention_purge/' || r.id = ANY(e.labels)"
+                + " WHERE r.partition = 'access_log_201802'"));
+        given().get("/v1/integrity/verify").then().log().ifValidationFails().statusCode(200).body("ok", equalTo(true));
+
+        // The access log's retention is its own: a shorter one drops its months, not the records' of the same month.
+        assertTrue(functions.dropExpiredAccessLog(12) >= 2);
+        assertEquals(0, Sql.count("SELECT count(*) FROM access_log WHERE id IN (?, ?)", oldestKept, recent));
+        assertEquals(1, Sql.count("SELECT count(*) FROM message WHERE id = ?", message));
+        given().get("/v1/integrity/verify").then().log().ifValidationFails().statusCode(200).body("ok", equalTo(true));
+
+        // This month's rows read as before, newest first.
+        given().queryParam("beneficiary_id", beneficiary).get("/v1/access-log").then().statusCode(200)
+                .body("items.request_id", org.hamcrest.Matchers.contains(request)).body("items[0].path", equalTo("/v1/beneficiaries/" + beneficiary + "/facts"));
+
+        // Still append-only: the service role may not change or delete a row, nor write a month around the parent, nor
+        // shorten retention past a year; even the owner is stopped by the triggers, on the parent and on a month alike.
+        String month = partition("access_log", now);
+        String where = " WHERE request_id = '" + request + "'";
+        assertFailsWith("permission denied", "SET ROLE eligo_service", "UPDATE access_log SET subject = 'someone else'" + where);
+        assertFailsWith("permission denied", "SET ROLE eligo_service", "DELETE FROM access_log" + where);
+        assertFailsWith("permission denied", "SET ROLE eligo_service", "DELETE FROM " + month + where);
+        assertFailsWith("permission denied", "SET ROLE eligo_service",
+                "INSERT INTO " + month + " (request_id, subject, roles, method, path, status) VALUES ('r', 's', '{}', 'GET', '/v1/x', 200)");
+        assertFailsWith("is refused", "SET ROLE eligo_service", "SELECT eligo_drop_expired_access_log(6)");
+        assertFailsWith("must be owner", "SET ROLE eligo_service", "DROP TABLE " + month);
+        assertFailsWith("not allowed", "UPDATE access_log SET subject = 'someone else'" + where);
+        assertFailsWith("not allowed", "DELETE FROM access_log" + where);
+        assertFailsWith("not allowed", "DELETE FROM " + month + where);
+        assertFailsWith("not allowed", "TRUNCATE " + month);
+        assertEquals(1, Sql.count("SELECT count(*) FROM access_log" + where));
+    }
+
+    @Test
     void aMonthRemovedOutsideRetentionIsCaught() {
         String old = oldMessage(LocalDate.of(2024, 9, 2), unique("feed"), "x", unique("T"), 7);
         String bounds = "FROM (eligo_ulid_floor('msg_', '2024-09-01T00:00:00Z')) TO (eligo_ulid_floor('msg_', '2024-10-01T00:00:00Z'))";
@@ -151,6 +209,26 @@ class PartitionsTest {
         // Its month cannot be split off while the default partition holds it: the row stays where it is.
         assertEquals(false, Sql.rows("SELECT eligo_create_month_partition('message', DATE '2099-01-01') AS created").get(0).get("created"));
         assertEquals(1, Sql.count("SELECT count(*) FROM message WHERE id = ?", far));
+    }
+
+    private static String partition(String family, YearMonth month) {
+        return family + "_" + month.toString().replace("-", "");
+    }
+
+    private static void assertFailsWith(String expected, String... statements) {
+        String failure = Sql.firstFailure(statements);
+        assertTrue(failure != null && failure.contains(expected), statements[statements.length - 1] + ": " + failure);
+    }
+
+    /** An access-log row of the 5th of {@code month} about {@code beneficiary}, written (as the owner) after its month's partition was made; its id. */
+    private static long oldAccess(YearMonth month, String beneficiary) {
+        Sql.rows("SELECT eligo_create_month_partition('access_log', ?::date)", month.atDay(1).toString());
+        long id = ((Number) Sql.rows("INSERT INTO access_log (at, request_id, subject, roles, method, path, status, beneficiary_ids)"
+                + " VALUES (?::timestamptz, ?, 'old-reader', '{analyst}', 'GET', ?, 200, ARRAY[?::text]) RETURNING id",
+                month.atDay(5).atStartOfDay(ZoneOffset.UTC).toInstant().toString(), unique("old-read"), "/v1/beneficiaries/" + beneficiary + "/facts",
+                beneficiary).get(0).get("id")).longValue();
+        assertEquals(partition("access_log", month), Sql.rows("SELECT tableoid::regclass::text AS t FROM access_log WHERE id = ?", id).get(0).get("t"));
+        return id;
     }
 
     private static String dataOf(long cents) {

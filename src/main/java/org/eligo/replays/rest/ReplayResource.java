@@ -108,9 +108,11 @@ public class ReplayResource {
         if (!errors.isEmpty()) {
             throw ProblemException.badRequest("The replay request is invalid; see errors.", errors);
         }
-        Replay replay = replays.replay(beneficiaries.stream().distinct().toList(), types.stream().distinct().toList(),
+        ReplayService.Outcome outcome = replays.replay(beneficiaries.stream().distinct().toList(), types.stream().distinct().toList(),
                 dryRun != null && dryRun.asBoolean(false), reason == null || reason.isNull() ? null : reason.textValue().replace('\u0000', ' '));
-        caller.concerns(replay.beneficiaryIds());
+        // Every beneficiary whose record the replay read, named or found by type (a replay by type names none).
+        caller.concerns(outcome.beneficiaries());
+        Replay replay = outcome.replay();
         return RestResponse.ResponseBuilder.create(replay.id() == null ? RestResponse.Status.OK : RestResponse.Status.CREATED, replay).build();
     }
 
