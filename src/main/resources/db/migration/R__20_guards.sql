@@ -115,8 +115,8 @@ BEGIN
 END
 $$;
 
--- A key never changes, and goes only with its message (retention): while the message exists, its
--- key stays, so no second message can take it.
+-- A key never changes, and went only with its message (retention). No table uses this since
+-- V14__purged_message_keys.sql: keys are now never deleted at all (message_key is a record).
 CREATE OR REPLACE FUNCTION eligo_message_key_delete_guard() RETURNS trigger
 LANGUAGE plpgsql AS $$
 BEGIN

@@ -129,16 +129,18 @@ BEGIN
                AND to_date(right(c.relname, 6), 'YYYYMM') < cutoff
              ORDER BY 2
         LOOP
+            -- The keys stay (retention never frees one, V14__purged_message_keys.sql); what answers
+            -- a resubmission of a dropped message is kept with each: its id, status, content digest.
+            IF family.parent = 'message' THEN
+                EXECUTE format('INSERT INTO message_key_purged (source, external_id, message_id, status, content_sha256) '
+                            || 'SELECT m.source, m.external_id, m.id, m.status, eligo_message_digest(m.type, m.beneficiary_id, m.occurred_at, m.data) '
+                            || 'FROM %I m ON CONFLICT (source, external_id) DO NOTHING', part.relname);
+            END IF;
             EXECUTE format('ALTER TABLE %I DETACH PARTITION %I', family.parent, part.relname);
             EXECUTE format('DROP TABLE %I', part.relname);
             INSERT INTO retention_purge (table_name, partition, ids_from, ids_before, retention_months)
             VALUES (family.parent, part.relname, eligo_month_bound(family.prefix, part.month),
                     eligo_month_bound(family.prefix, (part.month + interval '1 month')::date), retention_months);
-            IF family.parent = 'message' THEN
-                DELETE FROM message_key k
-                 WHERE k.message_id >= eligo_ulid_floor('msg_', part.month::timestamp AT TIME ZONE 'UTC')
-                   AND k.message_id < eligo_ulid_floor('msg_', (part.month + interval '1 month')::timestamp AT TIME ZONE 'UTC');
-            END IF;
             -- A latest determination that retention removed is no longer anyone's latest: the
             -- beneficiary leaves that period's latest-based reports with it; and one that was the
             -- previous is no longer known (its transition reads as from none). A scan of the table

@@ -16,7 +16,6 @@
 --   record              written once: never updated, deleted or truncated
 --   message             content immutable, processing state moves, never deleted; owns its
 --                       idempotency key; wakes the workers
---   message key         never updated; deleted only with its message (retention)
 --   fact                revoked once (by a newer fact of its key, or a replay's of its message) and
 --                       otherwise never changed, never deleted; created now, from a stored message
 --   determination       a record; at most once per rerun
@@ -36,7 +35,9 @@ LANGUAGE sql IMMUTABLE AS $$
     VALUES
     -- table                        kind                  partitioned                      eligo_service may
     ('message',                     'message',            1,    'msg_', 'id',               'SELECT, INSERT, UPDATE (status, attempts, last_error, next_attempt_at, processed_at)'),
-    ('message_key',                 'message key',        NULL, NULL,   NULL,               'SELECT, INSERT'),
+    -- Idempotency keys outlive their messages: retention never frees one (V14__purged_message_keys.sql).
+    ('message_key',                 'record',             NULL, NULL,   NULL,               'SELECT, INSERT'),
+    ('message_key_purged',          'record',             NULL, NULL,   NULL,               'SELECT'),
     ('replay',                      'record',             NULL, NULL,   NULL,               'SELECT, INSERT'),
     -- Written by the migration step only (org.eligo.facts.FactTypeSchema), as the owner.
     ('fact_type',                   'mutable',            NULL, NULL,   NULL,               'SELECT'),
@@ -89,11 +90,9 @@ LANGUAGE sql IMMUTABLE AS $$
          'TRIGGER %I BEFORE UPDATE ON %I FOR EACH ROW EXECUTE FUNCTION eligo_message_update_guard()', false),
         ('{fact}', '_immutable',
          'TRIGGER %I BEFORE UPDATE ON %I FOR EACH ROW EXECUTE FUNCTION eligo_fact_update_guard()', false),
-        ('{message key}', '_immutable',
-         'TRIGGER %I BEFORE UPDATE ON %I FOR EACH ROW EXECUTE FUNCTION eligo_refuse_change()', false),
         ('{message,fact}', '_no_delete',
          'TRIGGER %I BEFORE DELETE ON %I FOR EACH ROW EXECUTE FUNCTION eligo_refuse_change()', false),
-        ('{record,determination,determination part,message,message key,fact}', '_no_truncate',
+        ('{record,determination,determination part,message,fact}', '_no_truncate',
          'TRIGGER %I BEFORE TRUNCATE ON %I FOR EACH STATEMENT EXECUTE FUNCTION eligo_refuse_change()', true),
         ('{fact}', '_created_now',
          'TRIGGER %I BEFORE INSERT ON %I FOR EACH ROW EXECUTE FUNCTION eligo_fact_insert_guard()', false),
@@ -103,8 +102,6 @@ LANGUAGE sql IMMUTABLE AS $$
         -- What partitioned tables cannot hold themselves (R__20_guards.sql, R__40_determinations.sql)
         ('{message}', '_owns_key',
          'TRIGGER %I AFTER INSERT ON %I REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION eligo_message_owns_key()', false),
-        ('{message key}', '_no_orphaning',
-         'TRIGGER %I AFTER DELETE ON %I REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION eligo_message_key_delete_guard()', false),
         ('{fact}', '_from_message',
          'TRIGGER %I AFTER INSERT ON %I REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION eligo_fact_message_exists()', false),
         ('{determination part}', '_with_parent',

@@ -173,7 +173,8 @@ public class ImportWork implements WorkKind<Imports.Claimed> {
                 switch (stored.get(i).outcome()) {
                     case NEW -> inserted++;
                     case DUPLICATE -> duplicates++;
-                    case CONFLICT -> rejections.add(conflicting(distinct.get(i).lineNo(), "message " + stored.get(i).id()));
+                    case CONFLICT -> rejections.add(conflicting(distinct.get(i).lineNo(), "message " + stored.get(i).id()
+                            + (stored.get(i).purged() ? " (removed by retention; its key stays taken)" : "")));
                 }
             }
         }

@@ -139,7 +139,7 @@ public class MessageService {
     }
 
     private static Receipt withDuplicate(Receipt receipt) {
-        return new Receipt(receipt.id(), receipt.status(), true);
+        return new Receipt(receipt.id(), receipt.status(), true, receipt.purged());
     }
 
     static ProblemException conflict(IncomingMessage message, String other) {

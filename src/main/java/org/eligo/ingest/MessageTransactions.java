@@ -54,8 +54,9 @@ class MessageTransactions {
             Messages.Stored outcome = byOfferedId.get(newIds.get(i));
             switch (outcome.outcome()) {
                 case NEW -> receipts.add(new Receipt(outcome.id(), MessageStatus.RECEIVED, false));
-                case DUPLICATE -> receipts.add(new Receipt(outcome.id(), outcome.status(), true));
-                case CONFLICT -> throw MessageService.conflict(distinct.get(i), "message " + outcome.id());
+                case DUPLICATE -> receipts.add(new Receipt(outcome.id(), outcome.status(), true, outcome.purged() ? Boolean.TRUE : null));
+                case CONFLICT -> throw MessageService.conflict(distinct.get(i), "message " + outcome.id()
+                        + (outcome.purged() ? " (removed by retention; its key stays taken)" : ""));
             }
         }
         return receipts;

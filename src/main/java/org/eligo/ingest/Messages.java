@@ -294,8 +294,61 @@ public class Messages implements PanacheRepositoryBase<Message, String> {
         NEW, DUPLICATE, CONFLICT
     }
 
-    /** A message's outcome, with the id and status of the message stored under its key (the new one, or the one found). */
-    public record Stored(Outcome outcome, String id, MessageStatus status) {
+    /**
+     * A message's outcome, with the id and status of the message stored under its key (the new one,
+     * or the one found); {@code purged}: the one found was removed by retention (its key and a digest
+     * of its content are kept, V14__purged_message_keys.sql).
+     */
+    public record Stored(Outcome outcome, String id, MessageStatus status, boolean purged) {
+        public Stored(Outcome outcome, String id, MessageStatus status) {
+            this(outcome, id, status, false);
+        }
+    }
+
+    /**
+     * The keys among ? whose messages retention removed, with whether the content offered now is the
+     * content that was stored (compared by digest: the content itself is gone). Binds text[] of
+     * source, external_id, type, beneficiary_id, occurred_at, data.
+     */
+    static final String PURGED = """
+            SELECT p.source, p.external_id, p.message_id, p.status,
+                   p.content_sha256 = eligo_message_digest(k.type, k.beneficiary_id, k.occurred_at::timestamptz, k.data::jsonb)
+              FROM unnest(?::text[], ?::text[], ?::text[], ?::text[], ?::text[], ?::text[])
+                   AS k(source, external_id, type, beneficiary_id, occurred_at, data)
+              JOIN message_key_purged p ON p.source = k.source AND p.external_id = k.external_id
+            """;
+
+    /** A key whose message retention removed: that message's id and last status, and whether the content offered is the same. */
+    record Purged(String id, MessageStatus status, boolean sameContent) {
+    }
+
+    private Map<IncomingMessage.Key, Purged> purged(List<IncomingMessage> messages) {
+        int n = messages.size();
+        String[][] columns = new String[6][n];
+        for (int i = 0; i < n; i++) {
+            IncomingMessage m = messages.get(i);
+            columns[0][i] = m.source();
+            columns[1][i] = m.externalId();
+            columns[2][i] = m.type().name();
+            columns[3][i] = m.beneficiaryId();
+            columns[4][i] = m.occurredAt() == null ? null : Timestamps.format(m.occurredAt());
+            columns[5][i] = m.data().toString();
+        }
+        return db.inCurrent(connection -> {
+            Map<IncomingMessage.Key, Purged> found = new HashMap<>();
+            try (PreparedStatement statement = connection.prepareStatement(PURGED)) {
+                for (int c = 0; c < columns.length; c++) {
+                    statement.setArray(c + 1, connection.createArrayOf("text", columns[c]));
+                }
+                try (ResultSet rs = statement.executeQuery()) {
+                    while (rs.next()) {
+                        found.put(new IncomingMessage.Key(rs.getString(1), rs.getString(2)),
+                                new Purged(rs.getString(3), MessageStatus.valueOf(rs.getString(4)), rs.getBoolean(5)));
+                    }
+                }
+            }
+            return found;
+        });
     }
 
     /**
@@ -315,6 +368,9 @@ public class Messages implements PanacheRepositoryBase<Message, String> {
             }
         }
         Map<IncomingMessage.Key, Existing> existing = repeated.isEmpty() ? Map.of() : existing(repeated);
+        // Keys kept after their messages were removed by retention, asked about only when some key was not found stored.
+        List<IncomingMessage> gone = repeated.stream().filter(m -> !existing.containsKey(m.key())).toList();
+        Map<IncomingMessage.Key, Purged> purged = gone.isEmpty() ? Map.of() : purged(gone);
         List<Stored> outcomes = new ArrayList<>(messages.size());
         for (int i = 0; i < messages.size(); i++) {
             if (inserted.contains(ids.get(i))) {
@@ -323,6 +379,11 @@ public class Messages implements PanacheRepositoryBase<Message, String> {
             }
             IncomingMessage message = messages.get(i);
             Existing stored = existing.get(message.key());
+            Purged removed = purged.get(message.key());
+            if (stored == null && removed != null) {
+                outcomes.add(new Stored(removed.sameContent() ? Outcome.DUPLICATE : Outcome.CONFLICT, removed.id(), removed.status(), true));
+                continue;
+            }
             if (stored == null) {
                 // ON CONFLICT skipped it, so the key exists; it must be visible to this later statement.
                 throw new IllegalStateException("message key " + message.key() + " conflicted but is not visible");

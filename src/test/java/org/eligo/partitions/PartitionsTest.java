@@ -101,7 +101,9 @@ class PartitionsTest {
         assertTrue(done.dropped() >= FAMILIES.size(), "one partition per family for 2018-02: " + done);
         assertNull(Sql.rows("SELECT to_regclass('message_201802') AS t").get(0).get("t"));
         assertEquals(0, Sql.count("SELECT count(*) FROM message WHERE id = ?", ancient));
-        assertEquals(0, Sql.count("SELECT count(*) FROM message_key WHERE message_id = ?", ancient));
+        // Retention never frees a key (issue 20): it stays, with its message's digest, never its content.
+        assertEquals(1, Sql.count("SELECT count(*) FROM message_key WHERE message_id = ?", ancient));
+        assertEquals(1, Sql.count("SELECT count(*) FROM message_key_purged WHERE message_id = ? AND status = 'PROCESSED'", ancient));
         assertEquals(1, Sql.count("SELECT count(*) FROM retention_purge WHERE partition = 'message_201802'"));
         // Its ledger leaf stays; verify tells a purged month (a purge the ledger holds) from a removed row.
         assertEquals(1, Sql.count("SELECT count(*) FROM ledger_entry WHERE 'message/' || ? = ANY(labels)", ancient));
@@ -111,9 +113,23 @@ class PartitionsTest {
         // A purged determination has no receipt any more, and the answer names the purge.
         given().get("/v1/determinations/" + oldDetermination + "/receipt").then().statusCode(404).contentType("application/problem+json")
                 .body("detail", org.hamcrest.Matchers.containsString("removed by retention purge"));
-        // The key is free again: the same submission is a new message.
-        post("/v1/messages", income(source, "a", beneficiary, 2027, 6, 5, null)).then().statusCode(202);
+        // The key stays taken: the same submission is a duplicate of the purged message, saying so, and
+        // stores nothing (before, it was stored as new and superseded today's correction); other
+        // content for the key is a conflict, in a batch and in a bulk import alike.
+        post("/v1/messages", income(source, "a", beneficiary, 2027, 6, 5, null)).then().statusCode(200)
+                .body("id", equalTo(ancient)).body("duplicate", equalTo(true)).body("purged", equalTo(true)).body("status", equalTo("PROCESSED"));
+        post("/v1/messages", income(source, "a", beneficiary, 2027, 6, 6, null)).then().statusCode(409).contentType("application/problem+json")
+                .body("detail", org.hamcrest.Matchers.containsString("removed by retention"))
+                .body("errors[0].pointer", equalTo("/external_id"));
+        post("/v1/messages/batch", java.util.Map.of("messages", java.util.List.of(income(source, "a", beneficiary, 2027, 6, 5, null),
+                income(source, "c", beneficiary, 2027, 6, 7, null)))).then().statusCode(202)
+                .body("results[0].purged", equalTo(true)).body("results[1].purged", org.hamcrest.Matchers.nullValue())
+                .body("results[1].duplicate", equalTo(false));
+        assertEquals(0, Sql.count("SELECT count(*) FROM message WHERE source = ? AND external_id = 'a'", source));
         assertEquals(1, Sql.count("SELECT count(*) FROM message WHERE id = ?", kept));
+        // A key is never deleted, not even by the owner.
+        String deleted = Sql.firstFailure("DELETE FROM message_key WHERE message_id = '" + ancient + "'");
+        assertNotNull(deleted, "a key deleted");
     }
 
     @Test
