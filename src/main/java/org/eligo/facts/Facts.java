@@ -176,6 +176,24 @@ public class Facts implements PanacheRepositoryBase<Fact, String> {
 
     // ---------------------------------------------------------------- the lock
 
+    /** Every beneficiary at once, waiting for it (R__10_coordination.sql). Binds nothing. */
+    static final String LOCK_ALL = "SELECT eligo_lock_all_beneficiaries()";
+
+    /**
+     * Takes the lock of every beneficiary at once, waiting for writers of any to finish; returns the
+     * clock read after. For a transaction that would otherwise lock thousands one by one (a large
+     * replay); every writer of any beneficiary waits for it until it ends.
+     */
+    @Transactional(Transactional.TxType.MANDATORY)
+    public Instant lockAll() {
+        return db.inCurrent(connection -> {
+            try (PreparedStatement statement = connection.prepareStatement(LOCK_ALL); ResultSet rs = statement.executeQuery()) {
+                rs.next();
+                return Timestamps.read(rs, 1);
+            }
+        });
+    }
+
     /** Takes the locks of these beneficiaries, waiting for them; returns the clock read after (see {@link #LOCK}). Held until the transaction ends. */
     @Transactional(Transactional.TxType.MANDATORY)
     public Instant lock(Collection<String> beneficiaries) {
