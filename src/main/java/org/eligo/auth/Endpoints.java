@@ -179,7 +179,7 @@ public class Endpoints {
             org.eligo.determinations.rest.DeterminationResource.class, org.eligo.facts.rest.FactResource.class,
             org.eligo.facts.rest.FactTypeResource.class,
             org.eligo.imports.rest.ImportResource.class, org.eligo.imports.rest.ImportReportResource.class,
-            org.eligo.ingest.rest.MessageResource.class, org.eligo.ingest.rest.BeneficiaryMessageResource.class, org.eligo.ledger.rest.PublicKeyResource.class, org.eligo.ledger.rest.ReceiptResource.class,
+            org.eligo.ingest.rest.MessageResource.class, org.eligo.ingest.rest.FailedMessagesResource.class, org.eligo.ingest.rest.BeneficiaryMessageResource.class, org.eligo.ledger.rest.PublicKeyResource.class, org.eligo.ledger.rest.ReceiptResource.class,
             org.eligo.ledger.rest.VerificationResource.class, org.eligo.replays.rest.ReplayResource.class,
             org.eligo.reruns.rest.RerunResource.class, org.eligo.rules.rest.RulesetResource.class,
             org.eligo.stats.StatsResource.class, org.eligo.reports.rest.ReportResource.class, org.eligo.console.ConsoleResource.class, org.eligo.console.AnalystResource.class,

@@ -102,6 +102,19 @@ public class MessageService {
         return view;
     }
 
+    /**
+     * Redrives up to {@code limit} FAILED messages at once, oldest first, optionally only of
+     * {@code type} and those whose last error contains {@code errorContains}: after a fix, every
+     * message it failed goes back to the queue in one call rather than one call per message.
+     */
+    public List<Messages.Redriven> retryFailed(String type, String errorContains, int limit) {
+        List<Messages.Redriven> redriven = transactions.retryFailed(type, errorContains, limit);
+        if (!redriven.isEmpty()) {
+            workSignal.wake();
+        }
+        return redriven;
+    }
+
     /** One transaction storing the batch, again (up to three in all) if it loses a race (a deadlock, a serialization failure). */
     private List<Receipt> storeRetrying(List<IncomingMessage> distinct, List<String> newIds, List<IncomingMessage> insertOrder,
                                         List<String> insertIds, String trace) {

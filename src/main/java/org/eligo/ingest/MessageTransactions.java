@@ -74,4 +74,10 @@ class MessageTransactions {
         }
         return Optional.of(messages.view(id).orElseThrow());
     }
+
+    /** Redrives the FAILED messages that match, in one transaction (Messages.retryFailed). */
+    @Transactional
+    List<Messages.Redriven> retryFailed(String type, String errorContains, int limit) {
+        return messages.retryFailed(type, errorContains, limit);
+    }
 }

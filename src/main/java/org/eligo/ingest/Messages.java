@@ -531,6 +531,51 @@ public class Messages implements PanacheRepositoryBase<Message, String> {
                 MessageStatus.RECEIVED, id, MessageStatus.FAILED) > 0;
     }
 
+    /**
+     * Redrives FAILED messages at once, oldest first, optionally of one type and whose last error
+     * contains a text (strpos: the text is not a pattern). Walks the partial index of the failed
+     * (message_failed); SKIP LOCKED passes over one being redriven by someone else. Binds: type
+     * (or null) twice, text (or null) twice, limit.
+     */
+    static final String RETRY_FAILED = sql("""
+            UPDATE message m SET status = {RECEIVED}, attempts = 0, next_attempt_at = clock_timestamp()
+             WHERE m.id IN (SELECT id FROM message
+                             WHERE status = {FAILED}
+                               AND (?::text IS NULL OR type = ?)
+                               AND (?::text IS NULL OR strpos(last_error, ?) > 0)
+                             ORDER BY id
+                             LIMIT ?
+                               FOR UPDATE SKIP LOCKED)
+               AND m.status = {FAILED}
+            RETURNING m.id, m.beneficiary_id
+            """);
+
+    /** A message redriven: its id and beneficiary (for the access log). */
+    public record Redriven(String id, String beneficiaryId) {
+    }
+
+    /** See {@link #RETRY_FAILED}. */
+    @Transactional(TxType.MANDATORY)
+    public List<Redriven> retryFailed(String type, String errorContains, int limit) {
+        return db.inCurrent(connection -> {
+            List<Redriven> done = new ArrayList<>();
+            try (PreparedStatement statement = connection.prepareStatement(RETRY_FAILED)) {
+                statement.setString(1, type);
+                statement.setString(2, type);
+                statement.setString(3, errorContains);
+                statement.setString(4, errorContains);
+                statement.setInt(5, limit);
+                try (ResultSet rs = statement.executeQuery()) {
+                    while (rs.next()) {
+                        done.add(new Redriven(rs.getString(1), rs.getString(2)));
+                    }
+                }
+            }
+            done.sort(java.util.Comparator.comparing(Redriven::id));
+            return done;
+        });
+    }
+
     /** How many messages of {@code types} wait to be processed, counted up to {@code bound} at most. */
     @Transactional
     public long countBacklogUpTo(Collection<String> types, long bound) {

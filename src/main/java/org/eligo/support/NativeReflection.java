@@ -31,7 +31,7 @@ import io.quarkus.runtime.annotations.RegisterForReflection;
         DeterminationDiff.class, DeterminationDiff.Pair.class, DeterminationDiff.SubcheckChange.class, DeterminationDiff.FactChanges.class,
         DeterminationResource.DeterminationPage.class, DeterminationResource.Redriven.class,
         Fact.class, FactResource.BeneficiaryFacts.class, org.eligo.facts.rest.FactTypeResource.FactTypeView.class,
-        MessageView.class, Receipt.class, MessageResource.BatchReceipt.class, org.eligo.ingest.MessageQueries.Page.class,
+        MessageView.class, Receipt.class, MessageResource.BatchReceipt.class, org.eligo.ingest.rest.FailedMessagesResource.Retried.class, org.eligo.ingest.MessageQueries.Page.class,
         org.eligo.ingest.MessageStatus.class, org.eligo.reruns.RerunStatus.class,
         org.eligo.auth.AccessLog.Entry.class, org.eligo.auth.AccessLog.Page.class,
         Integrity.class, Integrity.Checked.class, Integrity.BadRecord.class, org.eligo.ledger.Sealer.KeyInUse.class,

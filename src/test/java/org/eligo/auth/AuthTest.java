@@ -48,6 +48,7 @@ class AuthTest {
             new Call("GET", "/v1/imports", "/v1/imports", null, Set.of(AGENCY, ANALYST)),
             new Call("GET", "/v1/imports/{id}", "/v1/imports/imp_01ARZ3NDEKTSV4RRFFQ69G5FAV", null, Set.of(AGENCY, ANALYST)),
             new Call("GET", "/v1/messages/{id}", "/v1/messages/msg_01ARZ3NDEKTSV4RRFFQ69G5FAV", null, Set.of(AGENCY, CASEWORKER, ANALYST)),
+            new Call("POST", "/v1/messages/retry", "/v1/messages/retry", "{\"limit\": 1}", ANALYSTS),
             new Call("POST", "/v1/messages/{id}/retry", "/v1/messages/msg_01ARZ3NDEKTSV4RRFFQ69G5FAV/retry", null, ANALYSTS),
             new Call("GET", "/v1/fact-types", "/v1/fact-types", null, Set.of(AGENCY, CASEWORKER, ANALYST)),
             new Call("GET", "/v1/facts/{id}", "/v1/facts/fact_01ARZ3NDEKTSV4RRFFQ69G5FAV", null, READERS),

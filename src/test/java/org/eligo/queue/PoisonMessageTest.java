@@ -15,6 +15,10 @@ import static org.hamcrest.Matchers.hasItems;
 import static org.hamcrest.Matchers.hasSize;
 import static org.hamcrest.Matchers.not;
 
+import java.util.List;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
 import org.eligo.testing.Sql;
 import org.eligo.testing.TestLedger;
 import org.junit.jupiter.api.Test;
@@ -61,5 +65,39 @@ class PoisonMessageTest {
                     .body("errors[0].parameter", equalTo("status"));
         }
         given().get("/v1/messages").then().statusCode(400).body("errors[0].parameter", equalTo("status"));
+    }
+
+    /** Failed messages go back to the queue in bulk (issue 20: redrive was one id per call), filtered, oldest first. */
+    @Test
+    void failedMessagesAreRedrivenInBulk() {
+        String source = unique("redrive");
+        String marker = unique("month-");
+        List<String> failed = new java.util.ArrayList<>();
+        for (int i = 0; i < 3; i++) {
+            String id = "msg_" + UlidCreator.getMonotonicUlid();
+            Sql.update("INSERT INTO message (id, source, external_id, type, beneficiary_id, data, status, attempts, last_error) "
+                    + "VALUES (?, ?, ?, 'income.monthly', ?, '{}'::jsonb, 'FAILED', 3, ?)", id, source, "r-" + i, unique("B"), "invalid data: /data/month " + marker);
+            TestLedger.adoptMessages(id);
+            failed.add(id);
+        }
+        // Only those whose error names the marker, oldest first, at most two.
+        given().contentType("application/json").body(java.util.Map.of("error_contains", marker, "type", "income.monthly", "limit", 2))
+                .post("/v1/messages/retry").then().statusCode(202)
+                .body("retried", equalTo(2)).body("ids", contains(failed.get(0), failed.get(1)));
+        assertEquals(2, Sql.count("SELECT count(*) FROM message WHERE id = ANY(?::text[]) AND attempts < 3 OR id = ANY(?::text[]) AND status = 'RECEIVED'",
+                failed.subList(0, 2).toArray(new String[0]), failed.subList(0, 2).toArray(new String[0])));
+        assertEquals(1, Sql.count("SELECT count(*) FROM message WHERE id = ? AND status = 'FAILED' AND attempts = 3", failed.get(2)));
+        given().contentType("application/json").body(java.util.Map.of("error_contains", marker)).post("/v1/messages/retry").then().statusCode(202)
+                .body("ids", hasItem(failed.get(2)));
+        // Still invalid: they fail again, each with its attempts spent afresh.
+        for (String id : failed) {
+            awaitStatus(id, "FAILED").then().body("attempts", equalTo(3));
+        }
+        given().contentType("application/json").body(java.util.Map.of("limit", 0)).post("/v1/messages/retry").then().statusCode(400)
+                .contentType("application/problem+json").body("errors[0].pointer", equalTo("/limit"));
+        given().contentType("application/json").body(java.util.Map.of("type", "no.such")).post("/v1/messages/retry").then().statusCode(400)
+                .body("errors[0].pointer", equalTo("/type"));
+        given().contentType("application/json").body(java.util.Map.of("error_contains", marker, "extra", 1)).post("/v1/messages/retry")
+                .then().statusCode(400);
     }
 }
