@@ -78,54 +78,6 @@ public enum FailureClass {
         return Db.isTransient(failure) ? TRANSIENT : ITEM;
     }
 
-    /**
-     * A failure that says nothing about the item's data: neither a refusal of its data
-     * ({@link IllegalArgumentException}: invalid for its fact type, not JSON), nor a data or integrity
-     * error of the database (SQLSTATE classes 22 and 23), nor a limit the item reached (a time-out,
-     * memory, the stack). A programming error, most likely. When
-     * every item of a batch fails alone with the same one, it is the code's, not theirs
-     * ({@link #sameDefect}).
-     */
-    static boolean isDefect(Throwable failure) {
-        for (Throwable t : chain(failure)) {
-            if (t instanceof IllegalArgumentException || t instanceof VirtualMachineError) {
-                return false;
-            }
-            if (t instanceof SQLException sql && sql.getSQLState() != null && (sql.getSQLState().startsWith("22")
-                    || sql.getSQLState().startsWith("23") || ITEM_STATES.contains(sql.getSQLState()))) {
-                return false;
-            }
-        }
-        return of(failure) == ITEM;
-    }
-
-    /** Where a failure was thrown and as what: its deepest cause's class and first stack frame. */
-    static String signature(Throwable failure) {
-        List<Throwable> all = chain(failure);
-        Throwable root = failure;
-        while (root.getCause() != null && root.getCause() != root) {
-            root = root.getCause();
-        }
-        StackTraceElement[] frames = root.getStackTrace();
-        String state = all.stream().filter(t -> t instanceof SQLException s && s.getSQLState() != null)
-                .map(t -> ((SQLException) t).getSQLState()).findFirst().orElse("");
-        return root.getClass().getName() + " " + state + " " + (frames.length > 0 ? frames[0] : "");
-    }
-
-    /**
-     * True when at least {@code minimum} items failed alone, each with a {@link #isDefect defect},
-     * all thrown from the same place as the same exception: the code (or the rules) cannot do this
-     * work at all, and charging each item an attempt would only move the whole backlog to its dead
-     * end. One item alone is never judged so: a single poison item must not hold up its kind.
-     */
-    static boolean sameDefect(List<Throwable> failures, int minimum) {
-        if (failures.size() < minimum || !failures.stream().allMatch(FailureClass::isDefect)) {
-            return false;
-        }
-        String first = signature(failures.get(0));
-        return failures.stream().allMatch(f -> signature(f).equals(first));
-    }
-
     private static List<Throwable> chain(Throwable e) {
         List<Throwable> found = new ArrayList<>();
         Set<Throwable> seen = Collections.newSetFromMap(new IdentityHashMap<>());

@@ -45,9 +45,7 @@ import io.quarkus.runtime.StartupEvent;
  * alone in its own transaction, so one bad item fails by itself and the others go through. An item
  * that fails alone (its data, or a statement time-out or out of memory it alone reaches) is settled
  * by its kind's {@link FailurePolicy}: retried after a backoff, then its dead end, visible and
- * redrivable. Except when every item of the batch failed alone with the same defect (thrown as the
- * same exception from the same place): then the code cannot do the work, the kind is held as above,
- * and nobody's attempts are spent.</li>
+ * redrivable (in bulk for messages).</li>
  * <li>An item that fails by itself inside a batch has its failure written in the batch's own
  * transaction and holds up nothing else.</li>
  * <li>Each kind backs off on its own: a worker goes on with its other kinds meanwhile.</li>
@@ -187,16 +185,6 @@ public class WorkEngine {
 
     /** Says why a kind's batch failed, as loudly as the cause deserves, and counts holds. */
     private void report(WorkKind<?> kind, Throwable e, int inRow, Duration backoff) {
-        if (e instanceof HeldForDefect held) {
-            meters.counter("eligo.work.held", "kind", kind.name(), "reason", "defect").increment();
-            if (inRow == 1) {
-                LOG.errorf(held.getCause(), "%s held: %s; no item is charged an attempt. Retrying in %s until the cause is fixed",
-                        kind.name(), held.getMessage(), backoff);
-            } else {
-                LOG.errorf("%s still held (%d failed batches in a row): %s; retrying in %s", kind.name(), inRow, held.getMessage(), backoff);
-            }
-            return;
-        }
         switch (FailureClass.of(e)) {
             case TRANSIENT -> LOG.warnf("%s: database busy or unavailable (%s); retrying in %s", kind.name(), e.getMessage(), backoff);
             case ENVIRONMENT -> {
@@ -237,55 +225,25 @@ public class WorkEngine {
                 throw e;
             }
             LOG.warnf(e, "A batch of %d %s failed; doing them one by one", claimed.size(), kind.name());
-            alonePass(kind, claimed, e);
+            alonePass(kind, claimed);
         }
         kind.afterBatch();
         return claimed.size();
     }
 
     /**
-     * The items of a failed batch, each in a transaction of its own. The failures are settled (an
-     * attempt charged) only after all were tried, and not at all when every item failed with the
-     * same defect ({@link FailureClass#sameDefect}): then the code cannot do this work, the kind is
-     * held, and the items keep their attempts for when it can.
+     * The items of a failed batch, each in a transaction of its own; an item that fails alone is
+     * charged an attempt. (Not held back when every item fails alike: the engine cannot tell a
+     * defect of the code from items whose data fail alike, and holding the kind would hold every
+     * item behind them, good ones too. A defect is loud instead, and its items go back to the
+     * queue in one call once it is fixed: POST /v1/messages/retry by error text.)
      */
-    private <T> void alonePass(WorkKind<T> kind, List<T> claimed, Throwable batchFailure) {
-        List<T> failedItems = new ArrayList<>();
-        List<Throwable> failures = new ArrayList<>();
-        int succeeded = 0;
+    private <T> void alonePass(WorkKind<T> kind, List<T> claimed) {
         for (T item : claimed) {
             Alone alone = runAlone(kind, item);
-            if (alone.done()) {
-                succeeded++;
-            } else if (alone.failure() != null) {
-                failedItems.add(item);
-                failures.add(alone.failure());
+            if (alone.failure() != null) {
+                settleAlone(kind, item, alone.failure());
             }
-        }
-        // Between the batch and each item's own transaction another worker may take an item (it
-        // failed its batch too, and tries the same items alone), so this worker may try only one of
-        // them. The batch's own failure is then the evidence for the others: it failed as a whole
-        // with the very defect the one item failed with alone.
-        List<Throwable> evidence = new ArrayList<>(failures);
-        if (failures.size() == 1 && claimed.size() > 1) {
-            evidence.add(batchFailure);
-        }
-        if (succeeded == 0 && FailureClass.sameDefect(evidence, MIN_ITEMS_FOR_A_DEFECT)) {
-            throw new HeldForDefect("all " + failures.size() + " items of a batch failed alone with the same error, "
-                    + FailureClass.signature(failures.get(0)), failures.get(0));
-        }
-        for (int i = 0; i < failedItems.size(); i++) {
-            settleAlone(kind, failedItems.get(i), failures.get(i));
-        }
-    }
-
-    /** Fewest items failing alone with one defect for a kind to be held rather than the items charged. */
-    static final int MIN_ITEMS_FOR_A_DEFECT = 2;
-
-    /** A kind that cannot do any of its work for a defect in the code or rules; its items are not charged. */
-    static final class HeldForDefect extends RuntimeException {
-        HeldForDefect(String message, Throwable cause) {
-            super(message, cause);
         }
     }
 

@@ -1,11 +1,8 @@
 package org.eligo.work;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.sql.SQLException;
-import java.util.List;
 
 import org.eligo.support.Db;
 import org.junit.jupiter.api.Test;
@@ -40,21 +37,5 @@ class FailureClassTest {
         assertEquals(FailureClass.ITEM, FailureClass.of(new OutOfMemoryError("Java heap space")));
         assertEquals(FailureClass.ITEM, FailureClass.of(new StackOverflowError()));
         assertEquals(FailureClass.ITEM, FailureClass.of(new IllegalArgumentException("amount_cents must be an integer")));
-    }
-
-    private static Throwable thrownHere() {
-        return new NullPointerException("bug");
-    }
-
-    @Test
-    void theSameDefectInEveryItemIsTheCodes() {
-        // Thrown from one place for two items: a defect of the code, not of both items.
-        assertTrue(FailureClass.sameDefect(List.of(thrownHere(), thrownHere()), 2));
-        assertFalse(FailureClass.sameDefect(List.of(thrownHere()), 2), "one item alone is never judged so");
-        assertFalse(FailureClass.sameDefect(List.of(thrownHere(), new NullPointerException("elsewhere")), 2), "thrown from two places");
-        // Refusals of the data, data errors of the database and limits are each item's, however many.
-        assertFalse(FailureClass.sameDefect(List.of(new IllegalArgumentException("a"), new IllegalArgumentException("b")), 2));
-        assertFalse(FailureClass.sameDefect(List.of(sql("22P02"), sql("22P02")), 2));
-        assertFalse(FailureClass.sameDefect(List.of(sql("57014"), sql("57014")), 2));
     }
 }
