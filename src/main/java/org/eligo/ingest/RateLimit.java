@@ -104,23 +104,26 @@ public class RateLimit {
                 errors, Duration.ofSeconds(seconds));
     }
 
-    /**
-     * All or nothing: when every source's bucket holds what its messages cost (at most the burst:
-     * a larger request overdraws a full bucket), takes it and answers nothing; else takes nothing and
-     * answers, per source short of tokens, how many nanoseconds until it would have them.
-     */
     /** How many sources have a bucket now (at most eligo.ingest.rate-limit.max-sources). */
     synchronized int sources() {
         return buckets.size();
     }
 
+    /**
+     * All or nothing: when every source's bucket holds what its messages cost (at most the burst:
+     * a larger request overdraws a full bucket), takes it and answers nothing; else takes nothing and
+     * answers, per source short of tokens, how many nanoseconds until it would have them.
+     */
     private synchronized Map<String, Long> take(Map<String, Integer> cost, long now) {
         Map<String, Bucket> named = new LinkedHashMap<>();
         Map<String, Long> waits = new TreeMap<>();
         for (Map.Entry<String, Integer> entry : cost.entrySet()) {
             Bucket bucket = buckets.computeIfAbsent(entry.getKey(), source -> new Bucket(burst, now));
-            bucket.tokens = Math.min(burst, bucket.tokens + (now - bucket.at) * perNano);
-            bucket.at = now;
+            // A request that read the clock before another got the lock is not refilled backwards.
+            if (now > bucket.at) {
+                bucket.tokens = Math.min(burst, bucket.tokens + (now - bucket.at) * perNano);
+                bucket.at = now;
+            }
             named.put(entry.getKey(), bucket);
             double needed = Math.min(entry.getValue(), burst);
             if (bucket.tokens < needed) {
