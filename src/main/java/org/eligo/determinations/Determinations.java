@@ -111,6 +111,15 @@ public class Determinations implements PanacheRepositoryBase<Determination, Stri
         this.ledger = ledger;
     }
 
+    /**
+     * About how many determinations are stored (GET /v1/stats), without reading them: the planner's
+     * estimate summed over the partitions ({@link Db#estimatedRows}). A count would read every
+     * determination ever made, which only grows.
+     */
+    public long estimatedCount() {
+        return db.estimatedRows("determination");
+    }
+
     /** Stores {@code determinations} (each with its id) and their fact links. */
     @Transactional(Transactional.TxType.MANDATORY)
     public void insert(List<DeterminationView> determinations) {

@@ -32,8 +32,10 @@ public class MessageService {
     private final MessageTransactions transactions;
     private final Backlog backlog;
     private final WorkSignal workSignal;
+    private final RateLimit rateLimit;
 
-    public MessageService(Ids ids, Messages store, MessageTransactions transactions, Backlog backlog, WorkSignal workSignal) {
+    public MessageService(Ids ids, Messages store, MessageTransactions transactions, Backlog backlog, WorkSignal workSignal, RateLimit rateLimit) {
+        this.rateLimit = rateLimit;
         this.ids = ids;
         this.store = store;
         this.transactions = transactions;
@@ -48,6 +50,8 @@ public class MessageService {
      */
     public List<Receipt> submit(List<IncomingMessage> messages, String traceparent) {
         String trace = org.eligo.support.TraceContext.traceparent(traceparent);
+        // Before the backlog and the database: a source over its rate costs no query.
+        rateLimit.admit(messages);
         if (backlog.isFull(messages.size())) {
             // Full: nothing new is taken, but an agency retrying what it already sent still learns it was stored.
             return resubmissionsOnly(messages);

@@ -43,6 +43,17 @@ public interface LedgerConfig {
     @WithDefault("5m")
     String verifyInterval();
 
+    /**
+     * Full verifications ({@code GET /v1/integrity/verify}, {@code POST /v1/integrity/verifications})
+     * running at once on this instance. Each reads every record, for minutes on a large ledger, on a
+     * pooled connection and a core: past this many, another is answered 503 with Retry-After rather
+     * than letting a few analysts (or a retrying script) take every connection and core from ingest.
+     * Two lets a background run and a synchronous one overlap. The scheduled incremental run is not
+     * counted: it is one instance at a time across the deployment, and reads only what is new.
+     */
+    @WithDefault("2")
+    int maxConcurrentVerifications();
+
     /** Where the embedded quick start keeps its development signing key. */
     @WithDefault("data/dev-ledger")
     String devKeyDirectory();

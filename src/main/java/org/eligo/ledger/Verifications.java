@@ -87,13 +87,24 @@ public class Verifications {
     public record Progress(long done, Long total) {
     }
 
+    /**
+     * What a refused verification is told to wait: a full run takes minutes, so asking again within
+     * a second or two would only be refused again.
+     */
+    static final Duration BUSY_RETRY_AFTER = Duration.ofSeconds(30);
+
     private final Db db;
     private final LedgerVerifier verifier;
+    /** Full verifications running on this instance, bounded by eligo.ledger.max-concurrent-verifications. */
+    private final java.util.concurrent.Semaphore running;
+    private final int maxRunning;
     private final Ids ids;
     private final ManagedExecutor executor;
     private final ObjectMapper json;
 
-    public Verifications(Db db, LedgerVerifier verifier, Ids ids, ManagedExecutor executor, ObjectMapper json) {
+    public Verifications(Db db, LedgerVerifier verifier, Ids ids, ManagedExecutor executor, ObjectMapper json, LedgerConfig config) {
+        this.maxRunning = Math.max(1, config.maxConcurrentVerifications());
+        this.running = new java.util.concurrent.Semaphore(maxRunning);
         this.db = db;
         this.verifier = verifier;
         this.ids = ids;
@@ -103,15 +114,59 @@ public class Verifications {
 
     // ------------------------------------------------------------------------------ full runs
 
-    /** Starts a full verification in the background; returns it as it starts. */
-    public Run startFull(String requestedBy) {
-        String id = ids.next(Ids.VERIFICATION);
-        create(id, "full", requestedBy, estimatedRecords());
-        executor.runAsync(() -> runFull(id));
-        return get(id);
+    /**
+     * The whole check now, on the caller's thread ({@code GET /v1/integrity/verify}), unless this
+     * instance already runs as many full verifications as it may: then 503 with Retry-After.
+     */
+    public Integrity verifyNow() {
+        admit();
+        try {
+            return verifier.verify();
+        } finally {
+            running.release();
+        }
     }
 
+    /** Starts a full verification in the background, or answers 503 as {@link #verifyNow} does; returns it as it starts. */
+    public Run startFull(String requestedBy) {
+        admit();
+        boolean started = false;
+        try {
+            String id = ids.next(Ids.VERIFICATION);
+            create(id, "full", requestedBy, estimatedRecords());
+            // The run lets go of its place when it ends (runFull).
+            executor.runAsync(() -> runFull(id));
+            started = true;
+            return get(id);
+        } finally {
+            if (!started) {
+                running.release();
+            }
+        }
+    }
+
+    /**
+     * A place among the full verifications running here. 503 rather than 429 when there is none:
+     * the limit is this instance's capacity, not the caller's rate (any caller would be refused
+     * alike, and another instance may have room), as with eligo.imports.max-concurrent-uploads.
+     */
+    private void admit() {
+        if (!running.tryAcquire()) {
+            throw ProblemException.unavailable("This instance is running as many full verifications as it takes at once (" + maxRunning
+                    + ", eligo.ledger.max-concurrent-verifications); retry later, or follow the running one.", BUSY_RETRY_AFTER);
+        }
+    }
+
+    /** A full run, on a worker thread; it holds a place taken by {@link #startFull} and gives it back when it ends. */
     void runFull(String id) {
+        try {
+            runFullHoldingPlace(id);
+        } finally {
+            running.release();
+        }
+    }
+
+    private void runFullHoldingPlace(String id) {
         try {
             LedgerVerifier.Run run = verifyAll(id);
             finish(id, run, null);

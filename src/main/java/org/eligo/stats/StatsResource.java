@@ -1,6 +1,7 @@
 package org.eligo.stats;
 
 import java.time.Instant;
+import java.util.List;
 
 import jakarta.ws.rs.GET;
 import jakarta.ws.rs.Path;
@@ -13,7 +14,11 @@ import org.eclipse.microprofile.openapi.annotations.tags.Tag;
 import org.eligo.auth.Allowed;
 import org.eligo.auth.Role;
 
-/** How much there is and how far behind processing is: backlog and pending are exact. */
+/**
+ * How much there is and how far behind processing is: backlog, failed and pending are exact; the
+ * totals of the tables that only grow are estimates (named in {@code estimated}), so the answer costs
+ * the same however large they are.
+ */
 @Path("/v1/stats")
 @Produces(MediaType.APPLICATION_JSON)
 @Tag(name = "Operations")
@@ -25,8 +30,16 @@ public class StatsResource {
                         @Schema(description = "work this instance cannot do and leaves for an instance that can: messages of a fact type it does"
                                 + " not declare, queued automatic determinations and pending rerun items of a ruleset it has not loaded"
                                 + " (a rolling deploy in progress, instances with different rules folders)")
-                        LeftForOthers leftForOtherInstances) {
+                        LeftForOthers leftForOtherInstances,
+                        @Schema(description = "JSON Pointers of the counts in this answer that are estimates (the planner's, from PostgreSQL's"
+                                + " statistics), not counts: the totals of tables that only grow, which a count would read whole."
+                                + " The others (backlog, failed, pending, left_for_other_instances) are exact.")
+                        List<String> estimated) {
     }
+
+    /** The counts {@link Statistics} estimates rather than counts. */
+    static final List<String> ESTIMATED = List.of("/messages/received", "/messages/processed", "/facts/active", "/facts/revoked",
+            "/determinations/total");
 
     public record LeftForOthers(long messages, long determinations, long reruns) {
     }
@@ -50,7 +63,9 @@ public class StatsResource {
     }
 
     @GET
-    @Operation(summary = "Counts of messages, facts and determinations; backlog and pending are exact")
+    @Operation(summary = "Counts of messages, facts and determinations; backlog, failed and pending are exact, the totals estimates",
+            description = "What it costs is bounded by indexes, not by the size of the tables: the totals of messages, facts and"
+                    + " determinations are PostgreSQL's estimates (listed in estimated), never a count of every row.")
     public Stats stats() {
         return statistics.take();
     }

@@ -81,6 +81,49 @@ public class Db {
     }
 
     /**
+     * In the caller's transaction, a sequential scan only where no index can answer: a count that a
+     * partial index bounds (the backlog, the failed messages) then walks that index even on a
+     * partition small enough for the planner to prefer reading it whole, so the cost of what is
+     * asked never depends on the size of the table. For reads that must stay bounded (GET /v1/stats).
+     */
+    public void indexesWherePossible() {
+        inCurrent(connection -> {
+            try (java.sql.Statement statement = connection.createStatement()) {
+                statement.execute("SET LOCAL enable_seqscan = off");
+            }
+            return null;
+        });
+    }
+
+    /**
+     * About how many rows {@code table} (partitioned or not) holds, without reading it: per leaf
+     * partition, the larger of pg_class.reltuples (as of its last VACUUM or ANALYZE; -1 never) and the
+     * statistics' n_live_tup (kept as rows are written and deleted, but lost in a crash), summed.
+     * Either alone misleads: reltuples lags a partition filling up since autovacuum last came by, and
+     * n_live_tup is 0 after a crash until then. Rows are only ever removed here by dropping a month,
+     * which takes both with it, so the larger one is the better guess.
+     */
+    public long estimatedRows(String table) {
+        return inCurrent(connection -> {
+            try (java.sql.PreparedStatement statement = connection.prepareStatement(ESTIMATED_ROWS)) {
+                statement.setString(1, table);
+                try (java.sql.ResultSet rs = statement.executeQuery()) {
+                    rs.next();
+                    return rs.getLong(1);
+                }
+            }
+        });
+    }
+
+    static final String ESTIMATED_ROWS = """
+            SELECT coalesce(sum(greatest(c.reltuples::bigint, coalesce(s.n_live_tup, 0))), 0)::bigint
+              FROM pg_partition_tree(?::regclass) t
+              JOIN pg_class c ON c.oid = t.relid
+              LEFT JOIN pg_stat_all_tables s ON s.relid = t.relid
+             WHERE t.isleaf
+            """;
+
+    /**
      * True when {@code e} is a failure of the moment, not of the work: the database is away (SQLSTATE
      * classes 08 and 57P, pool time-outs), or the transaction lost a race (deadlock 40P01,
      * serialization 40001, lock or statement time-out 55P03/57014, resources 53xxx). The same work

@@ -156,6 +156,11 @@ class LedgerPrimitivesTest {
             }
 
             @Override
+            public int maxConcurrentVerifications() {
+                return 2;
+            }
+
+            @Override
             public String devKeyDirectory() {
                 return "data/dev-ledger";
             }

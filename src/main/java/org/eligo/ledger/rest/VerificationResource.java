@@ -39,6 +39,8 @@ public class VerificationResource {
             description = "The same check as GET /v1/integrity/verify, on a worker thread; follow it at GET /v1/integrity/verifications/{id}.")
     @APIResponse(responseCode = "202", description = "Started",
             content = @Content(mediaType = MediaType.APPLICATION_JSON, schema = @Schema(implementation = Verifications.Run.class)))
+    @APIResponse(responseCode = "503", description = "This instance already runs eligo.ledger.max-concurrent-verifications full verifications; see Retry-After",
+            content = @Content(mediaType = Problem.MEDIA_TYPE, schema = @Schema(implementation = Problem.class)))
     public RestResponse<Verifications.Run> start() {
         return RestResponse.status(RestResponse.Status.ACCEPTED, verifications.startFull(caller.subject()));
     }

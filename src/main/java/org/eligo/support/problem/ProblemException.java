@@ -60,6 +60,11 @@ public class ProblemException extends RuntimeException {
         return new ProblemException(new Problem("urn:eligo:problem:too-large", "Content too large", 413, detail, errors));
     }
 
+    /** 429: this caller (a source) is over a rate limit; nothing was done, and after Retry-After it will be taken. */
+    public static ProblemException tooManyRequests(String detail, List<FieldError> errors, Duration retryAfter) {
+        return new ProblemException(new Problem("urn:eligo:problem:rate-limited", "Too many requests", 429, detail, errors), retryAfter);
+    }
+
     public static ProblemException unavailable(String detail, Duration retryAfter) {
         return new ProblemException(new Problem("urn:eligo:problem:unavailable", "Service unavailable", 503, detail, null), retryAfter);
     }
