@@ -50,6 +50,7 @@ public class JsonBodies {
             throw ProblemException.badRequest("The request body is empty; a JSON object is expected.", List.of(FieldError.at("", "is required")));
         }
         requireUtf8(bytes);
+        requireNoNul(bytes);
         try {
             return reader.readTree(bytes);
         } catch (JacksonException e) {
@@ -103,6 +104,21 @@ public class JsonBodies {
         }
         while (decoder.flush(out).isOverflow()) {
             out.clear();
+        }
+    }
+
+    /**
+     * A raw NUL is never part of a JSON text (in a string it must be escaped), yet it is valid UTF-8,
+     * and the parser, given bytes, reads NULs among the first four as UTF-16 or UTF-32 and decodes the
+     * body as that: without this check a UTF-16 or UTF-32 body (its ASCII is NULs and ASCII bytes) was
+     * stored as if it had been sent in UTF-8.
+     */
+    static void requireNoNul(byte[] bytes) {
+        for (int i = 0; i < bytes.length; i++) {
+            if (bytes[i] == 0) {
+                throw ProblemException.badRequest("The body holds a NUL byte (at byte " + i + "): it is not JSON in UTF-8 (UTF-16 or UTF-32?).",
+                        List.of(FieldError.at("", "is not valid UTF-8 JSON")));
+            }
         }
     }
 

@@ -152,6 +152,15 @@ class OddRequestsTest {
             given().auth().oauth2(Tokens.analyst()).contentType("application/json").body(body).post("/v1/reruns")
                     .then().statusCode(400).body("errors[0].message", containsString("UTF-8"));
         }
+        // A valid message in UTF-16 or UTF-32 (its ASCII is valid UTF-8 with NULs between): the parser
+        // would detect the encoding and store it (scripts/Faults.java found it); it is refused like the rest.
+        String message = "{\"source\": \"" + source + "\", \"external_id\": \"w-1\", \"type\": \"income.monthly\", \"beneficiary_id\": \"U-1\", "
+                + "\"data\": {\"year\": 2027, \"month\": 4, \"amount_cents\": 1, \"hours\": 1, \"employers\": 1}}";
+        for (java.nio.charset.Charset charset : List.of(StandardCharsets.UTF_16BE, StandardCharsets.UTF_16LE, java.nio.charset.Charset.forName("UTF-32BE"),
+                java.nio.charset.Charset.forName("UTF-32LE"))) {
+            given().auth().oauth2(agency).contentType("application/json").body(message.getBytes(charset)).post("/v1/messages")
+                    .then().statusCode(400).contentType("application/problem+json").body("errors[0].message", containsString("UTF-8"));
+        }
         assertEquals(0, Sql.count("SELECT count(*) FROM message WHERE source = ?", source));
     }
 
