@@ -72,4 +72,39 @@ class HeldWorkTest {
         }
         ids.forEach(id -> awaitProcessed(id));
     }
+
+    /**
+     * A statement time-out that one message alone reaches is that message's (issue 20): it is charged
+     * and ends FAILED like any message that cannot be processed, and the messages beside it go
+     * through. Before, a time-out was a failure of the moment: the whole batch rolled back and was
+     * tried again for ever, good messages with it, and nobody was charged.
+     */
+    @Test
+    void aStatementTimeOutOneMessageAloneReachesIsThatMessagesFailure() {
+        String source = unique("slow");
+        String slowBeneficiary = unique("SLOW");
+        // As if this beneficiary's fact took longer than eligo.database.statement-timeout: cancelled, 57014.
+        Sql.update("CREATE OR REPLACE FUNCTION test_slow_fact() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
+                + "IF NEW.beneficiary_id = '" + slowBeneficiary + "' THEN "
+                + "RAISE EXCEPTION 'canceling statement due to statement timeout' USING ERRCODE = 'query_canceled'; END IF; "
+                + "RETURN NEW; END $$");
+        Sql.update("CREATE TRIGGER test_slow_fact BEFORE INSERT ON fact FOR EACH ROW EXECUTE FUNCTION test_slow_fact()");
+        try {
+            List<Map<String, Object>> batch = new ArrayList<>();
+            batch.add(income(source, "slow", slowBeneficiary, 2027, 6, 1, null));
+            for (int i = 0; i < 3; i++) {
+                batch.add(income(source, "fine-" + i, unique("B"), 2027, 6, 1, null));
+            }
+            List<String> ids = given().contentType("application/json").body(Map.of("messages", batch)).post("/v1/messages/batch")
+                    .then().statusCode(202).extract().path("results.id");
+            for (String id : ids.subList(1, ids.size())) {
+                awaitProcessed(id);
+            }
+            org.eligo.testing.Api.awaitStatus(ids.get(0), "FAILED").then()
+                    .body("last_error", org.hamcrest.Matchers.containsString("statement timeout"));
+        } finally {
+            Sql.update("DROP TRIGGER test_slow_fact ON fact");
+            Sql.update("DROP FUNCTION test_slow_fact()");
+        }
+    }
 }
