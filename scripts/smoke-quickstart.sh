@@ -90,13 +90,18 @@ api "$BASE/v1/integrity/verify" | grep -q '"ok":true' || fail "integrity check f
 second=$(submit '{"source":"smoke","external_id":"2","type":"disability.status","beneficiary_id":"S-1","data":{"disabled":true}}')
 await_processed "$second"
 # Every accepted message processed, none failed, and exactly one fact per message (each one is the
-# only message for its key, so the facts are all active).
+# only message for its key, so the facts are all active). The backlog and the failed are exact in
+# /v1/stats; its totals are estimates, so the totals come from the ledger's verification, which
+# reads every record.
 for _ in $(seq 1 240); do api "$BASE/v1/stats" | grep -q '"backlog":0' && break; sleep 0.25; done
 stats=$(api "$BASE/v1/stats")
-for expected in '"received":10002' '"processed":10002' '"failed":0' '"backlog":0'; do
-  echo "$stats" | grep -q "$expected" || fail "after the crash not every message ended processed exactly once ($expected): $stats"
+for expected in '"failed":0' '"backlog":0'; do
+  echo "$stats" | grep -q "$expected" || fail "after the crash not every message ended processed ($expected): $stats"
 done
-echo "$stats" | grep -q '"facts":{"active":10002,"revoked":0}' || fail "facts are not one per message after the crash: $stats"
+verified=$(api "$BASE/v1/integrity/verify")
+for expected in '"messages":10002' '"facts":10002' '"ok":true'; do
+  echo "$verified" | grep -q "$expected" || fail "after the crash not every message was stored and processed exactly once, with one fact ($expected): $verified"
+done
 
 kill -TERM "$PID"; wait "$PID" 2>/dev/null || true; PID=
 for _ in $(seq 1 40); do pgrep -f -- "-D $DATA" >/dev/null || break; sleep 0.25; done
