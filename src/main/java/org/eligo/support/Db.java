@@ -159,7 +159,7 @@ public class Db {
      * as suppressed (seen with a connection terminated before commit: RollbackException "Could not
      * commit transaction", suppressed XAException, cause PSQLException 57P01).
      */
-    private static java.util.List<Throwable> failures(Throwable e) {
+    public static java.util.List<Throwable> failures(Throwable e) {
         java.util.List<Throwable> found = new java.util.ArrayList<>();
         java.util.Set<Throwable> seen = java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
         java.util.Deque<Throwable> next = new java.util.ArrayDeque<>();

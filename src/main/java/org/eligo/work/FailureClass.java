@@ -1,12 +1,6 @@
 package org.eligo.work;
 
 import java.sql.SQLException;
-import java.util.ArrayDeque;
-import java.util.ArrayList;
-import java.util.Collections;
-import java.util.Deque;
-import java.util.IdentityHashMap;
-import java.util.List;
 import java.util.Set;
 
 import org.eligo.support.Db;
@@ -55,7 +49,7 @@ public enum FailureClass {
 
     public static FailureClass of(Throwable failure) {
         boolean item = false;
-        for (Throwable t : chain(failure)) {
+        for (Throwable t : Db.failures(failure)) {
             if (t instanceof LinkageError) {
                 return ENVIRONMENT;
             }
@@ -76,24 +70,5 @@ public enum FailureClass {
             return ITEM;
         }
         return Db.isTransient(failure) ? TRANSIENT : ITEM;
-    }
-
-    private static List<Throwable> chain(Throwable e) {
-        List<Throwable> found = new ArrayList<>();
-        Set<Throwable> seen = Collections.newSetFromMap(new IdentityHashMap<>());
-        Deque<Throwable> next = new ArrayDeque<>();
-        next.add(e);
-        while (!next.isEmpty()) {
-            Throwable t = next.poll();
-            if (!seen.add(t)) {
-                continue;
-            }
-            found.add(t);
-            if (t.getCause() != null) {
-                next.add(t.getCause());
-            }
-            next.addAll(List.of(t.getSuppressed()));
-        }
-        return found;
     }
 }

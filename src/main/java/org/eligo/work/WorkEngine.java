@@ -240,9 +240,9 @@ public class WorkEngine {
      */
     private <T> void alonePass(WorkKind<T> kind, List<T> claimed) {
         for (T item : claimed) {
-            Alone alone = runAlone(kind, item);
-            if (alone.failure() != null) {
-                settleAlone(kind, item, alone.failure());
+            Throwable failure = runAlone(kind, item);
+            if (failure != null) {
+                settleAlone(kind, item, failure);
             }
         }
     }
@@ -261,35 +261,29 @@ public class WorkEngine {
         }
     }
 
-    /** How one item of a failed batch went alone: done, failed by itself, or not tried (another worker has it, or it is left). */
-    private record Alone(boolean done, Throwable failure) {
-        static final Alone DONE = new Alone(true, null);
-        static final Alone NOT_TRIED = new Alone(false, null);
-    }
-
-    /** One item of a failed batch, in a transaction of its own. */
-    private <T> Alone runAlone(WorkKind<T> kind, T item) {
+    /** One item of a failed batch, in a transaction of its own; its failure if it failed by itself, else null (done, or not its to do). */
+    private <T> Throwable runAlone(WorkKind<T> kind, T item) {
         try {
-            return alone(kind, item) ? Alone.DONE : Alone.NOT_TRIED;
+            alone(kind, item);
+            return null;
         } catch (LeaveForOthers e) {
             LOG.warnf("%s: %s cannot be done by this instance; left for an instance that can", kind.name(), e.getMessage());
-            return Alone.NOT_TRIED;
+            return null;
         } catch (RuntimeException | StackOverflowError | OutOfMemoryError e) {
             if (FailureClass.of(e) != FailureClass.ITEM) {
                 throw e;
             }
-            return new Alone(false, e);
+            return e;
         }
     }
 
     /** The item claimed again (if still due and free) and done, in a transaction of its own. */
     @Transactional(Transactional.TxType.REQUIRES_NEW)
-    <T> boolean alone(WorkKind<T> kind, T item) {
+    <T> void alone(WorkKind<T> kind, T item) {
         Optional<T> again = kind.claimAgain(item);
         if (again.isPresent()) {
             kind.process(List.of(again.get()), (failed, error) -> fail(kind, failed, error));
         }
-        return again.isPresent();
     }
 
     /** The failure of an item that failed alone too, written in a transaction of its own. */
