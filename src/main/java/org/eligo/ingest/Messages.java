@@ -252,17 +252,10 @@ public class Messages implements PanacheRepositoryBase<Message, String> {
      */
     private Set<String> insert(List<IncomingMessage> messages, List<String> ids, String traceparent) {
         int n = messages.size();
-        String[][] columns = new String[7][n];
-        for (int i = 0; i < n; i++) {
-            IncomingMessage m = messages.get(i);
-            columns[0][i] = ids.get(i);
-            columns[1][i] = m.source();
-            columns[2][i] = m.externalId();
-            columns[3][i] = m.type().name();
-            columns[4][i] = m.beneficiaryId();
-            columns[5][i] = m.occurredAt() == null ? null : Timestamps.format(m.occurredAt());
-            columns[6][i] = m.data().toString();
-        }
+        String[][] content = contentColumns(messages);
+        String[][] columns = new String[7][];
+        columns[0] = ids.toArray(new String[0]);
+        System.arraycopy(content, 0, columns, 1, content.length);
         return db.inCurrent(connection -> {
             Set<String> inserted = new HashSet<>();
             try (PreparedStatement statement = connection.prepareStatement(INSERT)) {
@@ -322,7 +315,8 @@ public class Messages implements PanacheRepositoryBase<Message, String> {
     record Purged(String id, MessageStatus status, boolean sameContent) {
     }
 
-    private Map<IncomingMessage.Key, Purged> purged(List<IncomingMessage> messages) {
+    /** The messages as text arrays, one per column, bound as one parameter each: source, external_id, type, beneficiary_id, occurred_at, data. */
+    private static String[][] contentColumns(List<IncomingMessage> messages) {
         int n = messages.size();
         String[][] columns = new String[6][n];
         for (int i = 0; i < n; i++) {
@@ -334,6 +328,11 @@ public class Messages implements PanacheRepositoryBase<Message, String> {
             columns[4][i] = m.occurredAt() == null ? null : Timestamps.format(m.occurredAt());
             columns[5][i] = m.data().toString();
         }
+        return columns;
+    }
+
+    private Map<IncomingMessage.Key, Purged> purged(List<IncomingMessage> messages) {
+        String[][] columns = contentColumns(messages);
         return db.inCurrent(connection -> {
             Map<IncomingMessage.Key, Purged> found = new HashMap<>();
             try (PreparedStatement statement = connection.prepareStatement(PURGED)) {
