@@ -5,6 +5,9 @@
 #   pg_stop            stops it (as its owner: pg_ctl refuses to run as root, and a stop attempted
 #                      as root used to leave the server running on its port after the script)
 # PostgreSQL will not run as root, so under root the server runs as nobody.
+# BENCH_CITUS=1: a Citus cluster instead (scripts/citus-cluster.sh: a coordinator on $PGPORT and two
+# workers on the next ports, each with the given server options), in $WORK/citus; the service then
+# runs with eligo.database.distribution=citus. Citus must be installed in $PG_BIN's PostgreSQL.
 
 if [ "$(id -u)" = 0 ]; then PGUSER_OS=nobody; else PGUSER_OS=$(id -un); fi
 as_pg() { if [ "$(id -u)" = 0 ]; then su -s /bin/sh "$PGUSER_OS" -c "$*"; else sh -c "$*"; fi; }
@@ -16,6 +19,11 @@ pg_find_binaries() {
 }
 
 pg_start() {
+  if [ "${BENCH_CITUS:-0}" = 1 ]; then
+    CITUS_PG_BIN=$PG_BIN CITUS_PORT=$PGPORT CITUS_SERVER_OPTS="$*" scripts/citus-cluster.sh start "$WORK/citus" >/dev/null
+    PSQL=(psql -X -q -v ON_ERROR_STOP=1 -h localhost -p "$PGPORT" -U postgres -d postgres)
+    return
+  fi
   mkdir -p "$WORK/pg" && chown "$PGUSER_OS" "$WORK" "$WORK/pg" 2>/dev/null || true
   as_pg "'$PG_BIN/initdb' -D '$WORK/pg' -U postgres -A trust -E UTF8 >/dev/null"
   as_pg "'$PG_BIN/pg_ctl' -D '$WORK/pg' -l '$WORK/pg.log' -o \"-p $PGPORT $* -c unix_socket_directories='$WORK'\" start >/dev/null"
@@ -24,5 +32,9 @@ pg_start() {
 }
 
 pg_stop() {
+  if [ "${BENCH_CITUS:-0}" = 1 ]; then
+    [ -n "${PG_BIN:-}" ] && CITUS_PG_BIN=$PG_BIN CITUS_PORT=$PGPORT scripts/citus-cluster.sh stop "$WORK/citus" || true
+    return
+  fi
   [ -n "${PG_BIN:-}" ] && [ -d "$WORK/pg" ] && as_pg "'$PG_BIN/pg_ctl' -D '$WORK/pg' -m fast stop >/dev/null 2>&1" || true
 }

@@ -9,7 +9,8 @@
 # database holds this many), BENCH_READ_SECONDS (30), BENCH_READ_CLIENTS ("8 1": one read run per count), BENCH_INSTANCES
 # (1; 3 also measures three instances draining one backlog), BENCH_JAVA (java), BENCH_JAVA_OPTS,
 # BENCH_IMPORT_LINES (N: the bulk import's file), BENCH_PAGE_SECONDS (10: each console page's read), BENCH_ONLY (import: COPY and the import alone), BENCH_PG_BIN (a PostgreSQL bin directory; default: the binaries the embedded PostgreSQL unpacked,
-# else /usr/lib/postgresql/*/bin). The service and PostgreSQL share this machine.
+# else /usr/lib/postgresql/*/bin), BENCH_CITUS (1: a Citus coordinator and two workers instead of one
+# PostgreSQL, see bench/postgres.sh). The service and PostgreSQL share this machine.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -47,8 +48,9 @@ report() { printf '%-58s %12s  %s\n' "$1" "$2" "${3:-}"; }
 # --- PostgreSQL: a fresh server with durable settings (fsync and synchronous_commit on) -------------
 PRELOAD=""; PGSS=0
 [ -f "$("$PG_BIN/pg_config" --pkglibdir 2>/dev/null)/pg_stat_statements.so" ] && PRELOAD="-c shared_preload_libraries=pg_stat_statements"
+[ "${BENCH_CITUS:-0}" = 1 ] && PRELOAD="-c shared_preload_libraries=citus${PRELOAD:+,pg_stat_statements}"
 pg_start -c max_connections=200 -c shared_buffers=512MB $PRELOAD
-echo "bench: PostgreSQL $("${PSQL[@]}" -At -c 'show server_version') from $PG_BIN; $N messages for $BENEFICIARIES beneficiaries; $(nproc) cores"
+echo "bench: PostgreSQL $("${PSQL[@]}" -At -c 'show server_version') from $PG_BIN$([ "${BENCH_CITUS:-0}" = 1 ] && echo ", $("${PSQL[@]}" -At -c "select citus_version()" | cut -d' ' -f1-2): a coordinator and $("${PSQL[@]}" -At -c "select count(*) from citus_get_active_worker_nodes()") workers"); $N messages for $BENEFICIARIES beneficiaries; $(nproc) cores"
 if "${PSQL[@]}" -c "CREATE EXTENSION pg_stat_statements" 2>/dev/null && "${PSQL[@]}" -At -c "select 1 from pg_stat_statements limit 1" >/dev/null 2>&1; then PGSS=1; fi
 
 # --- Keys and tokens: an issuer of our own, as production would have ------------------------------
@@ -65,6 +67,7 @@ start_service() { # $1 = instance number, $2 = message workers
   QUARKUS_DATASOURCE_JDBC_URL="jdbc:postgresql://localhost:$PGPORT/postgres" QUARKUS_DATASOURCE_USERNAME=postgres QUARKUS_DATASOURCE_PASSWORD= \
   MP_JWT_VERIFY_PUBLICKEY_LOCATION="$WORK/keys/public.pem" MP_JWT_VERIFY_ISSUER=eligo-dev \
   ELIGO_LEDGER_SIGNING_KEY="$(cat "$WORK/keys/ledger.pem")" \
+  ELIGO_DATABASE_DISTRIBUTION=$([ "${BENCH_CITUS:-0}" = 1 ] && echo citus || echo none) \
   ELIGO_CONSOLE_DEV_SIGN_IN=true ELIGO_CLOCK=2027-07-15T12:00:00Z ELIGO_QUEUE_WORKERS="$2" ELIGO_RERUNS_WORKERS="$2" ELIGO_INGEST_MAX_BACKLOG=100000000 \
   QUARKUS_HTTP_PORT=$port QUARKUS_LOG_LEVEL=WARN \
     "${SERVICE_JAVA:-$JAVA}" ${SERVICE_OPTS-${BENCH_JAVA_OPTS:-}} -jar "${SERVICE_JAR:-target/quarkus-app/quarkus-run.jar}" >>"$WORK/service-$1.log" 2>&1 &

@@ -52,4 +52,17 @@ public interface DatabaseConfig {
     /** The JDBC driver's connect time-out (and login time-out): opening a connection takes at most this. */
     @WithDefault("5s")
     Duration connectTimeout();
+
+    /**
+     * How the schema is laid out: {@code none}, one PostgreSQL (the default); {@code citus}, a Citus
+     * coordinator, where the migration step then distributes the schema by beneficiary
+     * ({@code db/citus/afterMigrate.sql}, docs/scaling.md "Step 3"). Read by the migrations as the
+     * Flyway placeholder {@code distribution}.
+     */
+    @WithDefault("none")
+    Distribution distribution();
+
+    enum Distribution {
+        none, citus
+    }
 }

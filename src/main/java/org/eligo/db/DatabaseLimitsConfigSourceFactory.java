@@ -34,8 +34,19 @@ public class DatabaseLimitsConfigSourceFactory implements ConfigSourceFactory {
         long statement = millis(context, "eligo.database.statement-timeout", "30s");
         long lock = millis(context, "eligo.database.lock-timeout", "10s");
         long idle = millis(context, "eligo.database.idle-in-transaction-timeout", "5m");
-        properties.put(PREFIX + "options", "-c statement_timeout=" + statement + " -c lock_timeout=" + lock
-                + " -c idle_in_transaction_session_timeout=" + idle);
+        String options = "-c statement_timeout=" + statement + " -c lock_timeout=" + lock
+                + " -c idle_in_transaction_session_timeout=" + idle;
+        if ("citus".equals(EmbeddedDatabaseConfigSourceFactory.value(context, "eligo.database.distribution", "none"))) {
+            // On Citus a statement over many shards (a batch's facts) is sent over one connection
+            // per worker, not one per shard: Eligo's statements are small, a transaction may then
+            // write a reference table after them (a replay's row; Citus refuses that after a parallel
+            // write), and a pod holds a bounded number of worker connections.
+            // The migrations too: a partition made in a transaction that read the default partition
+            // over parallel connections deadlocks with itself.
+            options += " -c citus.multi_shard_modify_mode=sequential";
+            properties.put(MIGRATIONS_PREFIX + "options", "-c citus.multi_shard_modify_mode=sequential");
+        }
+        properties.put(PREFIX + "options", options);
         properties.put(PREFIX + "socketTimeout", String.valueOf(seconds(context, "eligo.database.socket-timeout", "45s")));
         String connect = String.valueOf(seconds(context, "eligo.database.connect-timeout", "5s"));
         properties.put(PREFIX + "connectTimeout", connect);

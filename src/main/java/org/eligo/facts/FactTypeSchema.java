@@ -59,11 +59,11 @@ public class FactTypeSchema {
     static final String LOCK = "SELECT pg_advisory_xact_lock(17775, 0)";
     static final String APPLIED = "SELECT name, declaration::text FROM fact_type";
     static final String UPSERT = """
-            INSERT INTO fact_type (name, key_kind, declaration, source)
-            VALUES (?, ?, ?::jsonb, ?)
+            INSERT INTO fact_type (name, key_kind, declaration, source, applied_at)
+            VALUES (?, ?, ?::jsonb, ?, clock_timestamp())
             ON CONFLICT (name) DO UPDATE SET key_kind = excluded.key_kind, declaration = excluded.declaration,
-                                             source = excluded.source, applied_at = clock_timestamp()
-            """;
+                                             source = excluded.source, applied_at = excluded.applied_at
+            """; // the time in VALUES, not in SET: on Citus (a reference table) SET may call no volatile function
 
     private static final ObjectMapper JSON = new ObjectMapper();
 

@@ -781,12 +781,14 @@ public class Facts implements PanacheRepositoryBase<Fact, String> {
     /**
      * The first revoked fact whose revoker does not rightly supersede it (a fact of its key from a
      * later message, or a replay's fact of its message: the rule eligo_fact_revocation_guard enforces
-     * at commit), for a revocation written with that trigger off.
+     * at commit), for a revocation written with that trigger off. The revoker is looked for among
+     * the fact's beneficiary's facts (a revoker of another beneficiary is not found, so wrong), which
+     * on Citus keeps the join on one shard.
      */
     static final String WRONGLY_REVOKED = """
-            SELECT f.id FROM fact f LEFT JOIN fact g ON g.id = f.revoked_by
+            SELECT f.id FROM fact f LEFT JOIN fact g ON g.beneficiary_id = f.beneficiary_id AND g.id = f.revoked_by
              WHERE f.revoked_by IS NOT NULL
-               AND (g.id IS NULL OR g.id = f.id OR g.beneficiary_id <> f.beneficiary_id
+               AND (g.id IS NULL OR g.id = f.id
                     OR NOT ((g.type = f.type AND g.fact_key = f.fact_key AND g.message_id > f.message_id)
                             OR (g.replay_id IS NOT NULL AND g.message_id = f.message_id)))
              ORDER BY f.id LIMIT 1

@@ -32,8 +32,8 @@ public class PopulationReports {
     /** A rerun's determinations: at most one per beneficiary (its primary key). Binds the rerun. */
     static final String OF_RERUN = """
             SELECT d.beneficiary_id, d.result, d.outcomes
-              FROM rerun_determination r JOIN determination d ON d.id = r.determination_id
-             WHERE r.rerun_id = ?""";
+              FROM rerun_determination r JOIN determination d ON d.beneficiary_id = r.beneficiary_id AND d.id = r.determination_id
+             WHERE r.rerun_id = ?"""; // the beneficiary in the join keeps it on one shard on Citus
 
     /**
      * The counts of a population ({@code %1$s}: {@link #LATEST} or {@link #OF_RERUN}, read by each

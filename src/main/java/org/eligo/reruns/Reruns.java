@@ -59,6 +59,22 @@ public class Reruns implements PanacheRepositoryBase<Rerun, String> {
              WHERE latest.facts_as_of IS NULL OR c.changed_at > latest.facts_as_of
             """;
 
+    /**
+     * {@link #ITEMS_CHANGED} on Citus (eligo.database.distribution=citus), where the changed list is a
+     * table of the coordinator and determinations are distributed: Citus cannot join the two
+     * laterally, so each beneficiary's latest determination of the period is found on the shards at
+     * once (DISTINCT ON the distribution column, pushed down) and joined on the coordinator. It reads
+     * the period's determinations, where the one-node form probes one per changed beneficiary.
+     */
+    static final String ITEMS_CHANGED_CITUS = """
+            INSERT INTO rerun_item (rerun_id, beneficiary_id)
+            SELECT ?, c.beneficiary_id FROM beneficiary_facts_changed c
+              LEFT JOIN (SELECT DISTINCT ON (d.beneficiary_id) d.beneficiary_id, d.facts_as_of FROM determination d
+                          WHERE d.period = ? AND d.ruleset_id = ?
+                          ORDER BY d.beneficiary_id, d.id DESC) AS latest ON latest.beneficiary_id = c.beneficiary_id
+             WHERE latest.facts_as_of IS NULL OR c.changed_at > latest.facts_as_of
+            """;
+
     /** Every beneficiary that has facts. Binds the run id. */
     static final String ITEMS_ALL = "INSERT INTO rerun_item (rerun_id, beneficiary_id) SELECT ?, beneficiary_id FROM beneficiary_facts_changed";
 
@@ -218,9 +234,11 @@ public class Reruns implements PanacheRepositoryBase<Rerun, String> {
     }
 
     private final Db db;
+    private final String itemsChanged;
 
-    public Reruns(Db db) {
+    public Reruns(Db db, org.eligo.db.DatabaseConfig database) {
         this.db = db;
+        this.itemsChanged = database.distribution() == org.eligo.db.DatabaseConfig.Distribution.citus ? ITEMS_CHANGED_CITUS : ITEMS_CHANGED;
     }
 
     /** Stores a run and its items ({@code beneficiaries} for scope BENEFICIARIES); a run with none is DONE at once. */
@@ -241,7 +259,7 @@ public class Reruns implements PanacheRepositoryBase<Rerun, String> {
         flush();
         return db.inCurrent(connection -> {
             switch (scope) {
-                case CHANGED -> update(connection, ITEMS_CHANGED, id, period, rulesetId);
+                case CHANGED -> update(connection, itemsChanged, id, period, rulesetId);
                 case ALL -> update(connection, ITEMS_ALL, id);
                 case BENEFICIARIES -> {
                     try (PreparedStatement statement = connection.prepareStatement(ITEMS_LISTED)) {

@@ -126,7 +126,7 @@ class TimeTravelAndReplayTest {
                 message, externalId, beneficiary, "{\"year\": 2027, \"month\": " + month + ", \"amount_cents\": " + cents + "}");
         TestLedger.adoptMessages(message);
         String failure = Sql.firstFailure("BEGIN",
-                supersedes == null ? "SELECT 1" : "UPDATE fact SET revoked_at = clock_timestamp(), revoked_by = '" + fact + "' WHERE id = '" + supersedes + "'",
+                supersedes == null ? "SELECT 1" : "UPDATE fact SET revoked_at = now(), revoked_by = '" + fact + "' WHERE id = '" + supersedes + "'",
                 "INSERT INTO fact (id, beneficiary_id, message_id, created_at, type, fact_key, data) VALUES ('" + fact + "', '"
                         + beneficiary + "', '" + message + "', clock_timestamp(), 'income.monthly', '2027-" + String.format("%02d", wrongMonth)
                         + "', '{\"year\": 2027, \"month\": " + wrongMonth + ", \"amount_cents\": " + wrongCents + "}')",

@@ -75,6 +75,7 @@ class DatabaseLimitsTest {
             public Duration idleInTransactionTimeout() { return Duration.ofMinutes(5); }
             public Duration socketTimeout() { return Duration.ofSeconds(20); }
             public Duration connectTimeout() { return Duration.ofSeconds(5); }
+            public Distribution distribution() { return Distribution.none; }
         };
         IllegalArgumentException refused = assertThrows(IllegalArgumentException.class, () -> DatabaseLimits.check(config));
         assertTrue(refused.getMessage().contains("eligo.database.socket-timeout"), refused.getMessage());

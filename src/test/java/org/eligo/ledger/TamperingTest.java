@@ -138,8 +138,8 @@ class TamperingTest {
                 "TRUNCATE ledger_block",
                 "UPDATE ledger_key SET public_key = public_key",
                 // A revocation by another beneficiary's fact, and by an older fact of the key: refused when the transaction commits.
-                "UPDATE fact SET revoked_at = clock_timestamp(), revoked_by = '" + otherBeneficiarysFact + "' WHERE id = '" + activeFact + "'",
-                "UPDATE fact SET revoked_at = clock_timestamp(), revoked_by = '" + revokedFact + "' WHERE id = '" + activeFact + "'")) {
+                "UPDATE fact SET revoked_at = now(), revoked_by = '" + otherBeneficiarysFact + "' WHERE id = '" + activeFact + "'",
+                "UPDATE fact SET revoked_at = now(), revoked_by = '" + revokedFact + "' WHERE id = '" + activeFact + "'")) {
             String failure = Sql.firstFailure(sql);
             assertNotNull(failure, sql);
             // (A revoker of another beneficiary is refused by the foreign key fact_revoked_by even before the guard.)
@@ -174,7 +174,7 @@ class TamperingTest {
         verifyOk();
 
         Map<String, Object> revocation = Sql.rows("SELECT revoked_at::text AS at, revoked_by FROM fact WHERE id = ?", revokedFact).get(0);
-        Sql.tamper("UPDATE fact SET revoked_at = revoked_at + interval '1 day' WHERE id = '" + revokedFact + "'");
+        Sql.tamper("UPDATE fact SET revoked_at = '" + revocation.get("at") + "'::timestamptz + interval '1 day' WHERE id = '" + revokedFact + "'");
         verifyFinds("fact", revokedFact);
         Sql.tamper("UPDATE fact SET revoked_at = '" + revocation.get("at") + "', revoked_by = '" + revocation.get("revoked_by") + "' WHERE id = '" + revokedFact + "'");
         verifyOk();
@@ -194,9 +194,13 @@ class TamperingTest {
         verifyFinds("determination", determination);
         Sql.tamper("INSERT INTO determination_fact (determination_id, beneficiary_id, fact_id) VALUES (" + id + ", '" + beneficiary + "', '" + activeFact + "')");
         verifyOk();
-        Sql.tamper("UPDATE determination_fact SET beneficiary_id = 'someone-else'" + link);
+        // Moved to another beneficiary: deleted and inserted again (on Citus a row cannot change its
+        // distribution column, so the tamperer does it in two steps there; the same here).
+        Sql.tamper("DELETE FROM determination_fact" + link,
+                "INSERT INTO determination_fact (determination_id, beneficiary_id, fact_id) VALUES (" + id + ", 'someone-else', '" + activeFact + "')");
         verifyFinds("determination", determination);
-        Sql.tamper("UPDATE determination_fact SET beneficiary_id = '" + beneficiary + "'" + link);
+        Sql.tamper("DELETE FROM determination_fact" + link,
+                "INSERT INTO determination_fact (determination_id, beneficiary_id, fact_id) VALUES (" + id + ", '" + beneficiary + "', '" + activeFact + "')");
         verifyOk();
         Sql.tamper("INSERT INTO determination_fact (determination_id, beneficiary_id, fact_id) VALUES (" + id + ", '" + beneficiary + "', '" + revokedFact + "')");
         verifyFinds("determination", determination);
@@ -206,16 +210,21 @@ class TamperingTest {
 
     @Test
     void aDeterminationMovedOrRemovedIsNamed() {
-        Sql.tamper("UPDATE determination SET beneficiary_id = 'someone-else' WHERE id = '" + determination + "'");
+        // (outcomes is generated: the copy's goes, and the database computes it again from checks.)
+        String columns = "id, beneficiary_id, period, ruleset_id, ruleset_sha256, ruleset_version, evaluated_at, facts_as_of, trigger, rerun_id,"
+                + " result, checks, ledger_tx";
+        // Moved to another beneficiary: deleted and inserted again with the other beneficiary (on Citus
+        // a row cannot change its distribution column, so the tamperer does it in two steps there).
+        Sql.tamper("CREATE TABLE removed_determination AS SELECT * FROM determination WHERE id = '" + determination + "'",
+                "DELETE FROM determination WHERE id = '" + determination + "'",
+                "INSERT INTO determination (" + columns + ") SELECT " + columns.replace("beneficiary_id", "'someone-else'") + " FROM removed_determination");
         verifyFinds("determination", determination);
-        Sql.tamper("UPDATE determination SET beneficiary_id = '" + beneficiary + "' WHERE id = '" + determination + "'");
+        Sql.tamper("DELETE FROM determination WHERE id = '" + determination + "'",
+                "INSERT INTO determination (" + columns + ") SELECT " + columns + " FROM removed_determination", "DROP TABLE removed_determination");
         verifyOk();
         Sql.tamper("CREATE TABLE removed_determination AS SELECT * FROM determination WHERE id = '" + determination + "'",
                 "DELETE FROM determination WHERE id = '" + determination + "'");
         verifyFinds("determination", determination);
-        // (outcomes is generated: the copy's goes, and the database computes it again from checks.)
-        String columns = "id, beneficiary_id, period, ruleset_id, ruleset_sha256, ruleset_version, evaluated_at, facts_as_of, trigger, rerun_id,"
-                + " result, checks, ledger_tx";
         Sql.tamper("INSERT INTO determination (" + columns + ") SELECT " + columns + " FROM removed_determination", "DROP TABLE removed_determination");
         verifyOk();
     }
@@ -236,7 +245,7 @@ class TamperingTest {
     @Test
     void aRevocationByAFactThatDoesNotSupersedeItIsNamedEvenWhenTheLedgerHoldsIt() {
         // As a compromised service would: another beneficiary's fact revokes this one, with its ledger record.
-        Sql.tamper("UPDATE fact SET revoked_at = clock_timestamp(), revoked_by = '" + otherBeneficiarysFact + "' WHERE id = '" + activeFact + "'");
+        Sql.tamper("UPDATE fact SET revoked_at = now(), revoked_by = '" + otherBeneficiarysFact + "' WHERE id = '" + activeFact + "'");
         verifyFinds("fact", activeFact);
         TestLedger.adopt(Facts.revocationLabel(activeFact));
         verify().then().body("ok", equalTo(false)).body("first_bad.table", equalTo("fact")).body("first_bad.id", equalTo(activeFact))

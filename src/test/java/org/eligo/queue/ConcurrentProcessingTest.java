@@ -78,11 +78,13 @@ class ConcurrentProcessingTest {
                 "every message processed on its first and only attempt");
         assertEquals(0, Sql.count("""
                 SELECT count(*) FROM message m
-                 WHERE m.source = ?
-                   AND (SELECT count(*) FROM fact_income_monthly f WHERE f.message_id = m.id)
-                     + (SELECT count(*) FROM fact_person_birthdate f WHERE f.message_id = m.id)
-                     + (SELECT count(*) FROM fact_disability_status f WHERE f.message_id = m.id) <> 1
-                """, source), "exactly one fact per message");
+                  LEFT JOIN (SELECT f.message_id, count(*) AS facts
+                               FROM (SELECT message_id FROM fact_income_monthly WHERE beneficiary_id LIKE ?
+                                     UNION ALL SELECT message_id FROM fact_person_birthdate WHERE beneficiary_id LIKE ?
+                                     UNION ALL SELECT message_id FROM fact_disability_status WHERE beneficiary_id LIKE ?) AS f
+                              GROUP BY f.message_id) AS c ON c.message_id = m.id
+                 WHERE m.source = ? AND coalesce(c.facts, 0) <> 1
+                """, prefix + "%", prefix + "%", prefix + "%", source), "exactly one fact per message");
 
         for (String[] table : new String[][] {
                 {"fact_income_monthly", "beneficiary_id, year, month"},

@@ -56,7 +56,7 @@ class LargeReplayTest {
         TestLedger.adoptMessages(messageIds.toArray(new String[0]));
 
         // A writer holds one of the beneficiaries while the replay starts: the replay waits, and what it holds meanwhile shows.
-        try (Connection writer = DriverManager.getConnection(EmbeddedPostgresResource.jdbcUrl())) {
+        try (Connection writer = DriverManager.getConnection(EmbeddedPostgresResource.jdbcUrl(), "postgres", "")) {
             writer.setAutoCommit(false);
             try (PreparedStatement lock = writer.prepareStatement("SELECT eligo_lock_beneficiaries(ARRAY[?])")) {
                 lock.setString(1, beneficiaries.get(BENEFICIARIES / 2));

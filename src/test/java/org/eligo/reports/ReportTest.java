@@ -261,7 +261,7 @@ class ReportTest {
                   FULL JOIN determination_latest l USING (ruleset_id, period, beneficiary_id)
                  WHERE l.determination_id IS DISTINCT FROM d.newest"""));
         assertEquals(0, Sql.count("""
-                SELECT count(*) FROM determination_latest l JOIN determination d ON d.id = l.determination_id
+                SELECT count(*) FROM determination_latest l JOIN determination d ON d.beneficiary_id = l.beneficiary_id AND d.id = l.determination_id
                  WHERE l.result <> d.result OR l.outcomes <> d.outcomes"""));
         assertEquals(0, Sql.count("""
                 SELECT count(*) FROM determination_latest l

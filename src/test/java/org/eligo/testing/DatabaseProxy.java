@@ -22,6 +22,7 @@ public final class DatabaseProxy {
 
     private static DatabaseProxy instance;
 
+    private final String targetHost;
     private final int targetPort;
     private final int port;
     private final List<Socket> open = new CopyOnWriteArrayList<>();
@@ -29,7 +30,8 @@ public final class DatabaseProxy {
     private final Object thawed = new Object();
     private boolean frozen;
 
-    private DatabaseProxy(int targetPort) {
+    private DatabaseProxy(String targetHost, int targetPort) {
+        this.targetHost = targetHost;
         this.targetPort = targetPort;
         try (ServerSocket probe = new ServerSocket(0)) {
             this.port = probe.getLocalPort();
@@ -42,13 +44,13 @@ public final class DatabaseProxy {
     /** The one relay of this JVM, in front of the shared test database. */
     public static synchronized DatabaseProxy instance() {
         if (instance == null) {
-            instance = new DatabaseProxy(EmbeddedPostgresResource.server().getPort());
+            instance = new DatabaseProxy(EmbeddedPostgresResource.host(), EmbeddedPostgresResource.port());
         }
         return instance;
     }
 
     public String jdbcUrl() {
-        return "jdbc:postgresql://localhost:" + port + "/postgres";
+        return "jdbc:postgresql://localhost:" + port + "/" + EmbeddedPostgresResource.database();
     }
 
     public synchronized void cut() {
@@ -107,7 +109,7 @@ public final class DatabaseProxy {
         while (!accepting.isClosed()) {
             try {
                 Socket client = accepting.accept();
-                Socket server = new Socket("localhost", targetPort);
+                Socket server = new Socket(targetHost, targetPort);
                 open.add(client);
                 open.add(server);
                 pump(client, server);

@@ -2,21 +2,45 @@ package org.eligo.testing;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.net.URI;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.SQLException;
+import java.util.HashMap;
 import java.util.Map;
 
 import io.quarkus.test.common.QuarkusTestResourceLifecycleManager;
 import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
 
 /**
- * A throw-away embedded PostgreSQL for the whole test run: started once per JVM (however many test
- * profiles restart the application), deleted when the JVM exits. The server runs in UTC+13:45-ish
- * Chatham time, like the JVM, so time-zone slips show up.
+ * The test run's PostgreSQL. By default a throw-away embedded one for the whole run: started once per
+ * JVM (however many test profiles restart the application), deleted when the JVM exits. The server
+ * runs in UTC+13:45-ish Chatham time, like the JVM, so time-zone slips show up.
+ *
+ * <p>{@code ELIGO_TEST_DATABASE_URL} (or {@code -Deligo.test.database-url}) names another server
+ * instead, e.g. a Citus coordinator ({@code scripts/citus-cluster.sh}): a fresh database the run may
+ * fill, reachable as the superuser {@code postgres} without a password (or with user and password in
+ * the URL), its server in the time zone Pacific/Chatham. Tests of the migrations create databases of
+ * their own on the same server. When that database has the citus extension, the service runs with
+ * {@code eligo.database.distribution=citus} (db/citus/afterMigrate.sql distributes the schema).
  */
 public class EmbeddedPostgresResource implements QuarkusTestResourceLifecycleManager {
 
+    private static final String EXTERNAL = external();
+
     private static EmbeddedPostgres server;
 
-    public static synchronized EmbeddedPostgres server() {
+    private static String external() {
+        String url = System.getProperty("eligo.test.database-url", System.getenv("ELIGO_TEST_DATABASE_URL"));
+        return url == null || url.isBlank() ? null : url.trim();
+    }
+
+    /** Whether the tests run against a server named by ELIGO_TEST_DATABASE_URL, not the embedded one. */
+    public static boolean isExternal() {
+        return EXTERNAL != null;
+    }
+
+    private static synchronized EmbeddedPostgres server() {
         if (server == null) {
             try {
                 server = EmbeddedPostgres.builder()
@@ -33,8 +57,57 @@ public class EmbeddedPostgresResource implements QuarkusTestResourceLifecycleMan
     }
 
     public static String jdbcUrl() {
-        return server().getJdbcUrl("postgres", "postgres");
+        String url = urlFor(database());
+        // On Citus, as the service's own connections are (DatabaseLimitsConfigSourceFactory): one
+        // connection per worker for statements over many shards.
+        return isExternal() && isCitus() ? url + (url.contains("?") ? "&" : "?") + "options=-c%20citus.multi_shard_modify_mode%3Dsequential" : url;
     }
+
+    /** The URL of another database on the test server (the run's own: {@link #database()}). */
+    public static String urlFor(String database) {
+        if (!isExternal()) {
+            return server().getJdbcUrl("postgres", database);
+        }
+        URI uri = URI.create(EXTERNAL.substring("jdbc:".length()));
+        return "jdbc:postgresql://" + uri.getRawAuthority() + "/" + database + (uri.getRawQuery() == null ? "" : "?" + uri.getRawQuery());
+    }
+
+    /** The run's database: postgres on the embedded server, the URL's on an external one. */
+    public static String database() {
+        if (!isExternal()) {
+            return "postgres";
+        }
+        String path = URI.create(EXTERNAL.substring("jdbc:".length())).getPath();
+        return path == null || path.length() <= 1 ? "postgres" : path.substring(1);
+    }
+
+    public static String host() {
+        return isExternal() ? URI.create(EXTERNAL.substring("jdbc:".length())).getHost() : "localhost";
+    }
+
+    public static int port() {
+        if (!isExternal()) {
+            return server().getPort();
+        }
+        int port = URI.create(EXTERNAL.substring("jdbc:".length())).getPort();
+        return port < 0 ? 5432 : port;
+    }
+
+    /** Whether the run's database has the citus extension (then the service migrates in its Citus mode). */
+    public static synchronized boolean isCitus() {
+        if (citus == null) {
+            try (Connection connection = DriverManager.getConnection(urlFor(database()), "postgres", "");
+                 var rs = connection.createStatement().executeQuery("SELECT count(*) FROM pg_extension WHERE extname = 'citus'")) {
+                rs.next();
+                citus = rs.getInt(1) > 0;
+            } catch (SQLException e) {
+                throw new IllegalStateException("the test database " + urlFor(database()) + " cannot be reached", e);
+            }
+        }
+        return citus;
+    }
+
+    private static Boolean citus;
 
     private boolean throughProxy;
 
@@ -50,10 +123,14 @@ public class EmbeddedPostgresResource implements QuarkusTestResourceLifecycleMan
 
     @Override
     public Map<String, String> start() {
-        return Map.of(
-                "quarkus.datasource.jdbc.url", throughProxy ? DatabaseProxy.instance().jdbcUrl() : jdbcUrl(),
+        Map<String, String> config = new HashMap<>(Map.of(
+                "quarkus.datasource.jdbc.url", throughProxy ? DatabaseProxy.instance().jdbcUrl() : urlFor(database()),
                 "quarkus.datasource.username", "postgres",
-                "quarkus.datasource.password", "");
+                "quarkus.datasource.password", ""));
+        if (isCitus()) {
+            config.put("eligo.database.distribution", "citus");
+        }
+        return config;
     }
 
     @Override

@@ -63,9 +63,13 @@ public final class Sql {
 
     /** Runs {@code statements} as the superuser with triggers off: tampering behind the service's back. */
     public static void tamper(String... statements) {
-        String[] all = new String[statements.length + 1];
-        all[0] = "SET session_replication_role = replica";
-        System.arraycopy(statements, 0, all, 1, statements.length);
+        // SET LOCAL inside a transaction: on Citus (citus.propagate_set_commands = local) it reaches
+        // the workers too, where the shards' triggers run.
+        String[] all = new String[statements.length + 3];
+        all[0] = "BEGIN";
+        all[1] = "SET LOCAL session_replication_role = replica";
+        System.arraycopy(statements, 0, all, 2, statements.length);
+        all[all.length - 1] = "COMMIT";
         String failure = firstFailure(all);
         if (failure != null) {
             throw new IllegalStateException(failure);

@@ -188,7 +188,7 @@ public final class TestLedger {
         try (PreparedStatement statement = connection.prepareStatement("""
                 SELECT d.id, d.beneficiary_id, d.period, d.ruleset_id, d.ruleset_sha256, d.ruleset_version, d.evaluated_at, d.facts_as_of,
                        d.trigger, d.rerun_id, d.result, d.checks::text,
-                       ARRAY(SELECT l.fact_id FROM determination_fact l WHERE l.determination_id = d.id)
+                       ARRAY(SELECT l.fact_id FROM determination_fact l WHERE l.determination_id = d.id AND l.beneficiary_id = d.beneficiary_id)
                   FROM determination d WHERE d.id = ?""")) {
             statement.setString(1, id);
             try (ResultSet rs = statement.executeQuery()) {

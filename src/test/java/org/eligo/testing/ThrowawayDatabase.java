@@ -41,7 +41,7 @@ public final class ThrowawayDatabase implements AutoCloseable {
     }
 
     public String jdbcUrl() {
-        return EmbeddedPostgresResource.server().getJdbcUrl("postgres", name);
+        return EmbeddedPostgresResource.urlFor(name);
     }
 
     /** Flyway as the service configures it for its migrations: this build's migrations, as the owner. */
