@@ -20,6 +20,7 @@ pg_find_binaries() {
 
 pg_start() {
   if [ "${BENCH_CITUS:-0}" = 1 ]; then
+    chown "$PGUSER_OS" "$WORK" 2>/dev/null || true
     CITUS_PG_BIN=$PG_BIN CITUS_PORT=$PGPORT CITUS_SERVER_OPTS="$*" scripts/citus-cluster.sh start "$WORK/citus" >/dev/null
     PSQL=(psql -X -q -v ON_ERROR_STOP=1 -h localhost -p "$PGPORT" -U postgres -d postgres)
     return
