@@ -26,7 +26,7 @@
 --      on one node only: message, determination_queue, rerun, rerun_item, import, import_line;
 --    - beneficiary_facts_changed, upserted by every batch of facts: distributed, Citus routes that
 --      upsert (INSERT … SELECT … ON CONFLICT) through the coordinator and concurrent batches waited
---      for each other (a batch of 6,000 messages went at 40 a second);
+--      for each other even for disjoint beneficiaries (a batch of 6,000 messages went at 40 a second);
 --    - the idempotency keys, unique across every beneficiary: message_key, message_key_purged;
 --    - the ledger, whose sealing order is the coordinator's transaction ids: ledger_entry,
 --      ledger_block, ledger_key, ledger_verification; the access log and retention_purge.
