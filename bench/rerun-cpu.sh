@@ -5,35 +5,20 @@
 # everything is processed, then reruns every beneficiary and prints the CPU seconds of each server
 # (its postmaster and every backend, ended ones included) and of the service, per determination.
 #
-#   ./mvnw package -DskipTests && bench/rerun-cpu.sh && BENCH_CITUS=1 bench/rerun-cpu.sh
+#   ./mvnw package -DskipTests && bench/rerun-cpu.sh && BENCH_CITUS=1 BENCH_PG_BIN=/usr/lib/postgresql/15/bin bench/rerun-cpu.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
 [ -f target/quarkus-app/quarkus-run.jar ] || { echo "rerun-cpu: build first: ./mvnw package -DskipTests" >&2; exit 2; }
-PG_BIN=${BENCH_PG_BIN:-/usr/lib/postgresql/15/bin}
-N=${BENCH_MESSAGES:-20000}; BENEFICIARIES=$((N / 3)); PORT=${BENCH_PG_PORT:-15532}; HTTP=${BENCH_PORT:-18290}
+N=${BENCH_MESSAGES:-20000}; BENEFICIARIES=$((N / 3)); PGPORT=${BENCH_PG_PORT:-15532}; HTTP=${BENCH_PORT:-18290}
 WORK=$(mktemp -d); SVC=
-if [ "$(id -u)" = 0 ]; then PGUSER_OS=nobody; else PGUSER_OS=$(id -un); fi
-as_pg() { if [ "$(id -u)" = 0 ]; then su -s /bin/sh "$PGUSER_OS" -c "$*"; else sh -c "$*"; fi; }
-NODES=0
-stop() {
-  [ -n "$SVC" ] && { kill "$SVC" 2>/dev/null; wait "$SVC" 2>/dev/null || true; }
-  if [ "${BENCH_CITUS:-0}" = 1 ]; then CITUS_PG_BIN=$PG_BIN CITUS_PORT=$PORT scripts/citus-cluster.sh stop "$WORK/db"
-  else as_pg "'$PG_BIN/pg_ctl' -D '$WORK/db/node0' -m fast stop >/dev/null 2>&1" || true; fi
-  rm -rf "$WORK"
-}
+. bench/postgres.sh
+pg_find_binaries
+stop() { [ -n "$SVC" ] && { kill "$SVC" 2>/dev/null; wait "$SVC" 2>/dev/null || true; }; pg_stop; rm -rf "$WORK"; }
 trap stop EXIT
-chown "$PGUSER_OS" "$WORK" 2>/dev/null || true
-if [ "${BENCH_CITUS:-0}" = 1 ]; then
-  CITUS_PG_BIN=$PG_BIN CITUS_PORT=$PORT CITUS_SERVER_OPTS="-c shared_buffers=512MB" scripts/citus-cluster.sh start "$WORK/db" >/dev/null
-  NODES=2; DIST=citus
-else
-  mkdir -p "$WORK/db" && chown "$PGUSER_OS" "$WORK/db" 2>/dev/null || true
-  as_pg "'$PG_BIN/initdb' -D '$WORK/db/node0' -U postgres -A trust -E UTF8 >/dev/null"
-  as_pg "'$PG_BIN/pg_ctl' -D '$WORK/db/node0' -l '$WORK/db/node0.log' -o \"-p $PORT -c max_connections=300 -c shared_buffers=512MB -c unix_socket_directories='$WORK/db'\" -w start >/dev/null"
-  DIST=none
-fi
+pg_start -c max_connections=300 -c shared_buffers=512MB $([ "${BENCH_CITUS:-0}" = 1 ] && echo "-c shared_preload_libraries=citus")
+if [ "${BENCH_CITUS:-0}" = 1 ]; then NODES=2; DIST=citus; DATA=("$WORK"/citus/node{0,1,2}); else NODES=0; DIST=none; DATA=("$WORK/pg"); fi
 cpu() { # clock ticks of node $1's postmaster, its live children and its ended children
-  local pm t c; pm=$(head -1 "$WORK/db/node$1/postmaster.pid"); t=$(awk '{ print $14 + $15 + $16 + $17 }' "/proc/$pm/stat")
+  local pm t c; pm=$(head -1 "${DATA[$1]}/postmaster.pid"); t=$(awk '{ print $14 + $15 + $16 + $17 }' "/proc/$pm/stat")
   for c in $(pgrep -P "$pm"); do t=$((t + $(awk '{ print $14 + $15 }' "/proc/$c/stat" 2>/dev/null || echo 0))); done
   echo "$t"
 }
@@ -44,15 +29,14 @@ openssl pkey -in "$WORK/keys/private.pem" -pubout -out "$WORK/keys/public.pem"
 openssl genpkey -algorithm ed25519 -out "$WORK/keys/ledger.pem" 2>/dev/null
 token() { java src/main/java/org/eligo/auth/DevToken.java --keys "$WORK/keys" "$@"; }
 AGENCY=$(token agency bench); ANALYST=$(token analyst)
-QUARKUS_DATASOURCE_JDBC_URL="jdbc:postgresql://localhost:$PORT/postgres" QUARKUS_DATASOURCE_USERNAME=postgres QUARKUS_DATASOURCE_PASSWORD= \
+QUARKUS_DATASOURCE_JDBC_URL="jdbc:postgresql://localhost:$PGPORT/postgres" QUARKUS_DATASOURCE_USERNAME=postgres QUARKUS_DATASOURCE_PASSWORD= \
 MP_JWT_VERIFY_PUBLICKEY_LOCATION="$WORK/keys/public.pem" MP_JWT_VERIFY_ISSUER=eligo-dev ELIGO_LEDGER_SIGNING_KEY="$(cat "$WORK/keys/ledger.pem")" \
 ELIGO_DATABASE_DISTRIBUTION=$DIST ELIGO_CLOCK=2027-07-15T12:00:00Z ELIGO_INGEST_MAX_BACKLOG=100000000 QUARKUS_HTTP_PORT=$HTTP QUARKUS_LOG_LEVEL=WARN \
   java -jar target/quarkus-app/quarkus-run.jar > "$WORK/service.log" 2>&1 &
 SVC=$!
 until curl -sf "localhost:$HTTP/q/health/ready" >/dev/null; do kill -0 "$SVC" || { tail -30 "$WORK/service.log"; exit 1; }; sleep 0.2; done
 java bench/Load.java ingest "http://localhost:$HTTP" "$AGENCY" "$N" "$BENEFICIARIES" ingest 4 1000 >/dev/null
-PSQL=(psql -X -h localhost -p "$PORT" -U postgres -d postgres -At)
-until [ "$("${PSQL[@]}" -c "select (select count(*) from message where status = 'RECEIVED') + (select count(*) from determination_queue)")" = 0 ]; do sleep 0.5; done
+until [ "$("${PSQL[@]}" -At -c "select (select count(*) from message where status = 'RECEIVED') + (select count(*) from determination_queue)")" = 0 ]; do sleep 0.5; done
 sleep 2
 read -r -a before < <(snap); t0=$(date +%s.%N)
 id=$(curl -sf -H "Authorization: Bearer $ANALYST" -H 'Content-Type: application/json' -d '{"scope": "all", "period": "2027-07", "reason": "cpu"}' \

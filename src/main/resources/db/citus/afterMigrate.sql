@@ -124,8 +124,6 @@ BEGIN
         RAISE EXCEPTION 'eligo: this Citus coordinator has no worker nodes (citus_add_node)';
     END IF;
 
-    EXECUTE 'DROP TRIGGER IF EXISTS fact_from_message ON fact';
-
     -- Citus reaches the workers as the current role, which for the service is eligo_service after
     -- its SET ROLE. That role cannot log in (the pool logs in as another role and switches); on the
     -- workers it must, and only there (their pg_hba.conf, or pg_dist_authinfo, says how it
@@ -133,64 +131,46 @@ BEGIN
     -- added since gets it too.
     PERFORM run_command_on_workers($$SET citus.enable_ddl_propagation TO off; ALTER ROLE eligo_service LOGIN$$);
 
-    IF EXISTS (SELECT 1 FROM pg_dist_partition WHERE logicalrelid = 'fact'::regclass) THEN
-        RETURN;
+    -- Once: the distribution. (Citus copies each table's grants to its shards.)
+    IF NOT EXISTS (SELECT 1 FROM pg_dist_partition WHERE logicalrelid = 'fact'::regclass) THEN
+        -- DDL and distribution in one transaction: one connection per worker, one step after the other.
+        SET LOCAL citus.multi_shard_modify_mode = 'sequential';
+        SET LOCAL client_min_messages = warning;
+
+        -- Foreign keys to the future reference tables are dropped and made again once both sides are
+        -- in place (Citus would otherwise pull their referencing tables onto the coordinator first).
+        ALTER TABLE determination DROP CONSTRAINT determination_ruleset_id_ruleset_sha256_fkey;
+        ALTER TABLE fact DROP CONSTRAINT fact_type_fkey;
+        ALTER TABLE fact DROP CONSTRAINT fact_replay_id_fkey;
+        ALTER TABLE ruleset_activation DROP CONSTRAINT ruleset_activation_ruleset_id_sha256_fkey;
+
+        PERFORM create_reference_table('fact_type');
+        PERFORM create_reference_table('replay');
+        PERFORM create_reference_table('ruleset_version');
+        PERFORM create_reference_table('ruleset_activation');
+
+        ALTER TABLE determination DROP CONSTRAINT determination_pkey;
+        ALTER TABLE determination ADD PRIMARY KEY (id, beneficiary_id);
+        ALTER TABLE determination_fact DROP CONSTRAINT determination_fact_pkey;
+        ALTER TABLE determination_fact ADD PRIMARY KEY (determination_id, fact_id, beneficiary_id);
+
+        PERFORM create_distributed_table('fact', 'beneficiary_id');
+        PERFORM create_distributed_table('determination', 'beneficiary_id', colocate_with => 'fact');
+        PERFORM create_distributed_table('determination_fact', 'beneficiary_id', colocate_with => 'fact');
+        PERFORM create_distributed_table('determination_latest', 'beneficiary_id', colocate_with => 'fact');
+        PERFORM create_distributed_table('rerun_determination', 'beneficiary_id', colocate_with => 'fact');
+
+        ALTER TABLE fact ADD CONSTRAINT fact_type_fkey FOREIGN KEY (type) REFERENCES fact_type (name);
+        ALTER TABLE fact ADD CONSTRAINT fact_replay_id_fkey FOREIGN KEY (replay_id) REFERENCES replay (id) DEFERRABLE INITIALLY DEFERRED;
+        ALTER TABLE determination ADD CONSTRAINT determination_ruleset_id_ruleset_sha256_fkey
+            FOREIGN KEY (ruleset_id, ruleset_sha256) REFERENCES ruleset_version (ruleset_id, sha256);
+        ALTER TABLE ruleset_activation ADD CONSTRAINT ruleset_activation_ruleset_id_sha256_fkey
+            FOREIGN KEY (ruleset_id, sha256) REFERENCES ruleset_version (ruleset_id, sha256);
     END IF;
 
-    -- DDL and distribution in one transaction: one connection per worker, one step after the other.
-    SET LOCAL citus.multi_shard_modify_mode = 'sequential';
-    SET LOCAL client_min_messages = warning;
-
-    -- Foreign keys to the future reference tables are dropped and made again once both sides are in
-    -- place (Citus would otherwise pull their referencing tables onto the coordinator first).
-    ALTER TABLE determination DROP CONSTRAINT determination_ruleset_id_ruleset_sha256_fkey;
-    ALTER TABLE fact DROP CONSTRAINT fact_type_fkey;
-    ALTER TABLE fact DROP CONSTRAINT fact_replay_id_fkey;
-    ALTER TABLE ruleset_activation DROP CONSTRAINT ruleset_activation_ruleset_id_sha256_fkey;
-
-    PERFORM create_reference_table('fact_type');
-    PERFORM create_reference_table('replay');
-    PERFORM create_reference_table('ruleset_version');
-    PERFORM create_reference_table('ruleset_activation');
-
-    ALTER TABLE determination DROP CONSTRAINT determination_pkey;
-    ALTER TABLE determination ADD PRIMARY KEY (id, beneficiary_id);
-    ALTER TABLE determination_fact DROP CONSTRAINT determination_fact_pkey;
-    ALTER TABLE determination_fact ADD PRIMARY KEY (determination_id, fact_id, beneficiary_id);
-
-    PERFORM create_distributed_table('fact', 'beneficiary_id');
-    PERFORM create_distributed_table('determination', 'beneficiary_id', colocate_with => 'fact');
-    PERFORM create_distributed_table('determination_fact', 'beneficiary_id', colocate_with => 'fact');
-    PERFORM create_distributed_table('determination_latest', 'beneficiary_id', colocate_with => 'fact');
-    PERFORM create_distributed_table('rerun_determination', 'beneficiary_id', colocate_with => 'fact');
-
-    ALTER TABLE fact ADD CONSTRAINT fact_type_fkey FOREIGN KEY (type) REFERENCES fact_type (name);
-    ALTER TABLE fact ADD CONSTRAINT fact_replay_id_fkey FOREIGN KEY (replay_id) REFERENCES replay (id) DEFERRABLE INITIALLY DEFERRED;
-    ALTER TABLE determination ADD CONSTRAINT determination_ruleset_id_ruleset_sha256_fkey
-        FOREIGN KEY (ruleset_id, ruleset_sha256) REFERENCES ruleset_version (ruleset_id, sha256);
-    ALTER TABLE ruleset_activation ADD CONSTRAINT ruleset_activation_ruleset_id_sha256_fkey
-        FOREIGN KEY (ruleset_id, sha256) REFERENCES ruleset_version (ruleset_id, sha256);
-
-    -- The shards are made without the tables' grants; granting again (as R__90_tables.sql does)
-    -- propagates them to every shard.
-    FOR t IN SELECT e.name, e.service_may FROM eligo_tables() e
-              WHERE e.name::regclass IN (SELECT logicalrelid FROM pg_dist_partition) LOOP
-        EXECUTE format('REVOKE ALL ON %I FROM eligo_service', t.name);
-        IF t.service_may IS NOT NULL THEN
-            EXECUTE format('GRANT %s ON %I TO eligo_service', t.service_may, t.name);
-        END IF;
-    END LOOP;
-END
-$citus$;
-
--- Every start, once distributed: the determination triggers call their Citus form (above).
-DO $citus$
-DECLARE
-    t record;
-BEGIN
-    IF '${distribution}' <> 'citus' THEN
-        RETURN;
-    END IF;
+    -- Every start, after R__90_tables.sql may have made them again: the guard that cannot run on a
+    -- worker goes, and the determination triggers call their Citus form (above).
+    EXECUTE 'DROP TRIGGER IF EXISTS fact_from_message ON fact';
     FOR t IN SELECT g.tgname, g.tgrelid::regclass AS rel, f.proname
                FROM pg_trigger g JOIN pg_proc f ON f.oid = g.tgfoid
               WHERE g.tgparentid = 0 AND NOT g.tgisinternal

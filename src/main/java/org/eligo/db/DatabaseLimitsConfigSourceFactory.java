@@ -28,6 +28,16 @@ public class DatabaseLimitsConfigSourceFactory implements ConfigSourceFactory {
     static final String MIGRATIONS_PREFIX = "quarkus.datasource.migrations.jdbc.additional-jdbc-properties.";
     private static final int ORDINAL = 200;
 
+    /**
+     * The connection option of every connection in the Citus mode (eligo.database.distribution=citus):
+     * a statement over many shards (a batch's facts) goes over one connection per worker, not one per
+     * shard. Eligo's statements are small; a transaction may then write a reference table after them
+     * (a replay's row: Citus refuses that after a parallel write); a partition made in a transaction
+     * that read the default partition over parallel connections deadlocks with itself; and a pod
+     * holds a bounded number of worker connections.
+     */
+    public static final String CITUS_OPTIONS = "-c citus.multi_shard_modify_mode=sequential";
+
     @Override
     public Iterable<ConfigSource> getConfigSources(ConfigSourceContext context) {
         Map<String, String> properties = new HashMap<>();
@@ -37,14 +47,8 @@ public class DatabaseLimitsConfigSourceFactory implements ConfigSourceFactory {
         String options = "-c statement_timeout=" + statement + " -c lock_timeout=" + lock
                 + " -c idle_in_transaction_session_timeout=" + idle;
         if ("citus".equals(EmbeddedDatabaseConfigSourceFactory.value(context, "eligo.database.distribution", "none"))) {
-            // On Citus a statement over many shards (a batch's facts) is sent over one connection
-            // per worker, not one per shard: Eligo's statements are small, a transaction may then
-            // write a reference table after them (a replay's row; Citus refuses that after a parallel
-            // write), and a pod holds a bounded number of worker connections.
-            // The migrations too: a partition made in a transaction that read the default partition
-            // over parallel connections deadlocks with itself.
-            options += " -c citus.multi_shard_modify_mode=sequential";
-            properties.put(MIGRATIONS_PREFIX + "options", "-c citus.multi_shard_modify_mode=sequential");
+            options += " " + CITUS_OPTIONS;
+            properties.put(MIGRATIONS_PREFIX + "options", CITUS_OPTIONS);
         }
         properties.put(PREFIX + "options", options);
         properties.put(PREFIX + "socketTimeout", String.valueOf(seconds(context, "eligo.database.socket-timeout", "45s")));

@@ -3,11 +3,15 @@ package org.eligo.testing;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.URI;
+import java.net.URLEncoder;
+import java.nio.charset.StandardCharsets;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.SQLException;
 import java.util.HashMap;
 import java.util.Map;
+
+import org.eligo.db.DatabaseLimitsConfigSourceFactory;
 
 import io.quarkus.test.common.QuarkusTestResourceLifecycleManager;
 import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
@@ -26,13 +30,19 @@ import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
  */
 public class EmbeddedPostgresResource implements QuarkusTestResourceLifecycleManager {
 
-    private static final String EXTERNAL = external();
+    private static final URI EXTERNAL = external();
 
     private static EmbeddedPostgres server;
 
-    private static String external() {
+    private static URI external() {
         String url = System.getProperty("eligo.test.database-url", System.getenv("ELIGO_TEST_DATABASE_URL"));
-        return url == null || url.isBlank() ? null : url.trim();
+        if (url == null || url.isBlank()) {
+            return null;
+        }
+        if (!url.trim().startsWith("jdbc:postgresql://")) {
+            throw new IllegalArgumentException("ELIGO_TEST_DATABASE_URL must be a jdbc:postgresql:// URL, not " + url);
+        }
+        return URI.create(url.trim().substring("jdbc:".length()));
     }
 
     /** Whether the tests run against a server named by ELIGO_TEST_DATABASE_URL, not the embedded one. */
@@ -60,7 +70,8 @@ public class EmbeddedPostgresResource implements QuarkusTestResourceLifecycleMan
         String url = urlFor(database());
         // On Citus, as the service's own connections are (DatabaseLimitsConfigSourceFactory): one
         // connection per worker for statements over many shards.
-        return isExternal() && isCitus() ? url + (url.contains("?") ? "&" : "?") + "options=-c%20citus.multi_shard_modify_mode%3Dsequential" : url;
+        return isCitus() ? url + (url.contains("?") ? "&" : "?") + "options="
+                + URLEncoder.encode(DatabaseLimitsConfigSourceFactory.CITUS_OPTIONS, StandardCharsets.UTF_8).replace("+", "%20") : url;
     }
 
     /** The URL of another database on the test server (the run's own: {@link #database()}). */
@@ -68,8 +79,7 @@ public class EmbeddedPostgresResource implements QuarkusTestResourceLifecycleMan
         if (!isExternal()) {
             return server().getJdbcUrl("postgres", database);
         }
-        URI uri = URI.create(EXTERNAL.substring("jdbc:".length()));
-        return "jdbc:postgresql://" + uri.getRawAuthority() + "/" + database + (uri.getRawQuery() == null ? "" : "?" + uri.getRawQuery());
+        return "jdbc:postgresql://" + EXTERNAL.getRawAuthority() + "/" + database + (EXTERNAL.getRawQuery() == null ? "" : "?" + EXTERNAL.getRawQuery());
     }
 
     /** The run's database: postgres on the embedded server, the URL's on an external one. */
@@ -77,24 +87,26 @@ public class EmbeddedPostgresResource implements QuarkusTestResourceLifecycleMan
         if (!isExternal()) {
             return "postgres";
         }
-        String path = URI.create(EXTERNAL.substring("jdbc:".length())).getPath();
+        String path = EXTERNAL.getPath();
         return path == null || path.length() <= 1 ? "postgres" : path.substring(1);
     }
 
     public static String host() {
-        return isExternal() ? URI.create(EXTERNAL.substring("jdbc:".length())).getHost() : "localhost";
+        return isExternal() ? EXTERNAL.getHost() : "localhost";
     }
 
     public static int port() {
         if (!isExternal()) {
             return server().getPort();
         }
-        int port = URI.create(EXTERNAL.substring("jdbc:".length())).getPort();
-        return port < 0 ? 5432 : port;
+        return EXTERNAL.getPort() < 0 ? 5432 : EXTERNAL.getPort();
     }
 
-    /** Whether the run's database has the citus extension (then the service migrates in its Citus mode). */
+    /** Whether the run's database (an external one) has the citus extension: then the service runs in its Citus mode. */
     public static synchronized boolean isCitus() {
+        if (!isExternal()) {
+            return false;
+        }
         if (citus == null) {
             try (Connection connection = DriverManager.getConnection(urlFor(database()), "postgres", "");
                  var rs = connection.createStatement().executeQuery("SELECT count(*) FROM pg_extension WHERE extname = 'citus'")) {
