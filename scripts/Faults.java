@@ -62,8 +62,8 @@ import javax.crypto.spec.SecretKeySpec;
  *     service started with shorter time-outs: every request answered 503 within the socket time-out
  *     plus the pool's acquisition time-out, nothing accepted lost after SIGCONT.</li>
  * <li>{@code service-kill}: the service killed with SIGKILL mid-import of a 20,000-line file, and
- *     again while the ledger's sealer holds its lock (the JVM is stopped first, the lock seen held,
- *     then killed): the import finishes with every line stored once, every message processed once,
+ *     again mid-seal (the sealer held at its block's INSERT by a lock on ledger_block, the JVM stopped
+ *     there, the lock released, the seal's transaction seen open, then killed): the import finishes with every line stored once, every message processed once,
  *     and the ledger verifies. (Mid-rerun: scripts/smoke-quickstart.sh.)</li>
  * <li>{@code disk-full-wal}, {@code disk-full-data}: a second PostgreSQL whose WAL (or whose data
  *     directory) is on a 48 MB tmpfs, filled by ingest until PostgreSQL cannot write (WAL: it
@@ -793,32 +793,37 @@ public final class Faults {
         check(atKill.startsWith("STORING") && done > 0 && done < lines, "could not catch the import mid-way: " + atKill);
         long messagesAtKill = Long.parseLong(pg.psql("select count(*) from message where source = '" + source + "'"));
         // Restart: the import resumes, its messages are processed (facts, determinations, ledger
-        // entries sealed every second). Mid-sealing: as soon as the sealer's advisory lock is taken while
-        // lines or messages are still waiting, the JVM is stopped, the lock seen still held (the seal's
-        // transaction open), and the JVM killed.
+        // entries sealed every second). Mid-sealing, made certain rather than raced for (a seal holds its
+        // lock for milliseconds, and racing for it failed once in CI): a session of ours holds ledger_block
+        // in SHARE mode, so the sealer takes its advisory lock, reads the entries, signs the block and then
+        // waits at its INSERT. The JVM is stopped there, our session cancelled (the INSERT then completes on
+        // the server, its transaction left open by the stopped JVM), the lock seen still held, the JVM killed.
         service = Service.start("service-kill-2", List.of());
         String backlogSql = "select (select count(*) from message where source = '" + source + "' and status = 'RECEIVED')"
                 + " + (select count(*) from import_line where import_id = '" + id + "')";
-        int tries = 0;
-        boolean midSeal = false;
-        String sealState = "";
-        while (tries < 40 && !midSeal) {
-            tries++;
-            pg.psql("DO $$ BEGIN FOR i IN 1..4000 LOOP EXIT WHEN EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND classid = 17776"
-                    + " AND objid = 0 AND granted); PERFORM pg_sleep(0.002); END LOOP; END $$");
-            service.signal("STOP");
-            midSeal = pg.psql("select count(*) from pg_locks where locktype = 'advisory' and classid = 17776 and objid = 0 and granted").equals("1")
-                    && (tries > 30 || !pg.psql(backlogSql).equals("0"));
-            if (midSeal) {
-                sealState = pg.psql("select (" + backlogSql + ") || ' ' ||"
-                        + " (select count(*) from ledger_entry where tx >= coalesce((select to_tx from ledger_block order by id desc limit 1), '0'::xid8))"
-                        + " || ' ' || (select count(*) from ledger_block)");
-                service.kill();
-            } else {
-                service.signal("CONT");
-            }
-        }
-        check(midSeal, "could not catch the sealer holding its lock in " + tries + " tries");
+        String blockerName = "faults-seal-blocker";
+        Process blocker = pg.background(blockerName, "BEGIN; LOCK TABLE ledger_block IN SHARE MODE; SELECT pg_sleep(300); COMMIT;");
+        awaitSql("select count(*) from pg_locks l join pg_stat_activity a on a.pid = l.pid where a.application_name = '" + blockerName + "'"
+                + " and l.locktype = 'relation' and l.relation = 'ledger_block'::regclass and l.mode = 'ShareLock' and l.granted", "1", 60);
+        // One message of another source, so the sealer has an entry to seal even if the backlog is gone.
+        String sealSource = "faults-seal";
+        Answer extra = send("POST", "/v1/messages", token("agency", List.of(sealSource)), "application/json",
+                utf8(message(sealSource, "seal-1", "FS-1", 2027, 1, 1000)));
+        check(extra.status == 202, "a message to seal was answered " + extra);
+        String sealerWaitingSql = "select count(*) from pg_locks w join pg_locks a on a.pid = w.pid"
+                + " where w.locktype = 'relation' and w.relation = 'ledger_block'::regclass and not w.granted"
+                + " and a.locktype = 'advisory' and a.classid = 17776 and a.objid = 0 and a.granted";
+        awaitSql(sealerWaitingSql, "1", 60);
+        service.signal("STOP");
+        String sealState = pg.psql("select (" + backlogSql + ") || ' ' ||"
+                + " (select count(*) from ledger_entry where tx >= coalesce((select to_tx from ledger_block order by id desc limit 1), '0'::xid8))"
+                + " || ' ' || (select count(*) from ledger_block)");
+        pg.psql("select count(pg_cancel_backend(pid)) from pg_stat_activity where application_name = '" + blockerName + "'");
+        check(blocker.waitFor(30, TimeUnit.SECONDS), "the session holding ledger_block did not end when cancelled");
+        // The sealer's INSERT has run on the server; its transaction waits for a COMMIT the stopped JVM never sends.
+        awaitSql("select count(*) from pg_locks l join pg_stat_activity a on a.pid = l.pid where l.locktype = 'advisory' and l.classid = 17776"
+                + " and l.objid = 0 and l.granted and a.state = 'idle in transaction'", "1", 30);
+        service.kill();
         service = Service.start("service-kill-3", List.of());
         awaitSql("select status from import where id = '" + id + "'", "DONE", 180);
         String counts = pg.psql("select new_lines || ' ' || duplicate_lines || ' ' || conflicting_lines || ' ' || invalid_lines from import where id = '" + id + "'");
@@ -839,7 +844,7 @@ public final class Faults {
         String determinations = pg.psql("select count(*) from determination d where d.beneficiary_id like 'FI-%'");
         String blocks = pg.psql("select count(*) from ledger_block");
         return "PASSED: killed mid-import at " + done + " of " + lines + " lines stored (" + messagesAtKill + " messages); after a restart, killed again"
-                + " while the sealer held its lock (caught on try " + tries + ", " + st[0] + " lines or messages still waiting, " + st[1]
+                + " mid-seal, its block signed and written but not committed (" + st[0] + " lines or messages still waiting, " + st[1]
                 + " ledger entries unsealed, " + st[2] + " blocks); restarted again: import DONE with " + lines + " new, 0 duplicate, 0 invalid lines, "
                 + lines + " messages with " + lines + " distinct keys, each processed once (" + facts.split(" ")[0] + " facts), " + determinations
                 + " determinations, every entry sealed (" + blocks + " blocks), GET /v1/integrity/verify ok in " + seconds(verifyNanos) + " s "
@@ -1217,6 +1222,16 @@ public final class Faults {
                     String.valueOf(port), "-U", "postgres", "-d", "postgres", "-c", sql);
             check(r.code == 0, "psql failed (" + sql.substring(0, Math.min(80, sql.length())) + "): " + r.out);
             return r.out.trim();
+        }
+
+        /** Runs sql in a psql of its own, named application_name, without waiting; destroyed at the end if still running. */
+        Process background(String applicationName, String sql) throws IOException {
+            ProcessBuilder pb = new ProcessBuilder(pgBin + "/psql", "-X", "-At", "-h", "localhost", "-p", String.valueOf(port), "-U", "postgres",
+                    "-d", "postgres", "-c", sql).redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD);
+            pb.environment().put("PGAPPNAME", applicationName);
+            Process p = pb.start();
+            CLEANUPS.add(p::destroyForcibly);
+            return p;
         }
 
         String firstLogLine(String text) {
