@@ -2,6 +2,9 @@
 -- statement per table for a batch of determinations. (Their canonical content is hashed into the
 -- ledger by the service: org.eligo.determinations.Determinations, README "The ledger".)
 -- (Repeatable: runs again whenever this file changes; every statement is idempotent.)
+-- On Citus (eligo.database.distribution=citus) these three triggers run in another form, installed
+-- after every migrate by db/citus/afterMigrate.sql: the same rules, one statement per beneficiary.
+-- A change to a rule here is a change there too.
 
 -- ---------------------------------------------------------------------------------------------------
 -- Fact links and reruns
