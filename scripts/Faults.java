@@ -810,10 +810,11 @@ public final class Faults {
         Answer extra = send("POST", "/v1/messages", token("agency", List.of(sealSource)), "application/json",
                 utf8(message(sealSource, "seal-1", "FS-1", 2027, 1, 1000)));
         check(extra.status == 202, "a message to seal was answered " + extra);
-        String sealerWaitingSql = "select count(*) from pg_locks w join pg_locks a on a.pid = w.pid"
-                + " where w.locktype = 'relation' and w.relation = 'ledger_block'::regclass and not w.granted"
-                + " and a.locktype = 'advisory' and a.classid = 17776 and a.objid = 0 and a.granted";
-        awaitSql(sealerWaitingSql, "1", 60);
+        // The backend holding the sealer's lock (Sealer.TRY_LOCK: advisory lock 17776, 0).
+        String sealerSql = "select count(*) from pg_locks l join pg_stat_activity a on a.pid = l.pid"
+                + " where l.locktype = 'advisory' and l.classid = 17776 and l.objid = 0 and l.granted and ";
+        awaitSql(sealerSql + "exists (select 1 from pg_locks w where w.pid = l.pid and w.locktype = 'relation'"
+                + " and w.relation = 'ledger_block'::regclass and not w.granted)", "1", 60);
         service.signal("STOP");
         String sealState = pg.psql("select (" + backlogSql + ") || ' ' ||"
                 + " (select count(*) from ledger_entry where tx >= coalesce((select to_tx from ledger_block order by id desc limit 1), '0'::xid8))"
@@ -821,8 +822,7 @@ public final class Faults {
         pg.psql("select count(pg_cancel_backend(pid)) from pg_stat_activity where application_name = '" + blockerName + "'");
         check(blocker.waitFor(30, TimeUnit.SECONDS), "the session holding ledger_block did not end when cancelled");
         // The sealer's INSERT has run on the server; its transaction waits for a COMMIT the stopped JVM never sends.
-        awaitSql("select count(*) from pg_locks l join pg_stat_activity a on a.pid = l.pid where l.locktype = 'advisory' and l.classid = 17776"
-                + " and l.objid = 0 and l.granted and a.state = 'idle in transaction'", "1", 30);
+        awaitSql(sealerSql + "a.state = 'idle in transaction'", "1", 30);
         service.kill();
         service = Service.start("service-kill-3", List.of());
         awaitSql("select status from import where id = '" + id + "'", "DONE", 180);

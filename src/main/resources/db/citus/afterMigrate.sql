@@ -89,21 +89,7 @@ DECLARE
 BEGIN
     SELECT array_agg(n) INTO made FROM new_rows n;
     FOR b IN SELECT DISTINCT m.beneficiary_id FROM unnest(made) m ORDER BY 1 LOOP
-        INSERT INTO determination_latest AS l (ruleset_id, period, beneficiary_id, determination_id, result, outcomes,
-                                               previous_determination_id, previous_result)
-        SELECT r.ruleset_id, r.period, r.beneficiary_id, r.id, r.result, r.outcomes, r.previous_id, r.previous_result
-          FROM (SELECT n.ruleset_id, n.period, n.beneficiary_id, n.id, n.result, n.outcomes,
-                       lead(n.id) OVER w AS previous_id, lead(n.result) OVER w AS previous_result, row_number() OVER w AS newest
-                  FROM unnest(made) n
-                 WHERE n.beneficiary_id = b
-                WINDOW w AS (PARTITION BY n.ruleset_id, n.period ORDER BY n.id DESC)) AS r
-         WHERE r.newest = 1
-         ORDER BY r.ruleset_id, r.period
-            ON CONFLICT (ruleset_id, period, beneficiary_id) DO UPDATE
-           SET determination_id = excluded.determination_id, result = excluded.result, outcomes = excluded.outcomes,
-               previous_determination_id = coalesce(excluded.previous_determination_id, l.determination_id),
-               previous_result = CASE WHEN excluded.previous_determination_id IS NULL THEN l.result ELSE excluded.previous_result END
-         WHERE excluded.determination_id > l.determination_id;
+        PERFORM eligo_determination_latest_of(ARRAY(SELECT m FROM unnest(made) m WHERE m.beneficiary_id = b));
     END LOOP;
     RETURN NULL;
 END
@@ -166,6 +152,15 @@ BEGIN
             FOREIGN KEY (ruleset_id, ruleset_sha256) REFERENCES ruleset_version (ruleset_id, sha256);
         ALTER TABLE ruleset_activation ADD CONSTRAINT ruleset_activation_ruleset_id_sha256_fkey
             FOREIGN KEY (ruleset_id, sha256) REFERENCES ruleset_version (ruleset_id, sha256);
+    END IF;
+
+    -- The upsert of determination_latest (R__40_determinations.sql), which the Citus form of its
+    -- trigger calls on the workers: Citus copies a function to them only when a distributed object
+    -- depends on it, and this one is named only in a function body. Once; Citus then carries each
+    -- CREATE OR REPLACE of it to the workers.
+    IF NOT EXISTS (SELECT 1 FROM pg_dist_object WHERE classid = 'pg_proc'::regclass
+                                                  AND objid = 'eligo_determination_latest_of(determination[])'::regprocedure) THEN
+        PERFORM create_distributed_function('eligo_determination_latest_of(determination[])');
     END IF;
 
     -- Every start, after R__90_tables.sql may have made them again: the guard that cannot run on a

@@ -65,12 +65,25 @@ $$;
 CREATE OR REPLACE FUNCTION eligo_determination_latest() RETURNS trigger
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp AS $$
 BEGIN
+    -- new_rows has the partition's row type; ROW(n.*) makes each row the parent's, column for column.
+    PERFORM eligo_determination_latest_of(ARRAY(SELECT ROW(n.*)::determination FROM new_rows n));
+    RETURN NULL;
+END
+$$;
+
+-- The upsert itself, for the given new determinations: the one-node trigger above passes a statement's
+-- rows, the Citus form (db/citus/afterMigrate.sql) one beneficiary's at a time. Not SECURITY DEFINER:
+-- it writes with the rights of whoever calls it, so called by the service itself it is refused, and
+-- only the triggers (running as the schema's owner) can move determination_latest.
+CREATE OR REPLACE FUNCTION eligo_determination_latest_of(made determination[]) RETURNS void
+LANGUAGE plpgsql SET search_path = public, pg_temp AS $$
+BEGIN
     INSERT INTO determination_latest AS l (ruleset_id, period, beneficiary_id, determination_id, result, outcomes,
                                            previous_determination_id, previous_result)
     SELECT r.ruleset_id, r.period, r.beneficiary_id, r.id, r.result, r.outcomes, r.previous_id, r.previous_result
       FROM (SELECT n.ruleset_id, n.period, n.beneficiary_id, n.id, n.result, n.outcomes,
                    lead(n.id) OVER w AS previous_id, lead(n.result) OVER w AS previous_result, row_number() OVER w AS newest
-              FROM new_rows n
+              FROM unnest(made) n
             WINDOW w AS (PARTITION BY n.ruleset_id, n.period, n.beneficiary_id ORDER BY n.id DESC)) AS r
      WHERE r.newest = 1
      ORDER BY r.ruleset_id, r.period, r.beneficiary_id
@@ -79,6 +92,5 @@ BEGIN
            previous_determination_id = coalesce(excluded.previous_determination_id, l.determination_id),
            previous_result = CASE WHEN excluded.previous_determination_id IS NULL THEN l.result ELSE excluded.previous_result END
      WHERE excluded.determination_id > l.determination_id;
-    RETURN NULL;
 END
 $$;

@@ -14,6 +14,7 @@ import java.util.Optional;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.transaction.Transactional;
 
+import org.eligo.db.DatabaseConfig;
 import org.eligo.determinations.DeterminationView;
 import org.eligo.determinations.Determinations;
 import org.eligo.support.Db;
@@ -236,9 +237,9 @@ public class Reruns implements PanacheRepositoryBase<Rerun, String> {
     private final Db db;
     private final String itemsChanged;
 
-    public Reruns(Db db, org.eligo.db.DatabaseConfig database) {
+    public Reruns(Db db, DatabaseConfig database) {
         this.db = db;
-        this.itemsChanged = database.distribution() == org.eligo.db.DatabaseConfig.Distribution.citus ? ITEMS_CHANGED_CITUS : ITEMS_CHANGED;
+        this.itemsChanged = database.distribution() == DatabaseConfig.Distribution.citus ? ITEMS_CHANGED_CITUS : ITEMS_CHANGED;
     }
 
     /** Stores a run and its items ({@code beneficiaries} for scope BENEFICIARIES); a run with none is DONE at once. */
